@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DiplomacyCrmConfig(AppConfig):
+    name = "diplomacy_crm"
+    verbose_name = "Diplomacy CRM"

@@ -1,0 +1,327 @@
+"""What happens with partners: engagements, trade missions, commitments, gifts.
+
+Confidentiality: a restricted engagement, its commitments and its gifts are
+visible only to officers, superusers and the users who took part (its
+`staff`). Every read goes through the `visible_to(user)` QuerySet methods, so
+the rule is written once, here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from accounts.roles import sees_all_restricted
+from diplomacy_crm.models import TimeStampedModel
+from partners.models import NAME_MAX, Contact, Partner, Topic
+
+
+class Confidentiality(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    RESTRICTED = "restricted", "Restricted"
+
+
+def _took_part(user, engagement_ref: str):
+    """Exists(): the user is in the staff of the engagement at `engagement_ref`."""
+    through = Engagement.staff.through
+    return Exists(through.objects.filter(engagement_id=OuterRef(engagement_ref), user_id=user.pk))
+
+
+class TradeMissionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        # Missions themselves carry no confidentiality; their restricted
+        # engagements are filtered wherever the itinerary is shown.
+        return self
+
+
+class TradeMission(TimeStampedModel):
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Outbound (we travel)"
+        INBOUND = "inbound", "Inbound (we host)"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        UNDER_WAY = "under_way", "Under way"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=NAME_MAX)
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.OUTBOUND)
+    countries = CountryField(multiple=True, blank=True)
+    cities = models.CharField(max_length=500, blank=True, help_text="Comma-separated, in itinerary order.")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    lead = models.CharField(max_length=NAME_MAX, blank=True, help_text="Who leads the delegation, e.g. the Mayor.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_missions"
+    )
+    objectives = models.TextField(max_length=20_000, blank=True)
+    delegates = models.ManyToManyField(Contact, blank=True, related_name="missions")
+    partners = models.ManyToManyField(Partner, blank=True, related_name="missions")
+    outcomes = models.TextField(max_length=20_000, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+
+    objects = TradeMissionQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[delegates, partners])
+
+    class Meta:
+        ordering = ["-start_date", "id"]
+        indexes = [models.Index(fields=["start_date"], name="mission_start_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="mission_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("engagements:mission-detail", args=[self.pk])
+
+
+class EngagementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Everything but restricted engagements the user did not take part in."""
+        if sees_all_restricted(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(~Q(confidentiality=Confidentiality.RESTRICTED) | _took_part(user, "pk"))
+
+    def held(self):
+        return self.exclude(status=Engagement.Status.CANCELLED)
+
+
+class Engagement(TimeStampedModel):
+    class Kind(models.TextChoices):
+        BILATERAL_MEETING = "bilateral_meeting", "Bilateral meeting"
+        CALL = "call", "Call"
+        VISIT_RECEIVED = "visit_received", "Visit received"
+        VISIT_ABROAD = "visit_abroad", "Visit abroad"
+        MULTILATERAL_FORUM = "multilateral_forum", "Multilateral forum"
+        EVENT = "event", "Event or reception"
+        CORRESPONDENCE = "correspondence", "Correspondence"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    Confidentiality = Confidentiality
+
+    title = models.CharField(max_length=NAME_MAX)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    location = models.CharField(max_length=NAME_MAX, blank=True)
+    is_virtual = models.BooleanField(default=False)
+    partners = models.ManyToManyField(Partner, blank=True, related_name="engagements")
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="engagements")
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="engagements_attended",
+        help_text="Our side's people who took part; they may see it even when restricted.",
+    )
+    city_officials = models.CharField(
+        max_length=1000, blank=True, help_text="Elected officials and others on our side, as text."
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="engagements")
+    trade_mission = models.ForeignKey(
+        TradeMission, null=True, blank=True, on_delete=models.SET_NULL, related_name="engagements"
+    )
+    summary = models.TextField(max_length=50_000, blank=True)
+    outcomes = models.TextField(max_length=50_000, blank=True)
+    confidentiality = models.CharField(
+        max_length=16, choices=Confidentiality.choices, default=Confidentiality.INTERNAL
+    )
+    follow_up_by = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_engagements",
+        help_text="Who logged it and is reminded of the follow-up.",
+    )
+
+    objects = EngagementQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[partners, contacts, staff, topics])
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["starts_at", "id"], name="engagement_starts_at"),
+            models.Index(fields=["confidentiality", "starts_at"], name="engagement_conf_starts"),
+            models.Index(fields=["kind", "starts_at"], name="engagement_kind_starts"),
+            models.Index(
+                fields=["follow_up_by"], condition=Q(follow_up_by__isnull=False), name="engagement_follow_up"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="engagement_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("engagements:detail", args=[self.pk])
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.confidentiality == Confidentiality.RESTRICTED
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Hidden when it came from a restricted engagement the user may not see."""
+        if sees_all_restricted(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(engagement__isnull=True)
+            | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
+            | _took_part(user, "engagement_id")
+        )
+
+    def open(self):
+        return self.filter(status__in=Commitment.OPEN_STATUSES)
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.open().filter(due_date__lt=today)
+
+
+class Commitment(TimeStampedModel):
+    class MadeBy(models.TextChoices):
+        CITY = "city", "Our city (we owe)"
+        PARTNER = "partner", "The partner (they owe)"
+        JOINT = "joint", "Jointly"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    description = models.TextField(max_length=5000)
+    made_by = models.CharField(max_length=16, choices=MadeBy.choices, default=MadeBy.CITY)
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="commitments"
+    )
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="commitments"
+    )
+    trade_mission = models.ForeignKey(
+        TradeMission, null=True, blank=True, on_delete=models.PROTECT, related_name="commitments"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_commitments",
+        help_text="Who on our side sees that it is kept; reminders go to them.",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    completed_on = models.DateField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Partner.Priority.choices, default=Partner.Priority.MEDIUM)
+
+    objects = CommitmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            # The reminder scan and the dashboard read open commitments by due date.
+            models.Index(
+                fields=["due_date", "id"], condition=Q(status__in=["open", "in_progress"]), name="commitment_open_due"
+            ),
+            models.Index(fields=["owner", "status", "due_date"], name="commitment_owner_status_due"),
+            models.Index(fields=["partner", "status"], name="commitment_partner_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(completed_on__isnull=False), name="commitment_done_has_completed_on"
+            ),
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=3), name="commitment_priority_1_to_3"),
+        ]
+
+    def __str__(self):
+        return self.description[:80]
+
+    def get_absolute_url(self):
+        return reverse("engagements:commitment-detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class GiftQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if sees_all_restricted(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(engagement__isnull=True)
+            | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
+            | _took_part(user, "engagement_id")
+        )
+
+
+class Gift(TimeStampedModel):
+    """A gift given or received at an engagement, for the ethics disclosure report."""
+
+    class Direction(models.TextChoices):
+        RECEIVED = "received", "Received by the city"
+        GIVEN = "given", "Given by the city"
+
+    class Disposition(models.TextChoices):
+        PENDING = "pending", "Pending decision"
+        RETAINED_OFFICIAL = "retained_official", "Retained for official use or display"
+        ARCHIVED = "archived", "Transferred to the city archives"
+        PURCHASED = "purchased", "Purchased by the recipient"
+        DONATED = "donated", "Donated to charity"
+        RETURNED = "returned", "Returned or declined"
+        CONSUMED = "consumed", "Consumed (perishable)"
+
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
+    )
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    exchanged_on = models.DateField()
+    giver = models.CharField("from", max_length=NAME_MAX)
+    recipient = models.CharField("to", max_length=NAME_MAX)
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")
+    description = models.TextField(max_length=5000)
+    estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code, e.g. USD, EUR, JPY.")
+    disposition = models.CharField(max_length=32, choices=Disposition.choices, default=Disposition.PENDING)
+
+    objects = GiftQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-exchanged_on", "id"]
+        indexes = [models.Index(fields=["exchanged_on"], name="gift_exchanged_on")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimated_value__isnull=True) | Q(estimated_value__gte=0), name="gift_value_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description[:80]
