@@ -8,5 +8,12 @@ from . import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include("api.urls")),
+    path("", include("notifications.urls")),
+    path("", include("partners.urls")),
+    path("", include("engagements.urls")),
+    # The top layer (dashboard, partner history, country view, search, briefing).
+    path("", include("dashboard.urls")),
 ]

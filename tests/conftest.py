@@ -1,0 +1,110 @@
+"""Shared fixtures: the cast of users, and the real services tests may need.
+
+Cast (one per role of the contract, plus the edge cases):
+  viewer       reads everything but restricted records
+  staff_user   logs meetings; sees restricted ones only where they took part
+  other_staff  a staff member who took part in nothing
+  officer      sees and does everything
+  superuser
+
+Services: `require_service(name, reason)` skips a test when a service is
+missing, or fails it when REQUIRE_SERVICES=1 (CI), so nothing is silently
+skipped there.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.contrib.auth.models import Group
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def require_service(available: bool, reason: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def postgres_required(settings):
+    require_service(
+        settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+        "this test needs PostgreSQL (set DATABASE_URL=postgres://...)",
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis URL on a spare database number, flushed before use."""
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parsed = urlparse(url)
+    require_service(
+        port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379),
+        f"Redis is not reachable at {parsed.hostname}:{parsed.port or 6379}",
+    )
+    test_url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/9"
+    import redis
+
+    redis.Redis.from_url(test_url).flushdb()
+    return test_url
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    require_service(shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}")
+    return CHROMIUM
+
+
+def make_user(django_user_model, username, role=None, **extra):
+    user = django_user_model.objects.create_user(
+        username=username,
+        email=extra.pop("email", f"{username}@city.example.org"),
+        password="correct horse battery staple",
+        **extra,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    return make_user(django_user_model, "vera_viewer", "viewer", first_name="Vera", last_name="Viewer")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return make_user(django_user_model, "sam_staff", "staff", first_name="Sam", last_name="Staff")
+
+
+@pytest.fixture
+def other_staff(django_user_model):
+    return make_user(django_user_model, "olga_staff", "staff", first_name="Olga", last_name="Other")
+
+
+@pytest.fixture
+def officer(django_user_model):
+    return make_user(django_user_model, "omar_officer", "officer", first_name="Omar", last_name="Officer")
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple")
