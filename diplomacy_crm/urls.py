@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard import views as dashboard_views
+
 from . import health
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("notifications.urls")),
+    # A partner's page is its whole history: a view of the top layer.
+    path("partners/<int:pk>/", dashboard_views.partner_history, name="partner-history"),
     path("", include("partners.urls")),
     path("", include("engagements.urls")),
     # The top layer (dashboard, partner history, country view, search, briefing).

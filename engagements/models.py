@@ -7,6 +7,7 @@ the rule is written once, here.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -77,6 +78,10 @@ class TradeMission(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "A mission cannot end before it starts."})
 
     def get_absolute_url(self):
         return reverse("engagements:mission-detail", args=[self.pk])
@@ -171,6 +176,10 @@ class Engagement(TimeStampedModel):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "An engagement must end after it starts."})
+
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])
 
@@ -260,6 +269,12 @@ class Commitment(TimeStampedModel):
 
     def __str__(self):
         return self.description[:80]
+
+    def clean(self):
+        if self.status == self.Status.DONE and not self.completed_on:
+            raise ValidationError({"completed_on": "A commitment marked done needs the date it was completed."})
+        if self.made_by in (self.MadeBy.PARTNER, self.MadeBy.JOINT) and not self.partner_id:
+            raise ValidationError({"partner": "Name the partner who made (or shares) this commitment."})
 
     def get_absolute_url(self):
         return reverse("engagements:commitment-detail", args=[self.pk])

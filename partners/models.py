@@ -1,6 +1,7 @@
 """Partners (foreign counterparts), their people, policy topics and agreements."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -105,8 +106,17 @@ class Partner(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # A partner cannot sit below itself, directly or through its ancestors.
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk and ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A partner cannot belong to itself or to one of its own members."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
     def get_absolute_url(self):
-        return reverse("partners:detail", args=[self.pk])
+        return reverse("partner-history", args=[self.pk])
 
 
 class Contact(TimeStampedModel):
@@ -205,6 +215,10 @@ class Agreement(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        if self.signed_on and self.expires_on and self.expires_on < self.signed_on:
+            raise ValidationError({"expires_on": "An agreement cannot expire before it is signed."})
 
     def get_absolute_url(self):
         return reverse("partners:agreement-detail", args=[self.pk])

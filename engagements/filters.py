@@ -1,0 +1,99 @@
+"""FilterSets for engagements, missions, commitments and gifts (HTML lists and API alike)."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from diplomacy_crm.filters import SearchFilter, country_filter
+from partners.models import Topic
+
+from .models import Commitment, Engagement, Gift, TradeMission
+
+User = get_user_model()
+
+
+class EngagementFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["title", "summary", "outcomes", "location"])
+    partner = django_filters.NumberFilter(field_name="partners", label="Partner id", min_value=1)
+    kind = django_filters.ChoiceFilter(choices=Engagement.Kind.choices)
+    status = django_filters.ChoiceFilter(choices=Engagement.Status.choices)
+    country = country_filter(method="filter_country", label="Partner country")
+    topic = django_filters.ModelChoiceFilter(
+        field_name="topics", to_field_name="slug", queryset=Topic.objects.all(), label="Topic"
+    )
+    trade_mission = django_filters.NumberFilter(field_name="trade_mission_id", label="Trade mission id", min_value=1)
+    confidentiality = django_filters.ChoiceFilter(choices=Engagement.Confidentiality.choices)
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label="Starts after")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label="Starts before")
+    ordering = django_filters.OrderingFilter(
+        fields=(("starts_at", "starts_at"), ("title", "title"), ("kind", "kind")),
+    )
+
+    class Meta:
+        model = Engagement
+        fields = ["q", "partner", "kind", "status", "country", "topic", "trade_mission", "confidentiality"]
+
+    def filter_country(self, queryset, name, value):
+        # Exists, not a join: an engagement with two partners in one country
+        # must still be one row.
+        through = Engagement.partners.through
+        return queryset.filter(
+            Exists(through.objects.filter(engagement_id=OuterRef("pk"), partner__country=value))
+        )
+
+
+class TradeMissionFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["name", "cities", "objectives", "outcomes", "lead"])
+    direction = django_filters.ChoiceFilter(choices=TradeMission.Direction.choices)
+    country = country_filter(field_name="countries", lookup_expr="contains")
+    status = django_filters.ChoiceFilter(choices=TradeMission.Status.choices)
+    starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label="Starts after")
+    starts_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lt", label="Starts before")
+    ordering = django_filters.OrderingFilter(fields=(("start_date", "start_date"), ("name", "name")))
+
+    class Meta:
+        model = TradeMission
+        fields = ["q", "direction", "country", "status"]
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["description", "partner__name"])
+    status = django_filters.ChoiceFilter(choices=Commitment.Status.choices)
+    made_by = django_filters.ChoiceFilter(choices=Commitment.MadeBy.choices)
+    owner = django_filters.ModelChoiceFilter(
+        field_name="owner", to_field_name="username", queryset=User.objects.filter(is_active=True), label="Owner"
+    )
+    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
+    engagement = django_filters.NumberFilter(field_name="engagement_id", label="Engagement id", min_value=1)
+    trade_mission = django_filters.NumberFilter(field_name="trade_mission_id", label="Trade mission id", min_value=1)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    ordering = django_filters.OrderingFilter(
+        fields=(("due_date", "due_date"), ("status", "status"), ("priority", "priority")),
+    )
+
+    class Meta:
+        model = Commitment
+        fields = ["q", "status", "made_by", "owner", "partner", "engagement", "trade_mission", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(status__in=Commitment.OPEN_STATUSES, due_date__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class GiftFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["description", "giver", "recipient"])
+    direction = django_filters.ChoiceFilter(choices=Gift.Direction.choices)
+    disposition = django_filters.ChoiceFilter(choices=Gift.Disposition.choices)
+    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
+    exchanged_after = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="gte", label="From")
+    exchanged_before = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="lte", label="To")
+    ordering = django_filters.OrderingFilter(fields=(("exchanged_on", "exchanged_on"), ("estimated_value", "value")))
+
+    class Meta:
+        model = Gift
+        fields = ["q", "direction", "disposition", "partner"]
+
+

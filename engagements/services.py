@@ -1,0 +1,130 @@
+"""Writes for engagements, missions, commitments and gifts.
+
+The quick-logging form, the edit pages, the API and the importer call these,
+so the rules (dates, attendees from the partners present, a done commitment's
+completion date) are enforced in one place.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import sees_all_restricted
+from diplomacy_crm.services import save_record
+
+from .models import Commitment, Confidentiality, Engagement, Gift, TradeMission
+
+ENGAGEMENT_M2M = ("partners", "contacts", "staff", "topics")
+MISSION_M2M = ("delegates", "partners")
+
+
+def _split(data: dict, m2m_names) -> tuple[dict, dict]:
+    return (
+        {k: v for k, v in data.items() if k not in m2m_names},
+        {k: v for k, v in data.items() if k in m2m_names},
+    )
+
+
+def _check_attendees(engagement: Engagement, m2m: dict) -> None:
+    """Attendees must be people of the partners present."""
+    partners = m2m.get("partners")
+    contacts = m2m.get("contacts")
+    if partners is None:
+        partners = list(engagement.partners.all()) if engagement.pk else []
+    if contacts is None:
+        return
+    partner_ids = {getattr(p, "pk", p) for p in partners}
+    strangers = [c for c in contacts if c.partner_id not in partner_ids]
+    if strangers:
+        names = ", ".join(str(c) for c in strangers[:5])
+        raise ValidationError({"contacts": f"Not from a partner of this engagement: {names}. Add their partner first."})
+
+
+def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagement) -> None:
+    """A staff member who logs a restricted meeting must not lock themselves out of it."""
+    restricted = fields.get("confidentiality", engagement.confidentiality) == Confidentiality.RESTRICTED
+    if not restricted or actor is None or sees_all_restricted(actor):
+        return
+    staff = m2m.get("staff")
+    if staff is None:
+        staff = list(engagement.staff.all()) if engagement.pk else []
+    if actor.pk not in {u.pk for u in staff}:
+        m2m["staff"] = [*staff, actor]
+
+
+@transaction.atomic
+def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Engagement:
+    """Log an engagement, with commitments made there, all or nothing."""
+    fields, m2m = _split(data, ENGAGEMENT_M2M)
+    fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
+    engagement = Engagement()
+    _check_attendees(engagement, m2m)
+    _keep_author_in_the_room(actor, fields, m2m, engagement)
+    save_record(engagement, actor=actor, fields=fields, m2m=m2m)
+    partners = list(engagement.partners.all())
+    for index, item in enumerate(commitments):
+        item = dict(item)
+        if not item.get("partner") and len(partners) == 1:
+            item["partner"] = partners[0]
+        try:
+            commitment_create(actor=actor, engagement=engagement, **item)
+        except ValidationError as exc:
+            # Say which inline commitment is wrong; the whole log is rolled back.
+            raise ValidationError({f"commitments[{index}]": exc.messages}) from exc
+    return engagement
+
+
+@transaction.atomic
+def engagement_update(*, engagement: Engagement, actor, **data) -> Engagement:
+    fields, m2m = _split(data, ENGAGEMENT_M2M)
+    _check_attendees(engagement, m2m)
+    _keep_author_in_the_room(actor, fields, m2m, engagement)
+    return save_record(engagement, actor=actor, fields=fields, m2m=m2m)
+
+
+def _completion(fields: dict, commitment: Commitment, today) -> None:
+    status = fields.get("status", commitment.status)
+    if status == Commitment.Status.DONE:
+        if not fields.get("completed_on") and not commitment.completed_on:
+            fields["completed_on"] = today
+    elif "status" in fields and "completed_on" not in fields:
+        # Reopened or dropped: it was not completed.
+        fields["completed_on"] = None
+
+
+@transaction.atomic
+def commitment_create(*, actor, now=None, **data) -> Commitment:
+    commitment = Commitment()
+    _completion(data, commitment, timezone.localdate(now))
+    data.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
+    return save_record(commitment, actor=actor, fields=data)
+
+
+@transaction.atomic
+def commitment_update(*, commitment: Commitment, actor, now=None, **data) -> Commitment:
+    _completion(data, commitment, timezone.localdate(now))
+    return save_record(commitment, actor=actor, fields=data)
+
+
+@transaction.atomic
+def trade_mission_create(*, actor, **data) -> TradeMission:
+    fields, m2m = _split(data, MISSION_M2M)
+    return save_record(TradeMission(), actor=actor, fields=fields, m2m=m2m)
+
+
+@transaction.atomic
+def trade_mission_update(*, mission: TradeMission, actor, **data) -> TradeMission:
+    fields, m2m = _split(data, MISSION_M2M)
+    return save_record(mission, actor=actor, fields=fields, m2m=m2m)
+
+
+@transaction.atomic
+def gift_create(*, actor, **data) -> Gift:
+    return save_record(Gift(), actor=actor, fields=data)
+
+
+@transaction.atomic
+def gift_update(*, gift: Gift, actor, **data) -> Gift:
+    return save_record(gift, actor=actor, fields=data)

@@ -1,0 +1,59 @@
+"""FilterSets for partners, contacts and agreements: one definition for the HTML lists and the API."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+
+from diplomacy_crm.filters import SearchFilter, country_filter
+
+from .models import Agreement, Contact, Partner, Topic
+
+User = get_user_model()
+
+
+class PartnerFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["name", "city", "description"])
+    kind = django_filters.ChoiceFilter(choices=Partner.Kind.choices)
+    country = country_filter()
+    topic = django_filters.ModelChoiceFilter(
+        field_name="topics", to_field_name="slug", queryset=Topic.objects.all(), label="Topic"
+    )
+    priority = django_filters.ChoiceFilter(choices=Partner.Priority.choices)
+    owner = django_filters.ModelChoiceFilter(
+        field_name="owner", to_field_name="username", queryset=User.objects.filter(is_active=True), label="Owner"
+    )
+    status = django_filters.ChoiceFilter(choices=Partner.Status.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("country", "country"), ("priority", "priority"), ("updated_at", "updated")),
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["q", "kind", "country", "topic", "priority", "owner", "status"]
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["full_name", "title", "email", "partner__name"])
+    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
+    is_active = django_filters.BooleanFilter(label="In post")
+    ordering = django_filters.OrderingFilter(
+        fields=(("full_name", "name"), ("partner__name", "partner"), ("updated_at", "updated")),
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["q", "partner", "is_active"]
+
+
+class AgreementFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["title", "summary"])
+    kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
+    partner = django_filters.NumberFilter(field_name="partners", label="Partner id", min_value=1)
+    status = django_filters.ChoiceFilter(choices=Agreement.Status.choices)
+    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt", label="Expires before")
+    ordering = django_filters.OrderingFilter(
+        fields=(("title", "title"), ("signed_on", "signed"), ("expires_on", "expires")),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["q", "kind", "partner", "status", "expires_before"]
