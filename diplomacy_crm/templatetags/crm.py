@@ -1,0 +1,129 @@
+"""Template pieces shared by every page: navigation, sortable headers, pagination links, form fields.
+
+None of these tags touches the database; pages hand them materialised data.
+"""
+
+from django import template
+from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_item(context, href: str, label: str, exact: bool = False):
+    """A primary-navigation link, marked current for its section."""
+    path = context["request"].path
+    current = path == href if exact else path.startswith(href)
+    if current:
+        return format_html(
+            '<li class="usa-nav__primary-item"><a class="usa-nav-link usa-current" href="{}" aria-current="page">'
+            "<span>{}</span></a></li>",
+            href,
+            label,
+        )
+    return format_html(
+        '<li class="usa-nav__primary-item"><a class="usa-nav-link" href="{}"><span>{}</span></a></li>', href, label
+    )
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (None or '' removes one).
+
+    Used by pagination and sort links so that the filter stays in the URL.
+    """
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("includes/sort_header.html", takes_context=True)
+def sort_header(context, field: str, label: str, param: str = "ordering"):
+    """A column header that sorts by `field` (the filterset's ordering name); click again to reverse."""
+    request = context["request"]
+    current = request.GET.get(param, "")
+    if current == field:
+        direction, next_value = "ascending", f"-{field}"
+    elif current == f"-{field}":
+        direction, next_value = "descending", field
+    else:
+        direction, next_value = None, field
+    params = request.GET.copy()
+    params[param] = next_value
+    params.pop("page", None)
+    return {"label": label, "href": f"?{params.urlencode()}", "direction": direction}
+
+
+@register.inclusion_tag("includes/pagination.html", takes_context=True)
+def pagination(context, page_obj):
+    """Previous / numbered / next links for a Paginator page, keeping every other parameter."""
+    request = context["request"]
+    params = request.GET.copy()
+    params.pop("page", None)
+    base = params.urlencode()
+    prefix = f"?{base}&page=" if base else "?page="
+    numbers = []
+    if page_obj is not None and page_obj.paginator.num_pages > 1:
+        for number in page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1):
+            numbers.append(number)
+    return {"page_obj": page_obj, "prefix": prefix, "numbers": numbers, "ellipsis": page_obj.paginator.ELLIPSIS if page_obj else "…"}
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound_field: BoundField, hint: str = "", extra_class: str = ""):
+    """One form field, USWDS style: label, hint, the error next to the field, then the widget.
+
+    The widget gets its USWDS class, `aria-describedby` pointing at the hint
+    and error, and `aria-invalid` when the value was refused.
+    """
+    widget = bound_field.field.widget
+    kind, css = "text", "usa-input"
+    if isinstance(widget, CheckboxInput):
+        kind, css = "checkbox", "usa-checkbox__input"
+    elif isinstance(widget, (CheckboxSelectMultiple, RadioSelect)):
+        kind, css = "choices", ""
+    elif isinstance(widget, (Select, SelectMultiple)):
+        kind, css = "select", "usa-select"
+    elif isinstance(widget, Textarea):
+        kind, css = "textarea", "usa-textarea"
+    hint = hint or bound_field.help_text
+    error_id, hint_id = f"{bound_field.auto_id}-error", f"{bound_field.auto_id}-hint"
+    described = [i for i, on in ((hint_id, bool(hint)), (error_id, bool(bound_field.errors))) if on]
+    attrs = {}
+    existing = widget.attrs.get("class", "")
+    if css or extra_class:
+        attrs["class"] = " ".join(c for c in (css, existing, extra_class) if c)
+    if bound_field.errors:
+        attrs["class"] = (attrs.get("class", "") + " usa-input--error").strip()
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return {
+        "field": bound_field,
+        "kind": kind,
+        "hint": hint,
+        "widget": bound_field.as_widget(attrs=attrs),
+        "error_id": error_id,
+        "hint_id": hint_id,
+    }
+
+
+@register.filter
+def csv_url(request):
+    """This page's URL asking for the CSV export of the same filtered rows."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["format"] = "csv"
+    return f"?{params.urlencode()}"
+
+
+@register.filter
+def badge_class(value: str) -> str:
+    """A CSS modifier for a status or confidentiality value."""
+    return f"crm-badge--{value}".replace("_", "-")
