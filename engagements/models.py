@@ -52,7 +52,7 @@ class TradeMission(TimeStampedModel):
 
     name = models.CharField(max_length=NAME_MAX)
     direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.OUTBOUND)
-    countries = CountryField(multiple=True, blank=True)
+    countries = CountryField(multiple=True, multiple_sort=False, blank=True, help_text="In itinerary order.")
     cities = models.CharField(max_length=500, blank=True, help_text="Comma-separated, in itinerary order.")
     start_date = models.DateField()
     end_date = models.DateField()
