@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.roles import sync_role_groups
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from engagements.services import commitment_create, engagement_create, gift_create, trade_mission_create
 from partners.models import Agreement, Contact, Partner, Topic
@@ -188,6 +189,7 @@ class Command(BaseCommand):
         return obj
 
     def _users(self):
+        sync_role_groups()  # the groups exist after migrate, but not after a flush
         User = get_user_model()
         users = {}
         for username, first, last, role, is_super in USERS:
