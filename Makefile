@@ -34,6 +34,7 @@ test: install-dev
 ## check: Django's deployment checks with production-like settings
 check: install
 	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=crm.example.org SITE_URL=https://crm.example.org \
+	  EMAIL_URL=smtp+tls://crm:secret@smtp.example.org:587 REDIS_URL=redis://127.0.0.1:6379/0 \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 ## bench: the benchmark suite (writes docs/benchmarks.md)
