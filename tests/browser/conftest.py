@@ -1,0 +1,135 @@
+"""Real Chromium (Debian's, never a downloaded one) against pytest-django's live server.
+
+`crm_browser` starts Chromium once per session through Playwright's sync API.
+`web` opens a fresh context per test and watches everything that can go
+wrong on a page: JavaScript errors, console errors, failed requests, static
+files answered with an error, alert/confirm dialogs, and CSP violations
+(reported from the page by a `securitypolicyviolation` listener installed
+before any page script runs). Tests assert `web.problems == []`.
+"""
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pytest
+
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery staple"  # the cast's password (tests/conftest.py)
+
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__crmReport && window.__crmReport({
+    directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile
+  });
+});
+"""
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db):
+    """The roles' groups come from a migration; a transactional test's flush empties them, so make them again."""
+    from accounts.roles import sync_role_groups
+
+    sync_role_groups()
+
+
+@pytest.fixture(scope="session")
+def crm_browser(chromium_path, live_server):
+    # Depending on live_server makes Chromium close (and drop its keep-alive
+    # connections) before the server's threads shut down.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Web:
+    """One browser context on the live server, with the problems it saw."""
+
+    page: object
+    base_url: str
+    problems: list = field(default_factory=list)
+    dialogs: list = field(default_factory=list)
+    csp_violations: list = field(default_factory=list)
+    visited: list = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def visit(self, path: str):
+        response = self.page.goto(self.url(path), wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        self.visited.append(path)
+        assert response is not None and response.status < 400, f"{path} answered {response and response.status}"
+        return response
+
+    def login(self, username: str, password: str = PASSWORD, next_path: str = "/"):
+        """Sign in through the real login form."""
+        self.visit(f"/accounts/login/?next={next_path}")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_load_state("networkidle")
+        assert "/accounts/login/" not in self.page.url, "login failed"
+
+    def path(self) -> str:
+        return urlparse(self.page.url).path
+
+
+@pytest.fixture
+def web(crm_browser, live_server):
+    context = crm_browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    web = Web(page=page, base_url=live_server.url)
+
+    def on_console(message):
+        if message.type == "error":
+            web.problems.append(f"console error on {page.url}: {message.text}")
+
+    def on_response(response):
+        if response.status >= 400 and "/static/" in response.url:
+            web.problems.append(f"static file {response.url} answered {response.status}")
+
+    def on_request_failed(request):
+        # A download the test asked for is "aborted" from the page's point of view.
+        if "format=csv" in request.url:
+            return
+        web.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def on_dialog(dialog):
+        web.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_csp(violation):
+        web.csp_violations.append(violation)
+        web.problems.append(f"CSP violation on {page.url}: {violation}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: web.problems.append(f"JavaScript error on {page.url}: {error}"))
+    page.on("response", on_response)
+    page.on("requestfailed", on_request_failed)
+    page.on("dialog", on_dialog)
+    page.expose_function("__crmReport", on_csp)
+    page.add_init_script(CSP_LISTENER)
+    yield web
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir():
+    """Where screenshots go when SCREENSHOT_DIR is set (for eyeballing the pages); None otherwise."""
+    path = os.environ.get("SCREENSHOT_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+    return path
