@@ -1,0 +1,97 @@
+"""Benchmark: import a generated 10,000-row partners CSV, then import it again.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_import .venv/bin/python bench/import_bench.py [--rows 10000]
+
+Migrates the database named by DATABASE_URL, removes partners left by a
+previous run of this script (external ids "bench-…"), writes the CSV under
+var/, and times three passes of the same importer the page and the command
+use: the import (one transaction), a re-import (expected: 0 created), and
+with --with-dry-run the dry run first. Prints seconds and rows/s for each.
+"""
+
+import argparse
+import csv
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_crm.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from imports.importer import run_import  # noqa: E402
+from imports.reader import read_table  # noqa: E402
+from partners.models import Contact, Partner, Topic  # noqa: E402
+
+KINDS = ["city", "company", "academic", "civil_society", "diplomatic_mission", "national_government"]
+COUNTRIES = ["Japan", "Viet Nam", "Vietnam", "Korea, South", "South Korea", "DE", "FR", "Mexico", "Brazil", "KE", "IN", "Canada"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(42)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "kind", "country", "city", "website", "description", "topics", "priority", "status", "external_id"])
+        for i in range(rows):
+            writer.writerow([
+                f"Bench partner {i} São Tomé",
+                rng.choice(KINDS),
+                rng.choice(COUNTRIES),
+                f"City {i % 500}",
+                f"https://partner{i}.example.org/",
+                "Generated for the import benchmark.",
+                "bench-trade; bench-climate" if i % 3 == 0 else "",
+                rng.choice([1, 2, 3]),
+                "active",
+                f"bench-{i}",
+            ])
+
+
+def timed(label: str, rows: int, **kwargs):
+    start = time.perf_counter()
+    result = run_import(**kwargs)
+    seconds = time.perf_counter() - start
+    print(f"{label:<10} {seconds:7.1f} s  {rows / seconds:7.0f} rows/s  {result.summary()}  errors={len(result.errors)}")
+    if result.errors:
+        print("  first errors:", [str(e) for e in result.errors[:3]])
+    return result, seconds
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--with-dry-run", action="store_true", help="Also time the dry run (about as long as the import).")
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine} {settings.DATABASES['default']['NAME']}")
+    # Clean slate for this script's own rows only.
+    Contact.objects.filter(partner__external_id__startswith="bench-").delete()
+    Partner.objects.filter(external_id__startswith="bench-").delete()
+    for slug in ("bench-trade", "bench-climate"):
+        Topic.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
+    path = ROOT / "var" / f"import_bench_{args.rows}.csv"
+    path.parent.mkdir(exist_ok=True)
+    write_csv(path, args.rows)
+    table = read_table(path.read_bytes(), path.name)
+    print(f"file: {path} ({path.stat().st_size / 1_048_576:.1f} MB, {len(table)} rows)")
+    if args.with_dry_run:
+        timed("dry run", args.rows, kind="partners", table=table, commit=False)
+    result, _ = timed("import", args.rows, kind="partners", table=table, commit=True)
+    assert result.committed and result.count("created") == args.rows, result.summary()
+    again, _ = timed("re-import", args.rows, kind="partners", table=table, commit=True)
+    assert again.count("created") == 0, again.summary()
+
+
+if __name__ == "__main__":
+    main()
