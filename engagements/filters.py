@@ -1,11 +1,15 @@
 """FilterSets for engagements, missions, commitments and gifts (HTML lists and API alike)."""
 
+import datetime as dt
+
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from diplomacy_crm.filters import SearchFilter, country_filter
+from partners.filters import IdFilter
 from partners.models import Topic
 
 from .models import Commitment, Engagement, Gift, TradeMission
@@ -13,19 +17,29 @@ from .models import Commitment, Engagement, Gift, TradeMission
 User = get_user_model()
 
 
+def _sane_instant(value):
+    # Far-off instants overflow Python's datetime when converted to UTC for the query.
+    if not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
+        raise ValidationError("Enter a date and time between 1900 and 2199.")
+
+
 class EngagementFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["title", "summary", "outcomes", "location"])
-    partner = django_filters.NumberFilter(field_name="partners", label="Partner id", min_value=1)
+    partner = IdFilter(field_name="partners", label="Partner id")
     kind = django_filters.ChoiceFilter(choices=Engagement.Kind.choices)
     status = django_filters.ChoiceFilter(choices=Engagement.Status.choices)
     country = country_filter(method="filter_country", label="Partner country")
     topic = django_filters.ModelChoiceFilter(
         field_name="topics", to_field_name="slug", queryset=Topic.objects.all(), label="Topic"
     )
-    trade_mission = django_filters.NumberFilter(field_name="trade_mission_id", label="Trade mission id", min_value=1)
+    trade_mission = IdFilter(field_name="trade_mission", label="Trade mission id")
     confidentiality = django_filters.ChoiceFilter(choices=Engagement.Confidentiality.choices)
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label="Starts after")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label="Starts before")
+    starts_after = django_filters.IsoDateTimeFilter(
+        field_name="starts_at", lookup_expr="gte", label="Starts after", validators=[_sane_instant]
+    )
+    starts_before = django_filters.IsoDateTimeFilter(
+        field_name="starts_at", lookup_expr="lt", label="Starts before", validators=[_sane_instant]
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("starts_at", "starts_at"), ("title", "title"), ("kind", "kind")),
     )
@@ -64,9 +78,9 @@ class CommitmentFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(
         field_name="owner", to_field_name="username", queryset=User.objects.filter(is_active=True), label="Owner"
     )
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
-    engagement = django_filters.NumberFilter(field_name="engagement_id", label="Engagement id", min_value=1)
-    trade_mission = django_filters.NumberFilter(field_name="trade_mission_id", label="Trade mission id", min_value=1)
+    partner = IdFilter(field_name="partner", label="Partner id")
+    engagement = IdFilter(field_name="engagement", label="Engagement id")
+    trade_mission = IdFilter(field_name="trade_mission", label="Trade mission id")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
@@ -87,7 +101,7 @@ class GiftFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["description", "giver", "recipient"])
     direction = django_filters.ChoiceFilter(choices=Gift.Direction.choices)
     disposition = django_filters.ChoiceFilter(choices=Gift.Disposition.choices)
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
+    partner = IdFilter(field_name="partner", label="Partner id")
     exchanged_after = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="gte", label="From")
     exchanged_before = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="lte", label="To")
     ordering = django_filters.OrderingFilter(fields=(("exchanged_on", "exchanged_on"), ("estimated_value", "value")))

@@ -1,6 +1,7 @@
 """FilterSets for partners, contacts and agreements: one definition for the HTML lists and the API."""
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 
 from diplomacy_crm.filters import SearchFilter, country_filter
@@ -8,6 +9,21 @@ from diplomacy_crm.filters import SearchFilter, country_filter
 from .models import Agreement, Contact, Partner, Topic
 
 User = get_user_model()
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record id: a whole number from 1 to the database's bigint maximum.
+
+    Anything else ("1.5", "-1", 2**63) is a form error (a 400 in the API),
+    never an overflow inside the query.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class PartnerFilter(django_filters.FilterSet):
@@ -33,7 +49,7 @@ class PartnerFilter(django_filters.FilterSet):
 
 class ContactFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["full_name", "title", "email", "partner__name"])
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id", min_value=1)
+    partner = IdFilter(field_name="partner", label="Partner id")
     is_active = django_filters.BooleanFilter(label="In post")
     ordering = django_filters.OrderingFilter(
         fields=(("full_name", "name"), ("partner__name", "partner"), ("updated_at", "updated")),
@@ -47,7 +63,7 @@ class ContactFilter(django_filters.FilterSet):
 class AgreementFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["title", "summary"])
     kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
-    partner = django_filters.NumberFilter(field_name="partners", label="Partner id", min_value=1)
+    partner = IdFilter(field_name="partners", label="Partner id")
     status = django_filters.ChoiceFilter(choices=Agreement.Status.choices)
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt", label="Expires before")
     ordering = django_filters.OrderingFilter(

@@ -4,7 +4,7 @@ None of these tags touches the database; pages hand them materialised data.
 """
 
 from django import template
-from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple
+from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple, Textarea
 from django.utils.html import format_html
 
 register = template.Library()

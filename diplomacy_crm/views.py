@@ -1,0 +1,169 @@
+"""Helpers every page view shares: render without template queries, list pages, service errors on forms.
+
+Views stay thin: access, bind a form or filter, call one service, then
+redirect or render through these.
+"""
+
+from collections.abc import Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from .csv import Column, stream_csv
+
+PER_PAGE = 25
+CSV_CHUNK = 1000
+
+
+def warm_user(user) -> None:
+    """Load what the base layout asks about the user (permissions, groups) before rendering.
+
+    Templates must run no queries (QUALITY P2); `perms.*` in base.html then
+    reads the cache that ModelBackend keeps on the user object.
+    """
+    if user.is_authenticated:
+        user.get_all_permissions()
+
+
+def render_page(request, template: str, context: dict | None = None, status: int = 200) -> HttpResponse:
+    """render(), after warming the user's permission cache; confidential pages are not cached."""
+    warm_user(request.user)
+    response = render(request, template, context or {}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def require_perm(request, perm: str) -> None:
+    """403 unless the user has `perm` (e.g. "engagements.add_engagement")."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(f"You need the {perm} permission.")
+
+
+def materialise_choices(form) -> None:
+    """Evaluate every model-choice field's options now, so the template renders without a query."""
+    for bound in form:
+        field = bound.field
+        if getattr(field, "queryset", None) is not None and not getattr(field.widget, "lookup_only", False):
+            field.widget.choices = list(iter(field.choices))  # iter(): no COUNT for a length hint
+
+
+def apply_service_errors(form, error: ValidationError, *, extra: dict | None = None) -> None:
+    """Show a service's ValidationError on the form: field errors next to their fields, the rest on top.
+
+    `extra` maps error keys the form does not have to other forms (for
+    example "commitments[0]" to the first inline commitment form).
+    """
+    extra = extra or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        if key in extra:
+            extra[key].add_error(None, messages)
+        elif key in form.fields:
+            form.add_error(key, messages)
+        else:
+            form.add_error(None, messages)
+
+
+def list_page(
+    request,
+    *,
+    queryset,
+    filterset_class,
+    template: str,
+    columns: Sequence[Column],
+    filename: str,
+    context: dict | None = None,
+    per_page: int = PER_PAGE,
+) -> HttpResponse:
+    """A filtered, sorted, paginated list, or its CSV export with `?format=csv`.
+
+    `queryset` is already limited to what the user may see and already
+    select_related/prefetch_related: the CSV and every page use it as is.
+    An invalid filter value is shown as a form error (no rows), never a 500;
+    the CSV answers 400 with the errors.
+    """
+    filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    valid = filterset.is_valid()
+    wants_csv = request.GET.get("format") == "csv"
+    if wants_csv:
+        if not valid:
+            lines = [f"{name}: {' '.join(errs)}" for name, errs in filterset.form.errors.items()]
+            return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+        return stream_csv(columns, filterset.qs.iterator(chunk_size=CSV_CHUNK), filename)
+
+    page_obj, rows = None, []
+    if valid:
+        qs = filterset.qs
+        # A stable order for pagination: ties broken by primary key.
+        if qs.query.order_by:
+            qs = qs.order_by(*qs.query.order_by, "pk")
+        page_obj = Paginator(qs, per_page).get_page(request.GET.get("page"))
+        # Materialised here, with their prefetches, so the template runs no query.
+        rows = list(page_obj.object_list)
+    materialise_choices(filterset.form)
+    filters_active = any(v for k, v in request.GET.items() if k not in ("page", "ordering", "format"))
+    return render_page(
+        request,
+        template,
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "rows": rows,
+            "page_obj": page_obj,
+            "filters_active": filters_active,
+            **(context or {}),
+        },
+    )
+
+
+def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpResponse:
+    """GET: a confirmation page. POST: delete, or say (as a message) what still refers to the record."""
+    from django.contrib import messages
+    from django.db.models import ProtectedError
+    from django.shortcuts import redirect
+
+    if request.method == "POST":
+        try:
+            obj.delete()
+        except ProtectedError as exc:
+            blockers = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
+            messages.error(request, f"“{obj}” cannot be deleted: {', '.join(blockers)} still refer to it.")
+            return redirect(cancel_url)
+        messages.success(request, f"“{obj}” deleted.")
+        return redirect(success_url)
+    return render_page(
+        request,
+        "includes/confirm_page.html",
+        {
+            "title": f"Delete “{obj}”?",
+            "object": obj,
+            "explanation": "The record is removed from every list. Its change history keeps a copy.",
+            "button": "Delete",
+            "danger": True,
+            "cancel_url": cancel_url,
+        },
+    )
+
+
+HISTORY_SKIP = {"id", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
+
+
+def history_entries(record, limit: int = 50) -> list:
+    """The latest changes of a record (simple-history), each with `changed_fields` (labels), newest first.
+
+    One query: consecutive rows are compared in Python instead of calling
+    `diff_against()` per row. Many-to-many changes are not itemised.
+    """
+    entries = list(record.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    fields = [f for f in entries[0]._meta.fields if f.name not in HISTORY_SKIP] if entries else []
+    for newer, older in zip(entries, entries[1:] + [None]):
+        newer.changed_fields = []
+        if newer.history_type == "~" and older is not None:
+            newer.changed_fields = [
+                str(f.verbose_name) for f in fields if getattr(newer, f.attname) != getattr(older, f.attname)
+            ]
+    return entries[:limit]

@@ -1,0 +1,250 @@
+"""Forms for engagements (quick logging and edit), trade missions and commitments."""
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms.fields import BaseTemporalField
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from partners.forms import (
+    PARTNER_LOOKUP,
+    LookupSelectMultiple,
+    PartnerChoiceField,
+    PartnerMultipleChoiceField,
+    LookupSelect,
+    UserChoiceField,
+    UserMultipleChoiceField,
+    active_users,
+)
+from partners.models import Contact, Partner, Topic
+
+from .models import Commitment, Engagement, TradeMission
+
+CONTACT_LOOKUP = reverse_lazy("partners:contact-lookup")
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def zone_choices():
+    office = settings.TIME_ZONE
+    others = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [(office, f"{office} (office)")] + [(z, z.replace("_", " ")) for z in others if z != office] + [("UTC", "UTC")]
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed (naive); the form attaches the chosen time zone in clean()."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+    input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return timezone.make_naive(value) if timezone.is_aware(value) else value
+        value = str(value).strip()
+        try:
+            result = parse_datetime(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if result is None:
+            result = BaseTemporalField.to_python(self, value)
+        if result.year < 1900 or result.year > 2200:
+            raise ValidationError("Enter a year between 1900 and 2200.", code="invalid")
+        return timezone.make_naive(result) if timezone.is_aware(result) else result
+
+
+def _attach_zone(naive: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """`naive` read as wall-clock time in `zone`; a time skipped by a clock change is refused."""
+    aware = naive.replace(tzinfo=zone)
+    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks changed then).")
+    return aware
+
+
+class ContactMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        label = f"{obj.display_name} — {obj.partner.name}"
+        return label if obj.is_active else f"{label} (no longer in post)"
+
+
+class EngagementForm(forms.ModelForm):
+    """Log or edit an engagement. Times are typed in a chosen zone (the office's by default)."""
+
+    starts_at = WallClockDateTimeField(label="Starts")
+    ends_at = WallClockDateTimeField(label="Ends", required=False)
+    time_zone = forms.ChoiceField(label="Time zone of these times", choices=zone_choices)
+    partners = PartnerMultipleChoiceField(
+        queryset=Partner.objects.all(),
+        widget=LookupSelectMultiple(PARTNER_LOOKUP, attrs={"data-contacts-target": "id_contacts"}),
+        help_text="Type a few letters of the name; pick one or more.",
+    )
+    contacts = ContactMultipleChoiceField(
+        queryset=Contact.objects.select_related("partner"),
+        required=False,
+        label="Their attendees",
+        widget=LookupSelectMultiple(CONTACT_LOOKUP, attrs={"data-partner-source": "id_partners"}),
+        help_text="People of the partners above who took part.",
+    )
+    staff = UserMultipleChoiceField(
+        queryset=active_users(),
+        required=False,
+        label="Our staff present",
+        widget=forms.SelectMultiple(attrs={"data-typeahead": ""}),
+        help_text="They can see the meeting even when it is restricted.",
+    )
+    topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+    trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "title", "kind", "status", "starts_at", "ends_at", "location", "is_virtual", "partners", "contacts",
+            "staff", "city_officials", "topics", "trade_mission", "summary", "outcomes", "confidentiality",
+            "follow_up_by",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 5}),
+            "outcomes": forms.Textarea(attrs={"rows": 3}),
+            "follow_up_by": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {
+            "city_officials": "Officials on our side (text)",
+            "follow_up_by": "Follow up by",
+            "is_virtual": "Held online or by phone",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = settings.TIME_ZONE
+        for name in ("starts_at", "ends_at"):
+            value = self.initial.get(name)
+            if isinstance(value, dt.datetime) and timezone.is_aware(value):
+                # Shown as office wall-clock time, matching the zone's initial choice.
+                self.initial[name] = timezone.localtime(value).replace(tzinfo=None)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            zone = zoneinfo.ZoneInfo(data.get("time_zone") or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.add_error("time_zone", "Choose a time zone from the list.")
+            return data
+        for name in ("starts_at", "ends_at"):
+            if isinstance(data.get(name), dt.datetime) and data[name].tzinfo is None:
+                try:
+                    data[name] = _attach_zone(data[name], zone)
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "An engagement must end after it starts.")
+        return data
+
+    def _post_clean(self):
+        # Model validation runs in the service (engagement_create/update); the
+        # aware datetimes are only ready after clean().
+        pass
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("time_zone", None)
+        return data
+
+
+class InlineCommitmentForm(forms.Form):
+    """One promise made in the meeting; a blank row is skipped."""
+
+    description = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="What was promised")
+    made_by = forms.ChoiceField(choices=Commitment.MadeBy.choices, initial=Commitment.MadeBy.CITY, label="Made by")
+    partner = PartnerChoiceField(
+        queryset=Partner.objects.all(),
+        required=False,
+        widget=LookupSelect(PARTNER_LOOKUP),
+        help_text="Needed when the partner made it; with one partner present it is filled in.",
+    )
+    owner = UserChoiceField(queryset=active_users(), required=False, label="Owner on our side")
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+    priority = forms.TypedChoiceField(choices=Partner.Priority.choices, coerce=int, initial=Partner.Priority.MEDIUM)
+
+    # A row is blank, and skipped, while these are empty: the other fields have defaults.
+    CONTENT_FIELDS = ("description", "due_date", "partner")
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owner is not None:
+            self.fields["owner"].initial = owner.pk
+
+    def has_changed(self):
+        return any(name in self.changed_data for name in self.CONTENT_FIELDS)
+
+
+class BaseCommitmentFormSet(forms.BaseFormSet):
+    def filled_forms(self) -> list:
+        """Rows the user filled in (blank rows, left at their defaults, are ignored)."""
+        return [f for f in self.forms if f.has_changed() and f.cleaned_data]
+
+
+CommitmentFormSet = forms.formset_factory(
+    InlineCommitmentForm, formset=BaseCommitmentFormSet, extra=3, max_num=20, validate_max=True, absolute_max=20
+)
+
+
+class TradeMissionForm(forms.ModelForm):
+    partners = PartnerMultipleChoiceField(queryset=Partner.objects.all(), required=False, widget=LookupSelectMultiple(PARTNER_LOOKUP))
+    delegates = ContactMultipleChoiceField(
+        queryset=Contact.objects.select_related("partner"),
+        required=False,
+        widget=LookupSelectMultiple(CONTACT_LOOKUP),
+        help_text="Type a name to search all contacts.",
+    )
+    owner = UserChoiceField(queryset=active_users(), required=False)
+
+    class Meta:
+        model = TradeMission
+        fields = [
+            "name", "direction", "status", "countries", "cities", "start_date", "end_date", "lead", "owner",
+            "partners", "delegates", "objectives", "outcomes",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "objectives": forms.Textarea(attrs={"rows": 4}),
+            "outcomes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["countries"].widget.attrs["data-typeahead"] = ""
+
+
+class CommitmentForm(forms.ModelForm):
+    partner = PartnerChoiceField(queryset=Partner.objects.all(), required=False, widget=LookupSelect(PARTNER_LOOKUP))
+    owner = UserChoiceField(queryset=active_users(), required=False, help_text="Reminders go to them.")
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)
+    trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "description", "made_by", "partner", "owner", "due_date", "status", "completed_on", "priority",
+            "engagement", "trade_mission",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+            "completed_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, engagements=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only engagements the user may see can be linked (a restricted one stays hidden).
+        if engagements is not None:
+            self.fields["engagement"].queryset = engagements
+
+    def _post_clean(self):
+        # The service validates the model (and fills completed_on when done).
+        pass

@@ -1,0 +1,415 @@
+"""Pages for engagements (quick logging, detail, edit), trade missions and commitments.
+
+Every read goes through the selectors (`engagements_for`, `commitments_for`,
+`access_*`): a restricted engagement, and the commitments made there, are
+absent from lists and 404 on their pages for those who may not see them.
+Every write goes through the services.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from diplomacy_crm.views import (
+    apply_service_errors,
+    confirm_delete,
+    history_entries,
+    list_page,
+    materialise_choices,
+    render_page,
+    require_perm,
+)
+from partners.forms import QuickContactForm, QuickPartnerForm, prepare_lookups
+from partners.models import Contact
+
+from . import services
+from .filters import CommitmentFilter, EngagementFilter, TradeMissionFilter
+from .forms import CommitmentForm, CommitmentFormSet, EngagementForm, TradeMissionForm
+from .selectors import (
+    access_commitment,
+    access_engagement,
+    access_mission,
+    commitments_for,
+    engagements_for,
+    missions_for,
+)
+
+
+def _prepare(*forms) -> None:
+    for form in forms:
+        prepare_lookups(form)
+        materialise_choices(form)
+
+
+def _names(objects) -> str:
+    return "; ".join(str(o) for o in objects)
+
+
+# --- Engagements ------------------------------------------------------------
+
+ENGAGEMENT_CSV = [
+    ("id", lambda e: e.pk),
+    ("title", lambda e: e.title),
+    ("kind", lambda e: e.kind),
+    ("status", lambda e: e.status),
+    ("starts_at", lambda e: e.starts_at),
+    ("ends_at", lambda e: e.ends_at),
+    ("location", lambda e: e.location),
+    ("is_virtual", lambda e: e.is_virtual),
+    ("partners", lambda e: _names(p.name for p in e.partners.all())),
+    ("topics", lambda e: ", ".join(t.slug for t in e.topics.all())),
+    ("trade_mission", lambda e: e.trade_mission.name if e.trade_mission else ""),
+    ("confidentiality", lambda e: e.confidentiality),
+    ("follow_up_by", lambda e: e.follow_up_by),
+    ("summary", lambda e: e.summary),
+    ("outcomes", lambda e: e.outcomes),
+]
+
+
+@login_required
+@require_GET
+def engagement_list(request):
+    return list_page(
+        request,
+        queryset=engagements_for(request.user).select_related("trade_mission").prefetch_related("partners", "topics"),
+        filterset_class=EngagementFilter,
+        template="engagements/engagement_list.html",
+        columns=ENGAGEMENT_CSV,
+        filename="engagements.csv",
+        context={"can_add": request.user.has_perm("engagements.add_engagement")},
+    )
+
+
+@login_required
+@require_GET
+def engagement_detail(request, pk):
+    # access_engagement's rule (404 when not visible), with everything the page shows
+    # fetched here: a fixed number of queries, and none in the template.
+    engagement = get_object_or_404(
+        engagements_for(request.user)
+        .select_related("trade_mission", "owner")
+        .prefetch_related(
+            "partners",
+            "topics",
+            "staff",
+            Prefetch("contacts", queryset=Contact.objects.select_related("partner")),
+        ),
+        pk=pk,
+    )
+    commitments = list(
+        commitments_for(request.user).filter(engagement=engagement).select_related("partner", "owner").order_by("due_date", "pk")
+    )
+    user = request.user
+    return render_page(
+        request,
+        "engagements/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "partners": list(engagement.partners.all()),
+            "contacts": list(engagement.contacts.all()),
+            "staff": list(engagement.staff.all()),
+            "topics": list(engagement.topics.all()),
+            "commitments": commitments,
+            "history": history_entries(engagement),
+            "can_edit": user.has_perm("engagements.change_engagement"),
+            "can_delete": user.has_perm("engagements.delete_engagement"),
+            "can_add_commitment": user.has_perm("engagements.add_commitment"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def engagement_create(request):
+    """Quick logging: the meeting, its attendees and the promises made, saved together or not at all."""
+    require_perm(request, "engagements.add_engagement")
+    # Logged right after the meeting: held, this hour, with the author present.
+    this_hour = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    initial = {"staff": [request.user.pk], "status": "held", "starts_at": this_hour}
+    if str(request.GET.get("partner", "")).isdigit():
+        initial["partners"] = [request.GET["partner"]]
+    if str(request.GET.get("trade_mission", "")).isdigit():
+        initial["trade_mission"] = request.GET["trade_mission"]
+    form = EngagementForm(request.POST or None, initial=initial)
+    formset = CommitmentFormSet(request.POST or None, prefix="commitments", form_kwargs={"owner": request.user})
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        rows = formset.filled_forms()
+        try:
+            engagement = services.engagement_create(
+                actor=request.user, commitments=[row.cleaned_data for row in rows], **form.service_data()
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc, extra={f"commitments[{i}]": row for i, row in enumerate(rows)})
+        else:
+            count = len(rows)
+            extra = f" with {count} commitment{'s' if count != 1 else ''}" if count else ""
+            messages.success(request, f"Logged “{engagement.title}”{extra}.")
+            return redirect(engagement.get_absolute_url())
+    _prepare(form, *formset.forms, formset.empty_form)
+    can_add_partner = request.user.has_perm("partners.add_partner")
+    can_add_contact = request.user.has_perm("partners.add_contact")
+    return render_page(
+        request,
+        "engagements/engagement_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "empty_form": formset.empty_form,
+            "quick_partner_form": QuickPartnerForm() if can_add_partner else None,
+            "quick_contact_form": QuickContactForm() if can_add_contact else None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def engagement_edit(request, pk):
+    require_perm(request, "engagements.change_engagement")
+    engagement = access_engagement(request.user, pk)
+    form = EngagementForm(request.POST or None, instance=engagement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.engagement_update(engagement=engagement, actor=request.user, **form.service_data())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved “{engagement.title}”.")
+            return redirect(engagement.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "engagements/engagement_form.html", {"form": form, "engagement": engagement})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def engagement_delete(request, pk):
+    require_perm(request, "engagements.delete_engagement")
+    engagement = access_engagement(request.user, pk)
+    return confirm_delete(request, engagement, success_url="/engagements/", cancel_url=engagement.get_absolute_url())
+
+
+# --- Trade missions ----------------------------------------------------------
+
+MISSION_CSV = [
+    ("id", lambda m: m.pk),
+    ("name", lambda m: m.name),
+    ("direction", lambda m: m.direction),
+    ("status", lambda m: m.status),
+    ("countries", lambda m: ", ".join(c.code for c in m.countries)),
+    ("cities", lambda m: m.cities),
+    ("start_date", lambda m: m.start_date),
+    ("end_date", lambda m: m.end_date),
+    ("lead", lambda m: m.lead),
+    ("partners", lambda m: _names(p.name for p in m.partners.all())),
+    ("objectives", lambda m: m.objectives),
+    ("outcomes", lambda m: m.outcomes),
+]
+
+
+@login_required
+@require_GET
+def mission_list(request):
+    return list_page(
+        request,
+        queryset=missions_for(request.user).prefetch_related("partners"),
+        filterset_class=TradeMissionFilter,
+        template="engagements/mission_list.html",
+        columns=MISSION_CSV,
+        filename="trade-missions.csv",
+        context={"can_add": request.user.has_perm("engagements.add_trademission")},
+    )
+
+
+@login_required
+@require_GET
+def mission_detail(request, pk):
+    mission = access_mission(request.user, pk)
+    user = request.user
+    # The itinerary: only the engagements this user may see, in date order.
+    itinerary = list(
+        engagements_for(user)
+        .filter(trade_mission=mission)
+        .prefetch_related("partners")
+        .order_by("starts_at", "pk")
+    )
+    commitments = list(
+        commitments_for(user)
+        .filter(Q(trade_mission=mission) | Q(engagement__trade_mission=mission))
+        .select_related("partner", "owner", "engagement")
+        .order_by("due_date", "pk")
+    )
+    return render_page(
+        request,
+        "engagements/mission_detail.html",
+        {
+            "mission": mission,
+            "delegates": list(mission.delegates.select_related("partner").order_by("full_name", "pk")),
+            "partners": list(mission.partners.order_by("name", "pk")),
+            "itinerary": itinerary,
+            "commitments": commitments,
+            "history": history_entries(mission),
+            "owner": mission.owner,
+            "can_edit": user.has_perm("engagements.change_trademission"),
+            "can_delete": user.has_perm("engagements.delete_trademission"),
+            "can_log": user.has_perm("engagements.add_engagement"),
+            "can_add_commitment": user.has_perm("engagements.add_commitment"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_create(request):
+    require_perm(request, "engagements.add_trademission")
+    form = TradeMissionForm(request.POST or None, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            mission = services.trade_mission_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Trade mission “{mission.name}” added.")
+            return redirect(mission.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "engagements/mission_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_edit(request, pk):
+    require_perm(request, "engagements.change_trademission")
+    mission = access_mission(request.user, pk)
+    form = TradeMissionForm(request.POST or None, instance=mission)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trade_mission_update(mission=mission, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Trade mission “{mission.name}” saved.")
+            return redirect(mission.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "engagements/mission_form.html", {"form": form, "mission": mission})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_delete(request, pk):
+    require_perm(request, "engagements.delete_trademission")
+    mission = access_mission(request.user, pk)
+    return confirm_delete(request, mission, success_url="/missions/", cancel_url=mission.get_absolute_url())
+
+
+# --- Commitments -------------------------------------------------------------
+
+COMMITMENT_CSV = [
+    ("id", lambda c: c.pk),
+    ("description", lambda c: c.description),
+    ("made_by", lambda c: c.made_by),
+    ("partner", lambda c: c.partner.name if c.partner else ""),
+    ("engagement", lambda c: c.engagement.title if c.engagement else ""),
+    ("trade_mission", lambda c: c.trade_mission.name if c.trade_mission else ""),
+    ("owner", lambda c: c.owner.get_username() if c.owner else ""),
+    ("due_date", lambda c: c.due_date),
+    ("status", lambda c: c.status),
+    ("completed_on", lambda c: c.completed_on),
+    ("priority", lambda c: c.priority),
+]
+
+
+@login_required
+@require_GET
+def commitment_list(request):
+    return list_page(
+        request,
+        queryset=commitments_for(request.user).select_related("partner", "engagement", "trade_mission", "owner"),
+        filterset_class=CommitmentFilter,
+        template="engagements/commitment_list.html",
+        columns=COMMITMENT_CSV,
+        filename="commitments.csv",
+        context={"can_add": request.user.has_perm("engagements.add_commitment")},
+    )
+
+
+@login_required
+@require_GET
+def commitment_detail(request, pk):
+    # access_commitment's rule (404 when hidden), with its links in the same query.
+    commitment = get_object_or_404(
+        commitments_for(request.user).select_related("partner", "engagement", "trade_mission", "owner"), pk=pk
+    )
+    user = request.user
+    return render_page(
+        request,
+        "engagements/commitment_detail.html",
+        {
+            "commitment": commitment,
+            "history": history_entries(commitment),
+            "can_edit": user.has_perm("engagements.change_commitment"),
+            "can_delete": user.has_perm("engagements.delete_commitment"),
+        },
+    )
+
+
+def _commitment_form(request, instance=None, initial=None):
+    return CommitmentForm(request.POST or None, instance=instance, initial=initial, engagements=engagements_for(request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_create(request):
+    require_perm(request, "engagements.add_commitment")
+    initial = {"owner": request.user}
+    for name in ("engagement", "trade_mission", "partner"):
+        if str(request.GET.get(name, "")).isdigit():
+            initial[name] = request.GET[name]
+    form = _commitment_form(request, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment = services.commitment_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Commitment added.")
+            return redirect(commitment.get_absolute_url())
+    return _render_commitment_form(request, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_edit(request, pk):
+    require_perm(request, "engagements.change_commitment")
+    commitment = access_commitment(request.user, pk)
+    form = _commitment_form(request, instance=commitment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.commitment_update(commitment=commitment, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Commitment saved.")
+            return redirect(commitment.get_absolute_url())
+    return _render_commitment_form(request, form, commitment)
+
+
+def _render_commitment_form(request, form, commitment=None):
+    _prepare(form)
+    # The linked engagement is shown by title (it is a hidden field).
+    engagement_id = form["engagement"].value()
+    linked = None
+    if engagement_id and str(engagement_id).isdigit():
+        linked = engagements_for(request.user).filter(pk=engagement_id).first()
+    return render_page(
+        request, "engagements/commitment_form.html", {"form": form, "commitment": commitment, "linked_engagement": linked}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_delete(request, pk):
+    require_perm(request, "engagements.delete_commitment")
+    commitment = access_commitment(request.user, pk)
+    return confirm_delete(request, commitment, success_url="/commitments/", cancel_url=commitment.get_absolute_url())

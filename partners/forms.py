@@ -1,0 +1,159 @@
+"""Forms for partners, contacts and agreements, plus the type-ahead widgets every record form uses."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
+
+from .models import Agreement, Contact, Partner, Topic
+
+User = get_user_model()
+
+# Up to this many choices a type-ahead field renders every option, so it
+# also works without JavaScript; above it, only the chosen ones and the
+# browser asks the lookup endpoint as the user types.
+INLINE_CHOICES_MAX = 300
+
+
+class LookupSelectMixin:
+    """A <select> that tom-select turns into a type-ahead fed by a JSON lookup endpoint."""
+
+    lookup_only = True  # materialise_choices() leaves these to prepare_lookups()
+    inline = False
+
+    def __init__(self, lookup_url, attrs=None, **kwargs):
+        attrs = {"data-typeahead": "", "data-lookup-url": lookup_url, **(attrs or {})}
+        super().__init__(attrs=attrs, **kwargs)
+
+    def optgroups(self, name, value, attrs=None):
+        if self.inline:
+            return super().optgroups(name, value, attrs)
+        # Only the chosen options: the rest come from the lookup endpoint.
+        chosen = [v for v in value if str(v).isdigit()]
+        full = self.choices
+        iterator_queryset = getattr(full, "queryset", None)
+        if iterator_queryset is not None:
+            field = full.field
+            self.choices = [(str(obj.pk), field.label_from_instance(obj)) for obj in self.chosen_objects]
+        try:
+            return super().optgroups(name, [str(v) for v in chosen], attrs)
+        finally:
+            self.choices = full
+
+    chosen_objects: list = []
+
+
+class LookupSelect(LookupSelectMixin, forms.Select):
+    pass
+
+
+class LookupSelectMultiple(LookupSelectMixin, forms.SelectMultiple):
+    pass
+
+
+def prepare_lookups(form) -> None:
+    """Decide, in the view, what each type-ahead renders, so that the template runs no query."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if not isinstance(widget, LookupSelectMixin):
+            continue
+        widget.inline = field.queryset.count() <= INLINE_CHOICES_MAX
+        if widget.inline:
+            field.widget.choices = list(iter(field.choices))  # iter(): no COUNT for a length hint
+            continue
+        raw = form[name].value()
+        values = raw if isinstance(raw, (list, tuple)) else [raw]
+        ids = [int(v) for v in values if v not in (None, "") and str(v).isdigit() and len(str(v)) < 19]
+        widget.chosen_objects = list(field.queryset.filter(pk__in=ids)) if ids else []
+
+
+def active_users():
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class PartnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.country.code})" if obj.country else obj.name
+
+
+class PartnerMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.country.code})" if obj.country else obj.name
+
+
+PARTNER_LOOKUP = reverse_lazy("partners:lookup")
+
+
+class PartnerForm(forms.ModelForm):
+    parent = PartnerChoiceField(
+        queryset=Partner.objects.all(),
+        required=False,
+        widget=LookupSelect(PARTNER_LOOKUP),
+        help_text="The body this one belongs to, e.g. a ministry's national government.",
+    )
+    owner = UserChoiceField(queryset=active_users(), required=False, help_text="The officer who looks after this relationship.")
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["name", "kind", "country", "city", "parent", "website", "description", "topics", "priority", "owner", "status"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class QuickPartnerForm(forms.ModelForm):
+    """The few fields a staff member fills in to add a missing partner while logging a meeting."""
+
+    prefix = "newpartner"
+
+    class Meta:
+        model = Partner
+        fields = ["name", "kind", "country", "city"]
+
+
+class ContactForm(forms.ModelForm):
+    partner = PartnerChoiceField(queryset=Partner.objects.all(), widget=LookupSelect(PARTNER_LOOKUP))
+
+    class Meta:
+        model = Contact
+        fields = [
+            "partner", "full_name", "honorific", "form_of_address", "title", "email", "phone",
+            "languages", "protocol_notes", "is_active",
+        ]
+        widgets = {"protocol_notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class QuickContactForm(forms.ModelForm):
+    prefix = "newcontact"
+    partner = PartnerChoiceField(queryset=Partner.objects.all(), label="Partner they work for")
+
+    class Meta:
+        model = Contact
+        fields = ["partner", "honorific", "full_name", "title"]
+
+
+class AgreementForm(forms.ModelForm):
+    partners = PartnerMultipleChoiceField(queryset=Partner.objects.all(), widget=LookupSelectMultiple(PARTNER_LOOKUP))
+    owner = UserChoiceField(
+        queryset=active_users(), required=False, help_text="Reminded 90 and 30 days before the expiry and notice dates."
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["title", "kind", "partners", "status", "signed_on", "expires_on", "notice_by", "summary", "owner"]
+        widgets = {
+            "signed_on": forms.DateInput(attrs={"type": "date"}),
+            "expires_on": forms.DateInput(attrs={"type": "date"}),
+            "notice_by": forms.DateInput(attrs={"type": "date"}),
+            "summary": forms.Textarea(attrs={"rows": 5}),
+        }

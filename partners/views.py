@@ -1,0 +1,429 @@
+"""Pages for partners (list, create, edit, archive), contacts and agreements.
+
+The partner list and the contact page show engagement facts (last contact,
+open commitments, meetings attended) that only the engagements layer may
+compute with confidentiality applied; those two views import its selectors
+inside the function: the one place this layer reads upward. (A partner's own
+page, its history, is the dashboard's view.)
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+
+from diplomacy_crm.filters import SEARCH_MAX
+from diplomacy_crm.views import apply_service_errors, confirm_delete, history_entries, list_page, materialise_choices, render_page, require_perm
+
+from . import services
+from .filters import AgreementFilter, ContactFilter, PartnerFilter
+from .forms import AgreementForm, ContactForm, PartnerForm, QuickContactForm, QuickPartnerForm, prepare_lookups
+from .models import Agreement, Contact, Partner
+
+LOOKUP_LIMIT = 20
+
+
+def _next_url(request, default: str) -> str:
+    """`?next=` when it points back into this site (e.g. the quick-logging form), else `default`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _prepare(form) -> None:
+    prepare_lookups(form)
+    materialise_choices(form)
+
+
+# --- Partners ---------------------------------------------------------------
+
+PARTNER_CSV = [
+    ("id", lambda p: p.pk),
+    ("name", lambda p: p.name),
+    ("kind", lambda p: p.kind),
+    ("country", lambda p: p.country.code if p.country else ""),
+    ("city", lambda p: p.city),
+    ("parent", lambda p: p.parent.name if p.parent else ""),
+    ("priority", lambda p: p.priority),
+    ("status", lambda p: p.status),
+    ("owner", lambda p: p.owner.get_username() if p.owner else ""),
+    ("topics", lambda p: ", ".join(t.slug for t in p.topics.all())),
+    ("last_engagement_at", lambda p: p.last_engagement_at),
+    ("open_commitments", lambda p: p.open_commitments),
+    ("website", lambda p: p.website),
+]
+
+
+@login_required
+@require_GET
+def partner_list(request):
+    from engagements.selectors import partners_for  # the stats respect confidentiality (see module doc)
+
+    return list_page(
+        request,
+        queryset=partners_for(request.user).prefetch_related("topics"),
+        filterset_class=PartnerFilter,
+        template="partners/partner_list.html",
+        columns=PARTNER_CSV,
+        filename="partners.csv",
+        context={"can_add": request.user.has_perm("partners.add_partner")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_create(request):
+    require_perm(request, "partners.add_partner")
+    form = PartnerForm(request.POST or None, initial={"owner": request.user if request.user.has_perm("partners.change_partner") else None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.partner_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Partner “{partner.name}” added.")
+            return redirect(_next_url(request, partner.get_absolute_url()))
+    _prepare(form)
+    return render_page(request, "partners/partner_form.html", {"form": form, "next": _next_url(request, "")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_edit(request, pk):
+    require_perm(request, "partners.change_partner")
+    partner = get_object_or_404(Partner, pk=pk)
+    form = PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update(partner=partner, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Partner “{partner.name}” saved.")
+            return redirect(partner.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "partners/partner_form.html", {"form": form, "partner": partner})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_archive(request, pk):
+    """Partners are archived (inactive), never deleted: their history stays."""
+    require_perm(request, "partners.change_partner")
+    partner = get_object_or_404(Partner, pk=pk)
+    if request.method == "POST":
+        services.partner_archive(partner=partner, actor=request.user)
+        messages.success(request, f"Partner “{partner.name}” archived. Its history is kept.")
+        return redirect(partner.get_absolute_url())
+    return render_page(
+        request,
+        "includes/confirm_page.html",
+        {
+            "title": f"Archive {partner.name}?",
+            "object": partner,
+            "explanation": "The partner is marked inactive. Its meetings, commitments and agreements stay.",
+            "button": "Archive partner",
+            "cancel_url": partner.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def partner_quick_create(request):
+    """Add a missing partner from the quick-logging form (htmx); answers a small fragment."""
+    require_perm(request, "partners.add_partner")
+    form = QuickPartnerForm(request.POST)
+    partner = None
+    if form.is_valid():
+        try:
+            partner = services.partner_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+    response = render_page(request, "partners/includes/quick_partner.html", {"quick_partner_form": form if partner is None else QuickPartnerForm(), "created": partner})
+    if partner is not None:
+        label = f"{partner.name} ({partner.country.code})" if partner.country else partner.name
+        # crm.js adds the new partner to the partners field and selects it.
+        response["HX-Trigger"] = _json_trigger("crm:partner-created", {"id": partner.pk, "text": label})
+    return response
+
+
+def _json_trigger(event: str, detail: dict) -> str:
+    import json
+
+    return json.dumps({event: detail})
+
+
+@login_required
+@require_GET
+def partner_lookup(request):
+    """Type-ahead: `?q=` → up to 20 partners {id, name, country, text}; active first."""
+    q = request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX].strip()
+    partners = Partner.objects.all()
+    for word in q.split()[:5]:
+        partners = partners.filter(Q(name__icontains=word) | Q(city__icontains=word))
+    partners = partners.order_by("status", "name", "pk").only("pk", "name", "country", "status")[:LOOKUP_LIMIT]
+    results = [
+        {
+            "id": p.pk,
+            "name": p.name,
+            "country": p.country.code if p.country else "",
+            "text": f"{p.name} ({p.country.code})" if p.country else p.name,
+            "inactive": p.status != Partner.Status.ACTIVE,
+        }
+        for p in partners
+    ]
+    return JsonResponse({"results": results})
+
+
+# --- Contacts ---------------------------------------------------------------
+
+CONTACT_CSV = [
+    ("id", lambda c: c.pk),
+    ("honorific", lambda c: c.honorific),
+    ("full_name", lambda c: c.full_name),
+    ("title", lambda c: c.title),
+    ("partner", lambda c: c.partner.name),
+    ("partner_id", lambda c: c.partner_id),
+    ("email", lambda c: c.email),
+    ("phone", lambda c: c.phone),
+    ("languages", lambda c: c.languages),
+    ("form_of_address", lambda c: c.form_of_address),
+    ("is_active", lambda c: c.is_active),
+]
+
+
+@login_required
+@require_GET
+def contact_list(request):
+    return list_page(
+        request,
+        queryset=Contact.objects.select_related("partner"),
+        filterset_class=ContactFilter,
+        template="partners/contact_list.html",
+        columns=CONTACT_CSV,
+        filename="contacts.csv",
+        context={"can_add": request.user.has_perm("partners.add_contact")},
+    )
+
+
+@login_required
+@require_GET
+def contact_detail(request, pk):
+    from engagements.selectors import engagements_for  # meetings attended, confidentiality applied
+
+    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    # Materialised here (the template runs no query): the 25 latest meetings they attended.
+    engagements = list(
+        engagements_for(request.user).filter(contacts=contact).order_by("-starts_at", "-pk")[:25]
+    )
+    return render_page(
+        request,
+        "partners/contact_detail.html",
+        {
+            "contact": contact,
+            "engagements": engagements,
+            "can_edit": request.user.has_perm("partners.change_contact"),
+            "can_delete": request.user.has_perm("partners.delete_contact"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request):
+    require_perm(request, "partners.add_contact")
+    initial = {}
+    if str(request.GET.get("partner", "")).isdigit():
+        initial["partner"] = request.GET["partner"]
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Contact “{contact.display_name}” added.")
+            return redirect(_next_url(request, contact.get_absolute_url()))
+    _prepare(form)
+    return render_page(request, "partners/contact_form.html", {"form": form, "next": _next_url(request, "")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, pk):
+    require_perm(request, "partners.change_contact")
+    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(contact=contact, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Contact “{contact.display_name}” saved.")
+            return redirect(contact.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "partners/contact_form.html", {"form": form, "contact": contact})
+
+
+@login_required
+@require_http_methods(["POST"])
+def contact_quick_create(request):
+    """Add a missing attendee from the quick-logging form (htmx)."""
+    require_perm(request, "partners.add_contact")
+    form = QuickContactForm(request.POST)
+    contact = None
+    if form.is_valid():
+        try:
+            contact = services.contact_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+    response = render_page(
+        request,
+        "partners/includes/quick_contact.html",
+        {"quick_contact_form": form if contact is None else QuickContactForm(), "created": contact},
+    )
+    if contact is not None:
+        response["HX-Trigger"] = _json_trigger(
+            "crm:contact-created",
+            {"id": contact.pk, "text": f"{contact.display_name} — {contact.partner.name}", "partner": contact.partner_id},
+        )
+    return response
+
+
+@login_required
+@require_GET
+def contact_lookup(request):
+    """Attendee choices: `?partner=ID` (repeatable) and optional `?q=` → contacts, people in post first."""
+    partner_ids = [int(p) for p in request.GET.getlist("partner")[:50] if p.isdigit() and len(p) < 19]
+    q = request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX].strip()
+    contacts = Contact.objects.select_related("partner")
+    if partner_ids:
+        contacts = contacts.filter(partner_id__in=partner_ids)
+    elif not q:
+        return JsonResponse({"results": []})
+    for word in q.split()[:5]:
+        contacts = contacts.filter(Q(full_name__icontains=word) | Q(title__icontains=word))
+    contacts = contacts.order_by("-is_active", "partner__name", "full_name", "pk")[:200]
+    results = [
+        {
+            "id": c.pk,
+            "name": c.display_name,
+            "title": c.title,
+            "partner": c.partner.name,
+            "partner_id": c.partner_id,
+            "in_post": c.is_active,
+            "text": f"{c.display_name} — {c.partner.name}" + ("" if c.is_active else " (no longer in post)"),
+        }
+        for c in contacts
+    ]
+    return JsonResponse({"results": results})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_delete(request, pk):
+    require_perm(request, "partners.delete_contact")
+    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    return confirm_delete(request, contact, success_url="/contacts/", cancel_url=contact.get_absolute_url())
+
+
+# --- Agreements -------------------------------------------------------------
+
+AGREEMENT_CSV = [
+    ("id", lambda a: a.pk),
+    ("title", lambda a: a.title),
+    ("kind", lambda a: a.kind),
+    ("status", lambda a: a.status),
+    ("partners", lambda a: "; ".join(p.name for p in a.partners.all())),
+    ("signed_on", lambda a: a.signed_on),
+    ("expires_on", lambda a: a.expires_on),
+    ("notice_by", lambda a: a.notice_by),
+    ("owner", lambda a: a.owner.get_username() if a.owner else ""),
+    ("summary", lambda a: a.summary),
+]
+
+
+@login_required
+@require_GET
+def agreement_list(request):
+    return list_page(
+        request,
+        queryset=Agreement.objects.select_related("owner").prefetch_related("partners"),
+        filterset_class=AgreementFilter,
+        template="partners/agreement_list.html",
+        columns=AGREEMENT_CSV,
+        filename="agreements.csv",
+        context={"can_add": request.user.has_perm("partners.add_agreement")},
+    )
+
+
+@login_required
+@require_GET
+def agreement_detail(request, pk):
+    agreement = get_object_or_404(Agreement.objects.select_related("owner").prefetch_related("partners"), pk=pk)
+    # Materialised for the template: partners and the change history.
+    history = history_entries(agreement)
+    return render_page(
+        request,
+        "partners/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "partners": list(agreement.partners.all()),
+            "history": history,
+            "can_edit": request.user.has_perm("partners.change_agreement"),
+            "can_delete": request.user.has_perm("partners.delete_agreement"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_create(request):
+    require_perm(request, "partners.add_agreement")
+    initial = {"owner": request.user}
+    if str(request.GET.get("partner", "")).isdigit():
+        initial["partners"] = [request.GET["partner"]]
+    form = AgreementForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.agreement_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Agreement “{agreement.title}” added.")
+            return redirect(agreement.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "partners/agreement_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request, pk):
+    require_perm(request, "partners.change_agreement")
+    agreement = get_object_or_404(Agreement, pk=pk)
+    form = AgreementForm(request.POST or None, instance=agreement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_update(agreement=agreement, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Agreement “{agreement.title}” saved.")
+            return redirect(agreement.get_absolute_url())
+    _prepare(form)
+    return render_page(request, "partners/agreement_form.html", {"form": form, "agreement": agreement})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_delete(request, pk):
+    require_perm(request, "partners.delete_agreement")
+    agreement = get_object_or_404(Agreement, pk=pk)
+    return confirm_delete(request, agreement, success_url="/agreements/", cancel_url=agreement.get_absolute_url())

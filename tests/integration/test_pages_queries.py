@@ -1,0 +1,152 @@
+"""Query budgets (QUALITY P1, P2): every list and detail page runs the same, pinned number of
+queries with 3 rows as with 40, and its template runs none.
+
+Each row has 3 partners, 2 contacts, 2 staff and 2 commitments; every third
+meeting is restricted; factories also write history rows. The view
+materialises everything, so rendering is done with queries disabled.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from engagements import services
+from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory
+from tests.pages_fixtures import as_user, build_graph  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+# Logged in as an officer (sees everything). Every page pays: session, user,
+# the user's permissions (2: own + through groups, for the navigation), and
+# most pay the group names (1, the confidentiality rule). Lists add the
+# filter form's model choices, a COUNT, the page and its prefetches.
+EXPECTED = {
+    # session, user, groups, perms x2, COUNT, page, topics prefetch, topic + owner choices
+    "partners:list": 10,
+    # session, user, perms x2, COUNT, page (partner joined)
+    "partners:contact-list": 6,
+    # session, user, groups, perms x2, COUNT, page, partners + topics prefetch, topic choices
+    "engagements:list": 10,
+    # session, user, groups, perms x2, COUNT, page, partners prefetch
+    "engagements:mission-list": 7,
+    # session, user, groups, perms x2, COUNT, page (4 joins), owner choices
+    "engagements:commitment-list": 8,
+    # session, user, perms x2, COUNT, page, partners prefetch
+    "partners:agreement-list": 7,
+    # session, user, groups, engagement (2 joins), partners, topics, staff, contacts (+partner),
+    # commitments, history, perms x2
+    "engagements:detail": 12,
+    # session, user, mission, groups, itinerary, its partners, commitments, delegates, partners,
+    # history, perms x2
+    "engagements:mission-detail": 12,
+    # session, user, groups, commitment (4 joins), history, perms x2
+    "engagements:commitment-detail": 7,
+    # session, user, contact (+partner), groups, meetings attended, perms x2
+    "partners:contact-detail": 7,
+    # session, user, agreement, partners prefetch, history, perms x2
+    "partners:agreement-detail": 7,
+}
+
+
+def url_for(name: str, graph) -> str:
+    from django.urls import reverse
+
+    pk = {
+        "engagements:detail": lambda: graph["big"].pk,
+        "engagements:mission-detail": lambda: graph["mission"].pk,
+        "engagements:commitment-detail": lambda: graph["big"].commitments.first().pk,
+        "partners:contact-detail": lambda: graph["contact"].pk,
+        "partners:agreement-detail": lambda: graph["agreement"].pk,
+    }.get(name)
+    return reverse(name, args=[pk()]) if pk else reverse(name)
+
+
+def build(n: int, staff: list) -> dict:
+    graph = build_graph(n, staff)
+    partners = [PartnerFactory(name=f"Big partner {i}") for i in range(n)]
+    contacts = [ContactFactory(partner=p) for p in partners]
+    big = EngagementFactory(title="Big meeting", partners=partners, contacts=contacts, staff=staff, trade_mission=graph["mission"])
+    for i in range(n):
+        CommitmentFactory(engagement=big, partner=partners[i])
+        services.engagement_update(engagement=big, actor=staff[0], location=f"Room {i}")  # history rows
+    graph["big"] = big
+    graph["contact"] = contacts[0]
+    for e in graph["engagements"][:n]:
+        e.contacts.add(contacts[0])
+        e.partners.add(partners[0])
+    from partners.models import Agreement
+
+    graph["agreement"] = Agreement.objects.filter(title__startswith="Row agreement").first()
+    graph["agreement"].partners.add(*partners)
+    return graph
+
+
+def count_queries(client, url) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_page_query_counts_are_pinned_and_independent_of_size(as_user, officer, staff_user, other_staff, size):
+    # One data set per size (building 40 rows is the slow part), every page checked against it.
+    graph = build(size, [staff_user, other_staff])
+    client = as_user(officer)
+    actual = {}
+    for name in EXPECTED:
+        url = url_for(name, graph)
+        client.get(url)  # warm caches that are not per request (content types)
+        count, response = count_queries(client, url)
+        assert response.status_code == 200, name
+        body = response.content.decode()
+        # Real content, not an error page.
+        assert body.count("<h1") == 1 and ("Row " in body or "Big " in body), name
+        actual[name] = count
+    assert actual == EXPECTED, f"at {size} rows"
+    assert max(actual.values()) <= 12  # QUALITY P1: at most 12 per HTML page
+
+
+@pytest.mark.parametrize("name", ["engagements:list", "engagements:commitment-list", "engagements:detail"])
+def test_staff_pay_the_same_budget(as_user, staff_user, other_staff, name):
+    graph = build(3, [staff_user, other_staff])
+    client = as_user(staff_user)
+    client.get(url_for(name, graph))
+    count, response = count_queries(client, url_for(name, graph))
+    assert response.status_code == 200
+    assert count == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", ["partners:list", "engagements:list", "engagements:detail", "engagements:mission-detail"])
+def test_templates_run_no_queries(as_user, officer, staff_user, other_staff, name, monkeypatch):
+    """P2: rendering happens with the database switched off."""
+    import django.shortcuts
+
+    import diplomacy_crm.views as shared
+
+    graph = build(3, [staff_user, other_staff])
+    real_render = django.shortcuts.render
+
+    def render_without_db(*args, **kwargs):
+        def refuse(execute, sql, params, many, context):
+            raise AssertionError(f"query in template: {sql}")
+
+        with connection.execute_wrapper(refuse):
+            return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(shared, "render", render_without_db)
+    response = as_user(officer).get(url_for(name, graph))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_csv_export_query_count_is_constant(as_user, officer, staff_user, other_staff, size):
+    build(size, [staff_user, other_staff])
+    client = as_user(officer)
+    # session, user, groups, perms x2 (the "add" button flag), the rows, then prefetches per
+    # 1,000-row chunk: engagements 2 (partners, topics), partners 1 (topics), commitments 0 (joins).
+    for url, expected in [("/engagements/?format=csv", 8), ("/commitments/?format=csv", 6), ("/partners/?format=csv", 7)]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+            rows = b"".join(response.streaming_content).count(b"\n")
+        assert rows > size
+        assert len(ctx.captured_queries) == expected, (url, len(ctx.captured_queries))
