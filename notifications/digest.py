@@ -1,0 +1,222 @@
+"""The weekly digest: what each user may see of the week, built for everyone at once.
+
+`build_weekly_digests(now=...)` reads the week's data in a fixed number of
+set-based queries (11, whatever the number of users or items, P7) and then
+assembles each user's digest in Python, applying the restricted-engagement
+rule per user over prefetched sets (`selectors.Visibility`), exactly as
+`Engagement.objects.visible_to` would.
+
+The week is the office-time ISO week that contains `now` (settings.TIME_ZONE):
+- this week's engagements (Monday 00:00 to next Monday 00:00, not cancelled);
+- open commitments overdue before Monday or due this week, the user's own first;
+- relationships going quiet: active priority-1 partners with no engagement the
+  user can see, not cancelled, in the last CRM["QUIET_AFTER_DAYS"] days (or planned);
+- what was logged last week (engagements created Monday to Monday before).
+
+A quiet week still sends a digest that says so: people learn that it works,
+and an empty Monday is news too.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from engagements.models import Commitment, Confidentiality, Engagement
+from partners.models import Partner
+
+from .links import absolute_url, site_url
+from .models import OutboxMessage
+from .periods import human_date, human_datetime, iso_week, local_midnight, week_start
+from .selectors import Outgoing, Visibility, officer_ids, participants_of
+
+UPCOMING_SHOWN = 20
+MINE_SHOWN = 10
+OTHERS_SHOWN = 10
+QUIET_SHOWN = 10
+LOGGED_SHOWN = 20
+# How many rows each shared query reads at most: the digest is a summary,
+# and its cost must not grow with the history of the office.
+UPCOMING_SCAN = 500
+LOGGED_SCAN = 500
+OTHERS_SCAN = 300
+MINE_SCAN = MINE_SHOWN + 5  # a few spare in case some are hidden from their owner
+
+
+def digest_recipients():
+    """Active users with an email who did not opt out (no profile yet means the default: opted in)."""
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(profile__isnull=True) | Q(profile__digest_opt_out=False))
+        .order_by("pk")
+        .only("pk", "email", "first_name", "username")
+    )
+
+
+def _engagement_item(engagement: Engagement) -> dict:
+    return {
+        "id": engagement.pk,
+        "title": engagement.title,
+        "when": human_datetime(engagement.starts_at),
+        "kind": engagement.get_kind_display(),
+        "location": "Virtual" if engagement.is_virtual else engagement.location,
+        "partners": ", ".join(p.name for p in engagement.partners.all()),
+        "restricted": engagement.confidentiality == Confidentiality.RESTRICTED,
+        "url": absolute_url(engagement, "engagement"),
+    }
+
+
+def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
+    overdue = commitment.due_date < monday
+    return {
+        "id": commitment.pk,
+        "description": commitment.description,
+        "due": human_date(commitment.due_date),
+        "overdue": overdue,
+        "partner": commitment.partner.name if commitment.partner_id else "",
+        "owner": (commitment.owner.get_full_name() or commitment.owner.get_username()) if commitment.owner_id else "",
+        "url": absolute_url(commitment, "commitment"),
+    }
+
+
+def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
+    """One digest per recipient for the office-time ISO week containing `now`. 11 queries."""
+    monday = week_start(now)
+    period = iso_week(monday)
+    start, end = local_midnight(monday), local_midnight(monday + dt.timedelta(days=7))
+    last_week_start = local_midnight(monday - dt.timedelta(days=7))
+    quiet_since = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
+    week_end_day = monday + dt.timedelta(days=7)
+
+    # Querysets are materialised here, never in templates (the sender renders from JSON).
+    recipients = list(digest_recipients())  # 1
+    if not recipients:
+        return []
+    officers = officer_ids(u.pk for u in recipients)  # 2
+
+    upcoming = list(  # 3 + 4 (partners)
+        Engagement.objects.exclude(status=Engagement.Status.CANCELLED)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .prefetch_related("partners")
+        .order_by("starts_at", "id")[:UPCOMING_SCAN]
+    )
+    logged = list(  # 5 + 6 (partners)
+        Engagement.objects.filter(created_at__gte=last_week_start, created_at__lt=start)
+        .prefetch_related("partners")
+        .order_by("-created_at", "-id")[:LOGGED_SCAN]
+    )
+    open_due = Commitment.objects.open().filter(due_date__lt=week_end_day).select_related("partner", "engagement", "owner")
+    mine = list(  # 7: each owner's most urgent few, whatever the office's backlog
+        open_due.filter(owner__isnull=False)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("owner_id")], order_by=[F("due_date").asc(), F("id").asc()]))
+        .filter(rank__lte=MINE_SCAN)
+        .order_by("owner_id", "due_date", "id")
+    )
+    office = list(open_due.order_by("due_date", "id")[:OTHERS_SCAN])  # 8
+    priority_partners = list(  # 9
+        Partner.objects.active().filter(priority=Partner.Priority.HIGH).order_by("name", "id").only("pk", "name", "country")
+    )
+    through = Engagement.partners.through
+    recent_links = list(  # 10: priority-1 partners' engagements since the quiet cut-off
+        through.objects.filter(
+            partner__priority=Partner.Priority.HIGH,
+            partner__status=Partner.Status.ACTIVE,
+            engagement__starts_at__gte=quiet_since,
+        )
+        .exclude(engagement__status=Engagement.Status.CANCELLED)
+        .values_list("partner_id", "engagement_id", "engagement__confidentiality")
+    )
+
+    restricted = {e.pk for e in upcoming + logged if e.confidentiality == Confidentiality.RESTRICTED}
+    restricted |= {c.engagement_id for c in mine + office if c.engagement_id and c.engagement.is_restricted}
+    restricted |= {eid for _, eid, conf in recent_links if conf == Confidentiality.RESTRICTED}
+    visibility = Visibility(
+        officers=officers,
+        restricted=restricted,
+        participants=participants_of(restricted) if restricted else {},  # 11
+    )
+
+    # Partners with a recent engagement everyone may see are quiet for nobody;
+    # the others are quiet unless the user may see one of their restricted ones.
+    openly_active: set[int] = set()
+    restricted_by_partner: dict[int, set[int]] = {}
+    for partner_id, engagement_id, confidentiality in recent_links:
+        if confidentiality == Confidentiality.RESTRICTED:
+            restricted_by_partner.setdefault(partner_id, set()).add(engagement_id)
+        else:
+            openly_active.add(partner_id)
+    quiet_candidates = [p for p in priority_partners if p.pk not in openly_active]
+
+    upcoming_items = [(e.pk if e.pk in restricted else None, _engagement_item(e)) for e in upcoming]
+    logged_items = [(e.pk if e.pk in restricted else None, _engagement_item(e)) for e in logged]
+    mine_by_owner: dict[int, list[tuple[int | None, dict]]] = {}
+    for c in mine:
+        mine_by_owner.setdefault(c.owner_id, []).append((c.engagement_id, _commitment_item(c, monday)))
+    office_items = [(c.owner_id, c.engagement_id, _commitment_item(c, monday)) for c in office]
+    quiet_items = [
+        (p.pk, {"name": p.name, "country": p.country.name if p.country else "", "url": absolute_url(p, "partner")})
+        for p in quiet_candidates
+    ]
+
+    links = {
+        "dashboard": site_url("/"),
+        "engagements": site_url("/engagements/"),
+        "commitments": site_url("/commitments/"),
+        "partners": site_url("/partners/"),
+        "preferences": site_url("/accounts/preferences/"),
+    }
+    week_label = f"{human_date(monday)} to {human_date(monday + dt.timedelta(days=6))}"
+    digests = []
+    for user in recipients:
+        uid = user.pk
+        sees = visibility.sees_engagement
+
+        def visible(pairs, limit, uid=uid):
+            shown = [item for eid, item in pairs if sees(uid, eid)]
+            return shown[:limit], max(len(shown) - limit, 0)
+
+        upcoming_shown, upcoming_more = visible(upcoming_items, UPCOMING_SHOWN)
+        logged_shown, logged_more = visible(logged_items, LOGGED_SHOWN)
+        mine_shown, _ = visible(mine_by_owner.get(uid, []), MINE_SHOWN)
+        others_shown, others_more = visible(
+            [(eid, item) for owner_id, eid, item in office_items if owner_id != uid], OTHERS_SHOWN
+        )
+        quiet_all = [
+            item
+            for pid, item in quiet_items
+            if not any(sees(uid, eid) for eid in restricted_by_partner.get(pid, ()))
+        ]
+        context = {
+            "first_name": user.first_name or user.get_username(),
+            "period": period,
+            "week_label": week_label,
+            "upcoming": upcoming_shown,
+            "upcoming_more": upcoming_more,
+            "mine": mine_shown,
+            "others": others_shown,
+            "others_more": others_more,
+            "quiet": quiet_all[:QUIET_SHOWN],
+            "quiet_more": max(len(quiet_all) - QUIET_SHOWN, 0),
+            "quiet_days": settings.CRM["QUIET_AFTER_DAYS"],
+            "logged": logged_shown,
+            "logged_more": logged_more,
+            "links": links,
+        }
+        context["is_quiet"] = not any(context[k] for k in ("upcoming", "mine", "others", "quiet", "logged"))
+        digests.append(
+            Outgoing(
+                kind=OutboxMessage.Kind.WEEKLY_DIGEST,
+                recipient_id=uid,
+                to_email=user.email,
+                subject_type="week",
+                subject_id=None,
+                period=period,
+                summary=f"Weekly digest {period}",
+                context=context,
+            )
+        )
+    return digests
