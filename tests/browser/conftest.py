@@ -90,6 +90,8 @@ class Web:
 @pytest.fixture
 def web(crm_browser, live_server):
     context = crm_browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    # Generous: the live server is single-threaded per request and CI machines have 2 cores.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     web = Web(page=page, base_url=live_server.url)
 
