@@ -8,7 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import selectors
+from diplomacy_crm.views import render_page
+
+from . import search, selectors
 
 
 def _page_number(request) -> int:
@@ -52,3 +54,13 @@ def country(request, code):
     overview = selectors.country_overview(request.user, code)
     _load_permissions(request.user)
     return render(request, "dashboard/country.html", {"overview": overview, "country": overview.country})
+
+
+@require_safe
+@login_required
+def search_page(request):
+    """/search/?q=…[&type=partner][&page=2]: ranked, highlighted results the user may see."""
+    results = search.search(
+        request.user, request.GET.get("q", ""), type_key=request.GET.get("type"), page=_page_number(request)
+    )
+    return render_page(request, "dashboard/search.html", {"results": results, "types": search.TYPES})

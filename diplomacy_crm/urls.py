@@ -18,6 +18,9 @@ urlpatterns = [
     path("partners/<int:pk>/", dashboard_views.partner_history, name="partner-history"),
     path("", include("partners.urls")),
     path("", include("engagements.urls")),
+    path("", include("engagements.gift_urls")),
     # The top layer (dashboard, partner history, country view, search, briefing).
     path("", include("dashboard.urls")),
+    path("", include("imports.urls")),
+    path("", include("audit.urls")),
 ]

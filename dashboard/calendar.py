@@ -1,0 +1,205 @@
+"""Calendars: a personal ICS feed per user, and an "add to calendar" file for one engagement.
+
+The feed (`/calendar.ics?token=…`) needs no login: calendar applications
+cannot log in, so the token on the user's Profile is the credential; the
+preferences page rotates it, and an unknown or rotated token is a 404. It
+holds what that user may see: engagements from 90 days ago to a year ahead
+(not cancelled), and the user's own open commitments on their due dates as
+all-day events (VTODO is ignored by most calendar applications).
+
+Times are written in the office's zone with a VTIMEZONE (icalendar builds it
+from zoneinfo). Each event's UID is stable per record; DTSTAMP and
+LAST-MODIFIED are the record's updated_at, and SEQUENCE grows with it.
+A restricted engagement carries CLASS:CONFIDENTIAL and no summary text: the
+feed leaves the building in calendar applications.
+"""
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from icalendar import Calendar, Event
+
+from accounts.models import Profile
+from engagements.models import Engagement
+from engagements.selectors import commitments_for, engagements_for
+from partners.models import Partner
+
+FEED_PAST_DAYS = 90
+FEED_FUTURE_DAYS = 365
+FEED_MAX_EVENTS = 2000
+FEED_MAX_COMMITMENTS = 1000
+DEFAULT_DURATION = dt.timedelta(hours=1)
+DESCRIPTION_MAX = 2000
+PRODID = "-//City Office of International Affairs//Diplomacy CRM//EN"
+
+
+def _domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "diplomacy-crm.invalid"
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _sequence(record) -> int:
+    """Grows with every save: seconds between creation and the last change."""
+    if not record.updated_at or not record.created_at:
+        return 0
+    return max(0, int((record.updated_at - record.created_at).total_seconds()))
+
+
+def new_calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    return cal
+
+
+def engagement_event(engagement: Engagement, partners: list) -> Event:
+    tz = timezone.get_current_timezone()
+    starts = timezone.localtime(engagement.starts_at, tz)
+    ends = timezone.localtime(engagement.ends_at, tz) if engagement.ends_at else starts + DEFAULT_DURATION
+    event = Event()
+    event.add("uid", f"engagement-{engagement.pk}@{_domain()}")
+    event.add("dtstamp", engagement.updated_at)
+    event.add("last-modified", engagement.updated_at)
+    event.add("created", engagement.created_at)
+    event.add("sequence", _sequence(engagement))
+    event.add("dtstart", starts)
+    event.add("dtend", ends)
+    event.add("summary", engagement.title)
+    if engagement.location:
+        event.add("location", engagement.location)
+    event.add("status", "CONFIRMED")
+    event.add("categories", [engagement.get_kind_display()])
+    url = _absolute(reverse("engagements:detail", args=[engagement.pk]))
+    event.add("url", url)
+    lines = []
+    if partners:
+        lines.append("Partners: " + "; ".join(p.name for p in partners))
+    if engagement.is_restricted:
+        event.add("class", "CONFIDENTIAL")
+        lines.append("Restricted: see the CRM for details.")
+    else:
+        event.add("class", "PRIVATE" if engagement.confidentiality == "internal" else "PUBLIC")
+        if engagement.summary:
+            lines.append(engagement.summary[:DESCRIPTION_MAX])
+    lines.append(url)
+    event.add("description", "\n\n".join(lines))
+    return event
+
+
+def commitment_event(commitment) -> Event:
+    event = Event()
+    event.add("uid", f"commitment-{commitment.pk}@{_domain()}")
+    event.add("dtstamp", commitment.updated_at)
+    event.add("last-modified", commitment.updated_at)
+    event.add("sequence", _sequence(commitment))
+    event.add("dtstart", commitment.due_date)  # a date: an all-day event
+    event.add("dtend", commitment.due_date + dt.timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    partner = f" ({commitment.partner.name})" if commitment.partner_id else ""
+    event.add("summary", f"Due: {commitment.description[:120]}{partner}")
+    url = _absolute(reverse("engagements:commitment-detail", args=[commitment.pk]))
+    event.add("url", url)
+    event.add("categories", ["Commitment"])
+    event.add("description", f"{commitment.description[:DESCRIPTION_MAX]}\n\n{commitment.get_made_by_display()} · {commitment.get_status_display()}\n{url}")
+    return event
+
+
+def _add_timezone(cal: Calendar, first: dt.datetime, last: dt.datetime) -> None:
+    """The VTIMEZONE of the office's zone, with its transitions from a year before `first` to a year after `last`."""
+    cal.add_missing_timezones(
+        first_date=(first - dt.timedelta(days=366)).date(), last_date=(last + dt.timedelta(days=366)).date()
+    )
+
+
+def _partner_names_by_engagement(engagements: list) -> dict[int, list]:
+    through = Engagement.partners.through
+    names: dict[int, list] = {}
+    rows = (
+        through.objects.filter(engagement_id__in=[e.pk for e in engagements])
+        .select_related("partner")
+        .only("engagement_id", "partner__id", "partner__name")
+        .order_by("partner__name", "partner_id")
+    )
+    for link in rows:
+        names.setdefault(link.engagement_id, []).append(link.partner)
+    return names
+
+
+def user_feed(user, *, now=None) -> Calendar:
+    """The user's calendar: visible engagements in the window, and their own open commitments' due dates.
+
+    Four queries (the user's groups, engagements, their partners, commitments), whatever the sizes.
+    """
+    now = now or timezone.now()
+    engagements = list(
+        engagements_for(user)
+        .held()
+        .filter(starts_at__gte=now - dt.timedelta(days=FEED_PAST_DAYS), starts_at__lt=now + dt.timedelta(days=FEED_FUTURE_DAYS))
+        .order_by("starts_at", "pk")[:FEED_MAX_EVENTS]
+    )
+    partners = _partner_names_by_engagement(engagements) if engagements else {}
+    today = timezone.localdate(now)
+    commitments = list(
+        commitments_for(user)
+        .open()
+        .filter(owner=user, due_date__gte=today - dt.timedelta(days=FEED_PAST_DAYS))
+        .select_related("partner")
+        .order_by("due_date", "pk")[:FEED_MAX_COMMITMENTS]
+    )
+    cal = new_calendar(f"CRM: {user.get_full_name() or user.get_username()}")
+    cal.add("x-published-ttl", "PT1H")
+    cal.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    for engagement in engagements:
+        cal.add_component(engagement_event(engagement, partners.get(engagement.pk, [])))
+    for commitment in commitments:
+        cal.add_component(commitment_event(commitment))
+    _add_timezone(cal, now - dt.timedelta(days=FEED_PAST_DAYS), now + dt.timedelta(days=FEED_FUTURE_DAYS))
+    return cal
+
+
+def _ics_response(cal: Calendar, filename: str, *, attachment: bool) -> HttpResponse:
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def feed(request):
+    """/calendar.ics?token=…: no session; the token is the credential (404 when unknown or rotated)."""
+    token = request.GET.get("token", "")
+    if not token or len(token) > 64:
+        raise Http404("Unknown calendar address.")
+    profile = (
+        Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    )
+    if profile is None:
+        raise Http404("Unknown calendar address.")
+    return _ics_response(user_feed(profile.user), "crm.ics", attachment=False)
+
+
+@require_safe
+@login_required
+def engagement_ics(request, pk):
+    """/engagements/<id>/ics/: one engagement as a file to add to a calendar (404 when not visible)."""
+    engagement = get_object_or_404(engagements_for(request.user), pk=pk)
+    partners = list(Partner.objects.filter(engagements=engagement).only("id", "name").order_by("name", "id"))
+    cal = new_calendar(engagement.title)
+    cal.add("method", "PUBLISH")
+    cal.add_component(engagement_event(engagement, partners))
+    _add_timezone(cal, engagement.starts_at, engagement.ends_at or engagement.starts_at)
+    return _ics_response(cal, f"engagement-{engagement.pk}.ics", attachment=True)
