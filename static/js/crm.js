@@ -62,10 +62,15 @@
     }
     var ts = new window.TomSelect(select, options);
     // Keep the accessible name of the original field on the typing input.
+    // tom-select moves the <label for> to its own input: name the typing input.
     var label = document.querySelector('label[for="' + select.id + '"]');
-    if (label && ts.control_input) {
-      ts.control_input.setAttribute("aria-label", label.textContent.replace("*", "").trim());
+    if (label) {
+      var name = label.textContent.replace("*", "").trim();
+      if (ts.control_input) ts.control_input.setAttribute("aria-label", name);
     }
+    // The original select only carries the value now: keep it out of the a11y tree.
+    select.setAttribute("aria-hidden", "true");
+    select.tabIndex = -1;
   }
 
   function enhanceTypeahead(root) {

@@ -211,11 +211,6 @@ def test_pages_have_no_script_errors_broken_assets_or_serious_accessibility_viol
     assert web.problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tom-select moves the <label for> to its own input, leaving the original <select> unnamed "
-    "(axe select-name, critical; label-title-only, serious): to be fixed in static/js/crm.js",
-)
 def test_typeahead_forms_have_no_serious_accessibility_violations(web, officer, staff_user):
     found = _check_pages(web, officer, staff_user, "typeahead_forms")
     assert {path: v for path, v in found.items() if v} == {}
