@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401
+"""/api/v1/: one route per resource of the contract, plus gifts, the schema and the docs."""
+
+from django.urls import path
+from rest_framework import routers
+
+from . import views
 
 app_name = "api"
 
-urlpatterns = []
+router = routers.DefaultRouter()
+router.APIRootView = views.APIRootView
+router.include_format_suffixes = False
+router.register("topics", views.TopicViewSet, basename="topic")
+router.register("partners", views.PartnerViewSet, basename="partner")
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("engagements", views.EngagementViewSet, basename="engagement")
+router.register("trade-missions", views.TradeMissionViewSet, basename="trade-mission")
+router.register("commitments", views.CommitmentViewSet, basename="commitment")
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("gifts", views.GiftViewSet, basename="gift")
+
+urlpatterns = [
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("docs/", views.DocsView.as_view(), name="docs"),
+    *router.urls,
+]

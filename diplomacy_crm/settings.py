@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by the app, no CDN
     "axes",
     # Ours, bottom layer first.
     "diplomacy_crm",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
     "notifications",
     "api",
     "dashboard",
+    "imports",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "diplomacy_crm.middleware.ConfidentialResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -274,7 +278,14 @@ MAILERS = {"default": _mailer_from_env()}
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # visibility_timeout: how long an unacknowledged task waits before Redis
+    # hands it out again. Correctness never depends on it (the outbox scan
+    # does); tests shorten it to observe redelivery.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=60),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=1),
+    }
 else:
     # Embedded broker for `make run`: files under var/celery/, no server.
     _celery_dir = VAR_DIR / "celery"
@@ -375,7 +386,17 @@ LOGGING = {
 CRM = {
     # How long a sender holds a claimed outbox row before another may retry it.
     "OUTBOX_LEASE_SECONDS": env.int("OUTBOX_LEASE_SECONDS", default=120),
+    # A message that fails this many times (render error, 5xx) is marked failed.
     "OUTBOX_MAX_ATTEMPTS": env.int("OUTBOX_MAX_ATTEMPTS", default=5),
+    # Rows one sender claims at a time (one lease, one SMTP connection).
+    "OUTBOX_BATCH_SIZE": env.int("OUTBOX_BATCH_SIZE", default=20),
+    # Back-off between tries: base, 2x, 4x ... capped at the maximum.
+    "OUTBOX_RETRY_BASE_SECONDS": env.int("OUTBOX_RETRY_BASE_SECONDS", default=60),
+    "OUTBOX_RETRY_MAX_SECONDS": env.int("OUTBOX_RETRY_MAX_SECONDS", default=900),
+    # One flush_outbox run stops after this long (below the task time limits).
+    "OUTBOX_FLUSH_TIME_BUDGET": env.int("OUTBOX_FLUSH_TIME_BUDGET", default=240),
+    # Parallel flush tasks queued after a scan writes many rows.
+    "OUTBOX_FLUSH_FANOUT": env.int("OUTBOX_FLUSH_FANOUT", default=2),
     # Priority-1 partners with no engagement for this many days are "going quiet".
     "QUIET_AFTER_DAYS": 90,
 }

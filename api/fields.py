@@ -1,0 +1,195 @@
+"""Serializer fields for the contract's representations.
+
+Related records are named by a key: an id, a topic slug or a username. An
+unknown key, a key of something the user may not see, a negative id or one
+beyond the database's range are all the same 400 ("unknown"), so the API
+never tells a restricted record from a missing one. Lists of keys are looked
+up in one query, however long the list.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.utils import timezone
+from django_countries import countries
+from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+MAX_KEY_LENGTH = 255
+MAX_RELATED = 1000  # ids in one many-to-many list
+_MISSING = object()
+
+
+def storable_text(value) -> bool:
+    """Text PostgreSQL can store: no NUL, no unpaired surrogate (JSON "\\ud800")."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def prohibit_surrogates(value):
+    """Added to every text field by api.serializers.CRMSerializer (DRF already refuses NUL)."""
+    if isinstance(value, str) and "\x00" not in value and not storable_text(value):
+        raise ValidationError("Text must be valid Unicode (no unpaired surrogates).", code="surrogate")
+
+
+class KeyedManyRelatedField(serializers.ManyRelatedField):
+    """A list of keys: validated in one query, duplicates dropped, represented sorted."""
+
+    default_error_messages = {
+        "too_many": f"Ensure this list has no more than {MAX_RELATED} items.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, (str, bytes, dict)) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        data = list(data)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        if len(data) > MAX_RELATED:
+            self.fail("too_many")
+        child = self.child_relation
+        keys = list(dict.fromkeys(child.coerce(item) for item in data))
+        found = child.get_queryset().in_bulk(keys, field_name=child.lookup)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            child.fail("does_not_exist", value=", ".join(str(key) for key in missing[:10]))
+        return [found[key] for key in keys]
+
+    def get_attribute(self, instance):
+        # api.selectors.with_related_keys annotates "<name>_keys" so that a
+        # page of rows needs no query per relation.
+        joined = getattr(instance, f"{self.source}_keys", _MISSING)
+        if joined is not _MISSING:
+            return self.child_relation.parse_joined(joined)
+        return super().get_attribute(instance)
+
+    def to_representation(self, iterable):
+        return sorted(self.child_relation.key_of(value) for value in iterable)
+
+
+class KeyedRelatedMixin:
+    """Shared by the id, slug and username fields below."""
+
+    lookup = "pk"
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
+        return KeyedManyRelatedField(**list_kwargs)
+
+    def to_internal_value(self, data):
+        key = self.coerce(data)
+        try:
+            return self.get_queryset().get(**{self.lookup: key})
+        except ObjectDoesNotExist:
+            self.fail("does_not_exist", value=key)
+
+    def key_of(self, value):
+        return getattr(value, self.lookup) if isinstance(value, models.Model) else value
+
+
+class IdField(KeyedRelatedMixin, serializers.PrimaryKeyRelatedField):
+    """A related record's id (a positive integer)."""
+
+    default_error_messages = {
+        "does_not_exist": 'Unknown id "{value}".',
+        "incorrect_type": "Expected an id (a positive integer), got {data_type}.",
+    }
+
+    def coerce(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str):
+            if not (data.isascii() and data.isdigit()) or len(data) > 19:
+                self.fail("incorrect_type", data_type="a string that is not a number")
+            data = int(data)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", value=data)
+        return data
+
+    def parse_joined(self, joined):
+        return [int(key) for key in joined.split(",")] if joined else []
+
+    def key_of(self, value):
+        return value.pk if hasattr(value, "pk") else value
+
+
+class VisibleIdField(IdField):
+    """An id looked up only among the records the requesting user may see.
+
+    `visible` is a selector taking the user (e.g. engagements_for); `queryset`
+    stays the model's, for the schema.
+    """
+
+    def __init__(self, *, visible, **kwargs):
+        self.visible = visible
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.visible(self.context["request"].user)
+
+
+class KeyField(KeyedRelatedMixin, serializers.SlugRelatedField):
+    """A related record named by a unique text key: a topic slug, a username."""
+
+    default_error_messages = {
+        "does_not_exist": 'Unknown {slug_name} "{value}".',
+        "invalid": "Expected a {slug_name} (text).",
+    }
+
+    def __init__(self, slug_field, **kwargs):
+        super().__init__(slug_field=slug_field, **kwargs)
+        self.lookup = slug_field
+
+    def fail(self, key, **kwargs):
+        return super().fail(key, slug_name=self.slug_field, **kwargs)
+
+    def coerce(self, data):
+        if not isinstance(data, str) or not data or len(data) > MAX_KEY_LENGTH or not storable_text(data):
+            self.fail("invalid")
+        return data
+
+    def parse_joined(self, joined):
+        return joined.split(",") if joined else []
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code, upper case, exactly (no country names)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[(code, name) for code, name in countries], **kwargs)
+
+    def to_representation(self, value):
+        return getattr(value, "code", value) or ""
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with offset; a time without one is read in TIME_ZONE.
+
+    Years 1900-2199 only: a year-1 or year-9999 instant overflows Python's
+    datetime when moved between zones (a 500 otherwise, in DRF's own
+    ambiguity check or in the database adapter).
+    """
+
+    default_error_messages = {"out_of_range": "Date and time must be between 1900 and 2199."}
+
+    def enforce_timezone(self, value):
+        if not 1900 <= value.year < 2200:
+            self.fail("out_of_range")
+        if timezone.is_naive(value):
+            # A wall-clock time that the zone skips (spring forward) or has
+            # twice (fall back) is refused, as the HTML forms do.
+            zone = self.default_timezone()
+            early, late = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+            skipped = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != value
+            if skipped or early.utcoffset() != late.utcoffset():
+                self.fail("make_aware", timezone=zone)
+        return super().enforce_timezone(value)
