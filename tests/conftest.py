@@ -53,14 +53,17 @@ def postgres_required(settings):
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """A Redis URL on a spare database number, flushed before use."""
+    """A Redis URL on a spare database number (9 and up), flushed before use."""
     url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     parsed = urlparse(url)
     require_service(
         port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379),
         f"Redis is not reachable at {parsed.hostname}:{parsed.port or 6379}",
     )
-    test_url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/9"
+    # One database per xdist worker (gw0 → 9, gw1 → 10 …): parallel runs never share queues.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    db = 9 + int(worker[2:] or 0)
+    test_url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/{db}"
     import redis
 
     redis.Redis.from_url(test_url).flushdb()
