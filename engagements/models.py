@@ -9,7 +9,7 @@ the rule is written once, here.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -26,10 +26,13 @@ class Confidentiality(models.TextChoices):
     RESTRICTED = "restricted", "Restricted"
 
 
-def _took_part(user, engagement_ref: str):
-    """Exists(): the user is in the staff of the engagement at `engagement_ref`."""
-    through = Engagement.staff.through
-    return Exists(through.objects.filter(engagement_id=OuterRef(engagement_ref), user_id=user.pk))
+def _attended_ids(user):
+    """Subquery: ids of the engagements the user took part in (their staff).
+
+    `pk__in=<this>` is evaluated once per query (a hashed subplan), where an
+    OR-ed EXISTS per row cost a list page hundreds of ms at 200k engagements.
+    """
+    return Engagement.staff.through.objects.filter(user_id=user.pk).values("engagement_id")
 
 
 class TradeMissionQuerySet(models.QuerySet):
@@ -94,7 +97,7 @@ class EngagementQuerySet(models.QuerySet):
             return self
         if not user.is_authenticated:
             return self.none()
-        return self.filter(~Q(confidentiality=Confidentiality.RESTRICTED) | _took_part(user, "pk"))
+        return self.filter(~Q(confidentiality=Confidentiality.RESTRICTED) | Q(pk__in=_attended_ids(user)))
 
     def held(self):
         return self.exclude(status=Engagement.Status.CANCELLED)
@@ -198,7 +201,7 @@ class CommitmentQuerySet(models.QuerySet):
         return self.filter(
             Q(engagement__isnull=True)
             | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
-            | _took_part(user, "engagement_id")
+            | Q(engagement_id__in=_attended_ids(user))
         )
 
     def open(self):
@@ -293,7 +296,7 @@ class GiftQuerySet(models.QuerySet):
         return self.filter(
             Q(engagement__isnull=True)
             | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
-            | _took_part(user, "engagement_id")
+            | Q(engagement_id__in=_attended_ids(user))
         )
 
 
