@@ -183,7 +183,8 @@ def highlight(text: str, words: list[str], *, limit: int | None = SNIPPET_CHARS)
     out.append(escape(text[cursor:end]))
     if end < len(text):
         out.append(" …")
-    return mark_safe("".join(out))
+    # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
+    return mark_safe("".join(out))  # nosec B308, B703
 
 
 def headline_to_html(value: str | None) -> str:
@@ -191,9 +192,11 @@ def headline_to_html(value: str | None) -> str:
     value = value or ""
     if value.count(START_SEL) != value.count(STOP_SEL):
         # User text that itself held a sentinel: drop all marks rather than emit unbalanced tags.
-        return mark_safe(escape(value.replace(START_SEL, "").replace(STOP_SEL, "")))
+        # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
+        return mark_safe(escape(value.replace(START_SEL, "").replace(STOP_SEL, "")))  # nosec B308, B703
     html = escape(value).replace(START_SEL, "<mark>").replace(STOP_SEL, "</mark>")
-    return mark_safe(html)
+    # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
+    return mark_safe(html)  # nosec B308, B703
 
 
 class Fold(Func):

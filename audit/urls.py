@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("history/<str:model>/<int:pk>/", views.record_history, name="record"),
+    path("history/<str:model>/<int:pk>/restore/<int:history_id>/", views.restore, name="restore"),
+]

@@ -1,0 +1,242 @@
+"""Shared world for the security suite: one object graph, built once per module.
+
+Three engagements, one per confidentiality case, each carrying a unique
+marker (`LEAK-<uuid>`) in its title, summary and outcomes, and in its
+commitment's and gift's description:
+
+  internal     every signed-in user may see it
+  restricted   with `staff_user` among its staff: officers, superusers, staff_user
+  secret       restricted, nobody's staff: officers and superusers only
+
+The world lives in a transaction opened for the module and rolled back at its
+end; each test runs in a savepoint inside it (pytest-django's `db`), so a
+test's writes vanish and hundreds of matrix cases share one setup.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from tests.conftest import make_user
+from tests.factories import (
+    AgreementFactory,
+    CommitmentFactory,
+    ContactFactory,
+    EngagementFactory,
+    GiftFactory,
+    PartnerFactory,
+    TopicFactory,
+    TradeMissionFactory,
+)
+
+ACTORS = ("anon", "viewer", "staff", "other", "officer", "root")
+OBJECTS = ("internal", "restricted", "secret")
+# Who may see each engagement (and what derives from it): the contract's rule.
+SEES = {
+    "internal": {"viewer", "staff", "other", "officer", "root"},
+    "restricted": {"staff", "officer", "root"},
+    "secret": {"officer", "root"},
+}
+OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken")
+
+
+@dataclass
+class World:
+    users: dict
+    partner: object
+    contact: object
+    topic: object
+    agreement: object
+    mission: object
+    engagements: dict
+    commitments: dict
+    gifts: dict
+    markers: dict
+    import_job: object | None = None
+    extra: dict = field(default_factory=dict)
+    sessions: dict = field(default_factory=dict)
+
+    def client(self, actor: str, **kwargs) -> Client:
+        """A client signed in as `actor`, reusing one session per actor (created in the module's transaction)."""
+        client = Client(**kwargs)
+        if actor != "anon":
+            if actor not in self.sessions:
+                client.force_login(self.users[actor])
+                self.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
+            else:
+                client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[actor]
+        return client
+
+    def forbidden_markers(self, actor: str) -> list[str]:
+        return [self.markers[obj] for obj in OBJECTS if actor not in SEES[obj]]
+
+    def visible_markers(self, actor: str) -> list[str]:
+        return [self.markers[obj] for obj in OBJECTS if actor in SEES[obj]]
+
+
+def build_world() -> World:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    users = {
+        "viewer": make_user(User, "vera_viewer", "viewer"),
+        "staff": make_user(User, "sam_staff", "staff"),
+        "other": make_user(User, "olga_staff", "staff"),
+        "officer": make_user(User, "omar_officer", "officer"),
+        "root": User.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple"),
+    }
+    topic = TopicFactory(name="Trade", slug="trade")
+    partner = PartnerFactory(name="City of Osaka", country="JP", city="Osaka", priority=1, owner=users["officer"])
+    partner.topics.set([topic])
+    contact = ContactFactory(partner=partner, full_name="Hana Sato")
+    agreement = AgreementFactory(title="Osaka friendship MOU", partners=[partner])
+    mission = TradeMissionFactory(name="Kansai mission", countries=["JP"], cities="Osaka")
+    mission.partners.set([partner])
+    markers = {obj: f"LEAK-{uuid.uuid4().hex}" for obj in OBJECTS}
+    staff_of = {"internal": [users["staff"]], "restricted": [users["staff"]], "secret": []}
+    confidentiality = {"internal": "internal", "restricted": "restricted", "secret": "restricted"}
+    engagements, commitments, gifts = {}, {}, {}
+    now = timezone.now()
+    for index, obj in enumerate(OBJECTS):
+        marker = markers[obj]
+        engagements[obj] = EngagementFactory(
+            title=f"Meeting {marker}",
+            summary=f"Summary {marker}",
+            outcomes=f"Outcomes {marker}",
+            confidentiality=confidentiality[obj],
+            starts_at=now - dt.timedelta(days=2, hours=index),
+            partners=[partner],
+            contacts=[contact],
+            topics=[topic],
+            staff=staff_of[obj],
+            trade_mission=mission,
+            owner=users["officer"],
+            follow_up_by=timezone.localdate() + dt.timedelta(days=3),
+        )
+        commitments[obj] = CommitmentFactory(
+            description=f"Commitment {marker}",
+            engagement=engagements[obj],
+            partner=partner,
+            owner=users["officer"],
+            due_date=timezone.localdate() + dt.timedelta(days=5),
+        )
+        gifts[obj] = GiftFactory(description=f"Gift {marker}", engagement=engagements[obj], partner=partner)
+    world = World(
+        users=users,
+        partner=partner,
+        contact=contact,
+        topic=topic,
+        agreement=agreement,
+        mission=mission,
+        engagements=engagements,
+        commitments=commitments,
+        gifts=gifts,
+        markers=markers,
+    )
+    world.extra["twin"] = PartnerFactory(name="City of Osaka (duplicate)", country="JP", city="Osaka")
+    try:
+        from imports.models import ImportJob
+
+        world.import_job = ImportJob.objects.create(
+            kind="engagements",
+            created_by=users["staff"],
+            filename="meetings.csv",
+            content=b"title,kind\nA,call\n",
+            size=18,
+            headers=["title", "kind"],
+            total_rows=1,
+        )
+    except LookupError:  # pragma: no cover (imports app not installed)
+        pass
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            built = build_world()
+            for actor in ACTORS[1:]:
+                built.client(actor)  # one session per actor, outside any test's savepoint
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # API throttles count in the cache; every case starts with a clean slate.
+    cache.clear()
+    yield
+
+
+def row_counts() -> dict[str, int]:
+    """Row count of every table of our apps (history and many-to-many tables included): the DB snapshot."""
+    counts = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label in OUR_APPS or model._meta.label == "auth.User":
+            counts[model._meta.label] = model._base_manager.count()
+    return counts
+
+
+def csp_directives(header: str) -> dict[str, list[str]]:
+    out = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+def check_headers(response, url, signed_in=True):
+    assert response["X-Content-Type-Options"] == "nosniff", url
+    assert response.get("Referrer-Policy") in ("same-origin", "strict-origin-when-cross-origin", "no-referrer"), url
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("text/html"):
+        assert response.get("X-Frame-Options") == "DENY", url
+        csp = csp_directives(response.get("Content-Security-Policy", ""))
+        assert csp, f"{url}: no Content-Security-Policy"
+        script = csp.get("script-src", csp.get("default-src", []))
+        assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, url
+        assert csp.get("frame-ancestors") == ["'none'"], url
+        assert "'unsafe-inline'" not in csp.get("style-src", []), url
+    if signed_in and response.status_code == 200:
+        cache = response.get("Cache-Control", "")
+        assert "no-store" in cache, f"{url}: confidential page without no-store ({cache!r})"
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The figures QUALITY.md 3.7 and 3.8 ask for, printed after the run."""
+    matrix = getattr(config, "_matrix_counts", None)
+    if matrix:
+        terminalreporter.write_sep("-", "permission matrix (S2)")
+        terminalreporter.write_line(
+            f"cases run: GET {matrix['get']}, POST {matrix['post']}, API {matrix.get('api', 0)}, "
+            f"admin {matrix.get('admin', 0)}; 5xx = {matrix['5xx']}; leaks = {matrix['leaks']}"
+        )
+    figures = getattr(config, "_security_figures", None)
+    if figures:
+        terminalreporter.write_sep("-", "bad input (QUALITY.md 3.7)")
+        terminalreporter.write_line(f"hand-written cases tried: {figures['tried']}")
+        terminalreporter.write_line(f"5xx = {figures['5xx']}")
+        terminalreporter.write_line(f"rejected requests that changed data = {figures['rejected_changed_data']}")
+        terminalreporter.write_line(f"unescaped payload renders = {figures['unescaped_renders']}")
+        terminalreporter.write_line(
+            f"responses without field errors among the rejections = {figures['rejections_without_field_errors']}"
+            f" (of {figures['rejections']} rejections)"
+        )

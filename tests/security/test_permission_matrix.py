@@ -1,0 +1,511 @@
+"""S2, the permission matrix: every route × every actor × every confidentiality case.
+
+The table below maps each URL name of `get_resolver()` (and each operation of
+the OpenAPI schema) to how it is called and what each actor must get:
+
+  anonymous            302 to the login page (API: 401)
+  missing permission   403 (viewer writes, staff deletes...)
+  restricted record    404 for whoever may not see it (no existence leak)
+  otherwise            200 (or the documented redirect / 204)
+
+Every response is also searched for the `LEAK-<uuid>` markers of the
+engagements the actor may not see (title, summary, outcomes, commitment,
+gift): none may appear, on any page, CSV, JSON or feed. On the surfaces
+marked `shows`, the markers the actor may see must appear, so a test cannot
+pass on an empty page. A route missing from the table fails
+`test_every_route_is_in_the_matrix`: a new page cannot ship uncovered.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.urls.resolvers import URLPattern, URLResolver
+
+from .conftest import ACTORS, OBJECTS, SEES, check_headers, row_counts
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # a 302 to /accounts/login/?next=...
+ANY_OK = frozenset({200, 204, 301, 302, 400, 409})  # any non-error outcome, for forms posted empty
+
+# --- The contract's roles (ARCHITECTURE.md, "Roles"), written out, not read from the code ---
+MODELS = ("topic", "partner", "contact", "agreement", "engagement", "trademission", "commitment", "gift")
+STAFF_CAN = {
+    "add_partner",
+    "add_contact", "change_contact",
+    "add_engagement", "change_engagement",
+    "add_commitment", "change_commitment",
+    "add_gift", "change_gift",
+}  # fmt: skip
+OFFICER_CAN = {f"{verb}_{m}" for m in MODELS for verb in ("add", "change", "delete")} | {"outbox", "officer"}
+
+
+def can(actor: str, perm: str) -> bool:
+    if actor == "anon":
+        return False
+    if actor in ("officer", "root"):
+        return perm in OFFICER_CAN
+    if actor in ("staff", "other"):
+        return perm in STAFF_CAN
+    return False  # viewer: reads only
+
+
+# --- Expectations: functions of (actor, object) -----------------------------------------
+Expect = Callable[[str, str | None], object]
+
+
+def public(status=200) -> Expect:
+    return lambda actor, obj: status
+
+
+def read(status=200) -> Expect:
+    return lambda actor, obj: LOGIN if actor == "anon" else status
+
+
+def perm(p: str, ok=200) -> Expect:
+    def expect(actor, obj):
+        if actor == "anon":
+            return LOGIN
+        return ok if can(actor, p) else 403
+
+    return expect
+
+
+def conf(p: str | None = None, ok=200) -> Expect:
+    """Confidential record: permission first (403, the same for any id), then visibility (404)."""
+
+    def expect(actor, obj):
+        if actor == "anon":
+            return LOGIN
+        if p and not can(actor, p):
+            return 403
+        return ok if actor in SEES[obj] else 404
+
+    return expect
+
+
+def import_job(ok=200) -> Expect:
+    # The job belongs to staff_user; officers see every job; another user's job id is a 404.
+    def expect(actor, obj):
+        return {"anon": LOGIN, "viewer": 403, "staff": ok, "other": 404, "officer": ok, "root": ok}[actor]
+
+    return expect
+
+
+def logged_in_method_not_allowed(actor, obj):
+    return LOGIN if actor == "anon" else 405
+
+
+@dataclass
+class Route:
+    name: str
+    get: Expect | None
+    kwargs: Callable = lambda w, o: {}
+    objects: tuple = (None,)
+    queries: tuple = ("",)
+    post: Expect | None = None
+    shows: bool = False  # the markers the actor may see must appear
+    note: str = ""
+
+
+def eng(w, o):
+    return {"pk": w.engagements[o].pk}
+
+
+def com(w, o):
+    return {"pk": w.commitments[o].pk}
+
+
+def partner_pk(w, o):
+    return {"pk": w.partner.pk}
+
+
+def contact_pk(w, o):
+    return {"pk": w.contact.pk}
+
+
+def agreement_pk(w, o):
+    return {"pk": w.agreement.pk}
+
+
+def mission_pk(w, o):
+    return {"pk": w.mission.pk}
+
+
+def job_pk(w, o):
+    return {"pk": w.import_job.pk}
+
+
+def history_of(model):
+    def kwargs(w, o):
+        record = {
+            "engagement": lambda: w.engagements[o],
+            "commitment": lambda: w.commitments[o],
+            "gift": lambda: w.gifts[o],
+            "partner": lambda: w.partner,
+        }[model]()
+        return {"model": model, "pk": record.pk}
+
+    return kwargs
+
+
+def restore_of(w, o):
+    record = w.engagements[o]
+    return {"model": "engagement", "pk": record.pk, "history_id": record.history.latest().history_id}
+
+
+TOKEN = "token=<actor's calendar token>"
+LISTS = ("", "format=csv")
+CONF_LISTS = ("", "format=csv", "q=LEAK")
+WITH_CONF = OBJECTS
+
+ROUTES = [
+    Route("healthz", get=public({200, 503}), note="no login by contract"),
+    Route("login", get=public(200)),
+    Route("logout", get=public(405), note="POST only"),
+    Route("password_change", get=read(), post=read(200)),
+    Route("password_change_done", get=read()),
+    Route("password_reset", get=public(200), note="Django's reset flow; answers the same for any address"),
+    Route("password_reset_done", get=public(200)),
+    Route("password_reset_confirm", get=public(200), kwargs=lambda w, o: {"uidb64": "MQ", "token": "set-password"}),
+    Route("password_reset_complete", get=public(200)),
+    Route("accounts:preferences", get=read(), shows=False),
+    # partners/
+    Route("partners:list", get=read(), queries=LISTS),
+    Route("partners:create", get=perm("add_partner"), post=perm("add_partner")),
+    Route("partners:quick-create", get=logged_in_method_not_allowed, post=perm("add_partner", ok=ANY_OK)),
+    Route("partners:lookup", get=read(), queries=("q=Osaka", "q=LEAK")),
+    Route("partners:edit", get=perm("change_partner"), kwargs=partner_pk, post=perm("change_partner")),
+    Route("partners:archive", get=perm("change_partner"), kwargs=partner_pk, post=perm("change_partner", ok=ANY_OK)),
+    Route("partner-history", get=read(), kwargs=partner_pk, shows=True),
+    Route("partners:contact-list", get=read(), queries=LISTS),
+    Route("partners:contact-create", get=perm("add_contact"), post=perm("add_contact")),
+    Route("partners:contact-quick-create", get=logged_in_method_not_allowed, post=perm("add_contact", ok=ANY_OK)),
+    Route("partners:contact-lookup", get=read(), queries=("q=Hana", "q=LEAK")),
+    Route("partners:contact-detail", get=read(), kwargs=contact_pk),
+    Route("partners:contact-edit", get=perm("change_contact"), kwargs=contact_pk, post=perm("change_contact")),
+    Route("partners:contact-delete", get=perm("delete_contact"), kwargs=contact_pk, post=perm("delete_contact", ok=302)),
+    Route("partners:agreement-list", get=read(), queries=LISTS),
+    Route("partners:agreement-create", get=perm("add_agreement"), post=perm("add_agreement")),
+    Route("partners:agreement-detail", get=read(), kwargs=agreement_pk),
+    Route("partners:agreement-edit", get=perm("change_agreement"), kwargs=agreement_pk, post=perm("change_agreement")),
+    Route("partners:agreement-delete", get=perm("delete_agreement"), kwargs=agreement_pk, post=perm("delete_agreement", ok=302)),
+    # engagements/
+    Route("engagements:list", get=read(), queries=(*CONF_LISTS, "confidentiality=restricted"), shows=True),
+    Route("engagements:create", get=perm("add_engagement"), post=perm("add_engagement")),
+    Route("engagements:detail", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
+    Route("engagements:edit", get=conf("change_engagement"), kwargs=eng, objects=WITH_CONF, post=conf("change_engagement")),
+    Route("engagements:delete", get=conf("delete_engagement"), kwargs=eng, objects=WITH_CONF,
+          post=conf("delete_engagement", ok=302), note="protected by its commitment: a message, no delete"),
+    Route("engagements:mission-list", get=read(), queries=LISTS),
+    Route("engagements:mission-create", get=perm("add_trademission"), post=perm("add_trademission")),
+    Route("engagements:mission-detail", get=read(), kwargs=mission_pk, shows=True),
+    Route("engagements:mission-edit", get=perm("change_trademission"), kwargs=mission_pk, post=perm("change_trademission")),
+    Route("engagements:mission-delete", get=perm("delete_trademission"), kwargs=mission_pk,
+          post=perm("delete_trademission", ok=302)),
+    Route("engagements:commitment-list", get=read(), queries=(*CONF_LISTS, "status=open"), shows=True),
+    Route("engagements:commitment-create", get=perm("add_commitment"), post=perm("add_commitment")),
+    Route("engagements:commitment-detail", get=conf(), kwargs=com, objects=WITH_CONF, shows=True),
+    Route("engagements:commitment-edit", get=conf("change_commitment"), kwargs=com, objects=WITH_CONF,
+          post=conf("change_commitment")),
+    Route("engagements:commitment-delete", get=conf("delete_commitment"), kwargs=com, objects=WITH_CONF,
+          post=conf("delete_commitment", ok=302)),
+    # the combining pages
+    Route("dashboard:home", get=read()),
+    Route("dashboard:country", get=read(), kwargs=lambda w, o: {"code": "JP"}, shows=True),
+    Route("notifications:outbox", get=perm("outbox")),
+    # imports
+    Route("imports:start", get=perm("add_contact")),  # staff and officers import
+    Route("imports:mapping", get=import_job(), kwargs=job_pk),
+    Route("imports:preview", get=import_job(), kwargs=job_pk),
+    Route("imports:status", get=import_job(), kwargs=job_pk),
+    Route("imports:commit", get=logged_in_method_not_allowed, kwargs=job_pk),
+    Route("imports:duplicates", get=perm("officer")),
+    Route("imports:merge", get=perm("officer"),
+          kwargs=lambda w, o: {"kind": "partner", "survivor": w.partner.pk, "duplicate": w.extra["twin"].pk}),
+    # audit: history of any record, with the record's own confidentiality; restore by officers
+    Route("audit:record", get=conf(), kwargs=history_of("engagement"), objects=WITH_CONF, shows=True),
+    Route("audit:restore", get=perm("officer"), kwargs=restore_of, objects=WITH_CONF),
+    # gifts (a restricted engagement's gifts are as hidden as the engagement)
+    Route("gifts:list", get=read(), queries=LISTS, shows=True),
+    Route("gifts:create", get=perm("add_gift"), post=perm("add_gift")),
+    Route("gifts:report", get=read(), queries=("", "start=2024-01-01&end=2024-12-31", "start=2024-01-01&end=2024-12-31&format=csv")),
+    Route("gifts:edit", get=conf("change_gift"), kwargs=lambda w, o: {"pk": w.gifts[o].pk}, objects=WITH_CONF,
+          post=conf("change_gift")),
+    # search, calendars, briefings
+    Route("dashboard:search", get=read(), queries=("", "q=LEAK", "q=Meeting", "q=Commitment", "q=Gift")),
+    Route("dashboard:calendar-feed", get=lambda actor, obj: 404 if actor == "anon" else 200, queries=(TOKEN,),
+          note="no session: the token is the credential; anon has none (404)"),
+    Route("dashboard:engagement-ics", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
+    Route("dashboard:partner-briefing", get=read(), kwargs=partner_pk),
+    Route("dashboard:engagement-briefing", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
+    # API pages that are not operations of the schema
+    Route("api:schema", get=None, note="test_api_schema_and_docs"),
+    Route("api:docs", get=None, note="test_api_schema_and_docs"),
+    Route("api:api-root", get=None, note="test_api_schema_and_docs"),
+]
+# Extra object kinds on the history page (the same route name, other models).
+EXTRA_GETS = [
+    Route("audit:record", get=conf(), kwargs=history_of("commitment"), objects=WITH_CONF, shows=True),
+    Route("audit:record", get=conf(), kwargs=history_of("gift"), objects=WITH_CONF),
+    Route("audit:record", get=read(), kwargs=history_of("partner")),
+]
+TABLE = {route.name: route for route in ROUTES}
+
+
+def all_url_names() -> list[str]:
+    """Every named, non-admin URL pattern (with its namespace)."""
+
+    def walk(resolver, namespace=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                ns = ":".join(filter(None, [namespace, pattern.namespace]))
+                yield from walk(pattern, ns)
+            elif isinstance(pattern, URLPattern):
+                yield (f"{namespace}:" if namespace else "") + str(pattern.name), str(pattern.pattern)
+
+    return list(walk(get_resolver()))
+
+
+API_OPERATION_NAMES = {"api:topic", "api:partner", "api:contact", "api:engagement", "api:trade-mission",
+                       "api:commitment", "api:agreement", "api:gift"}  # fmt: skip
+
+
+def test_every_route_is_in_the_matrix():
+    missing = []
+    for name, pattern in all_url_names():
+        if name.startswith("admin:") or name.startswith("static") or name.startswith("media"):
+            continue
+        if name in TABLE:
+            continue
+        # Router routes are the schema's operations, covered by the API matrix below.
+        if name.rsplit("-", 1)[0] in API_OPERATION_NAMES and name.endswith(("-list", "-detail")):
+            continue
+        missing.append(f"{name} ({pattern})")
+    assert not missing, "Routes without a row in the permission matrix: " + ", ".join(missing)
+
+
+def get_cases():
+    cases = []
+    for route in [*ROUTES, *EXTRA_GETS]:
+        if route.get is None:
+            continue
+        for obj in route.objects:
+            for query in route.queries:
+                for actor in ACTORS:
+                    cases.append(pytest.param(route, obj, query, actor, id=f"GET-{route.name}-{obj}-{query}-{actor}"))
+    return cases
+
+
+def post_cases():
+    cases = []
+    for route in ROUTES:
+        if route.post is None:
+            continue
+        for obj in route.objects:
+            for actor in ACTORS:
+                cases.append(pytest.param(route, obj, actor, id=f"POST-{route.name}-{obj}-{actor}"))
+    return cases
+
+
+def check_status(response, expected, url):
+    status = response.status_code
+    if status >= 500:
+        COUNTS["5xx"] += 1
+    assert status < 500, f"{url}: {status}"
+    if expected == LOGIN:
+        assert status == 302 and response["Location"].startswith("/accounts/login/"), (url, status)
+    elif isinstance(expected, (set, frozenset)):
+        assert status in expected, (url, status, expected)
+    else:
+        assert status == expected, (url, status, expected)
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def check_markers(world, actor, response, url, shows, obj=None):
+    body = body_of(response)
+    leaked = [m for m in world.forbidden_markers(actor) if m in body]
+    COUNTS["leaks"] += len(leaked)
+    assert not leaked, f"{url} shows {actor} restricted markers {leaked}"
+    if shows and response.status_code == 200:
+        # A list shows every record the actor may see; a record's page shows its own.
+        wanted = world.visible_markers(actor) if obj is None else [world.markers[obj]]
+        hidden = [m for m in wanted if m not in body]
+        assert not hidden, f"{url} hides from {actor} markers it may see {hidden}"
+
+
+COUNTS = {"get": 0, "post": 0, "5xx": 0, "leaks": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_counts(request):
+    yield
+    request.config._matrix_counts = dict(COUNTS)
+
+
+@pytest.mark.parametrize(("route", "obj", "query", "actor"), get_cases())
+def test_get(world, route, obj, query, actor):
+    from django.urls import reverse
+
+    url = reverse(route.name, kwargs=route.kwargs(world, obj))
+    if query == TOKEN:
+        # The feed of the actor, by their own token, without a session.
+        token = world.users[actor].profile.calendar_token if actor != "anon" else ""
+        url += f"?token={token}"
+        response = world.client("anon").get(url)
+    else:
+        if query:
+            url += "?" + query
+        response = world.client(actor).get(url)
+    COUNTS["get"] += 1
+    check_status(response, route.get(actor, obj), url)
+    check_headers(response, url, signed_in=actor != "anon")
+    check_markers(world, actor, response, url, route.shows and query == "", obj)
+
+
+@pytest.mark.parametrize(("route", "obj", "actor"), post_cases())
+def test_post_without_the_right_changes_nothing(world, route, obj, actor):
+    """An empty POST: refused (login, 403, 404) or a form with errors; only a permitted delete/archive writes."""
+    from django.urls import reverse
+
+    url = reverse(route.name, kwargs=route.kwargs(world, obj))
+    expected = route.post(actor, obj)
+    before = row_counts()
+    response = world.client(actor).post(url, {})
+    COUNTS["post"] += 1
+    check_status(response, expected, url)
+    check_markers(world, actor, response, url, False)
+    if expected in (LOGIN, 403, 404, 200):
+        assert row_counts() == before, f"{url} by {actor} changed data"
+
+
+# --- The API: every operation of the OpenAPI schema ---------------------------------------
+# resource -> (model codename, object of the world for {id}, confidential?)
+API_RESOURCES = {
+    "topics": ("topic", lambda w, o: w.topic, False),
+    "partners": ("partner", lambda w, o: w.partner, False),
+    "contacts": ("contact", lambda w, o: w.contact, False),
+    "agreements": ("agreement", lambda w, o: w.agreement, False),
+    "trade-missions": ("trademission", lambda w, o: w.mission, False),
+    "engagements": ("engagement", lambda w, o: w.engagements[o], True),
+    "commitments": ("commitment", lambda w, o: w.commitments[o], True),
+    "gifts": ("gift", lambda w, o: w.gifts[o], True),
+}
+API_LIST_SHOWS = {"engagements", "commitments", "gifts"}
+
+
+def schema_operations() -> list[tuple[str, str]]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (path, method)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+OPERATIONS = schema_operations()
+
+
+def api_expectation(resource, method, is_detail, actor, obj):
+    model, _, confidential = API_RESOURCES[resource]
+    if actor == "anon":
+        return {401}
+    visible = not confidential or obj is None or actor in SEES[obj]
+    if method == "get":
+        return {200} if visible else {404}
+    needed = {"post": "add", "put": "change", "patch": "change", "delete": "delete"}[method]
+    if not can(actor, f"{needed}_{model}"):
+        return {403}
+    if not visible:
+        return {404}
+    return {"post": {400}, "put": {400}, "patch": {200}, "delete": {204, 409}}[method]
+
+
+def api_cases():
+    cases = []
+    for path, method in OPERATIONS:
+        resource = path.split("/")[3]
+        is_detail = "{id}" in path
+        confidential = API_RESOURCES.get(resource, (None, None, False))[2]
+        objects = OBJECTS if (is_detail and confidential) else (None,)
+        for obj in objects:
+            for actor in ACTORS:
+                cases.append(pytest.param(path, method, obj, actor, id=f"API-{method.upper()}-{path}-{obj}-{actor}"))
+    return cases
+
+
+def test_every_api_operation_is_in_the_matrix():
+    resources = {path.split("/")[3] for path, _ in OPERATIONS}
+    assert resources <= set(API_RESOURCES), f"API resources without a matrix row: {resources - set(API_RESOURCES)}"
+    assert len(OPERATIONS) >= 8 * 5
+
+
+@pytest.mark.parametrize(("path", "method", "obj", "actor"), api_cases())
+def test_api(world, path, method, obj, actor):
+    resource = path.split("/")[3]
+    is_detail = "{id}" in path
+    url = path
+    if is_detail:
+        url = path.replace("{id}", str(API_RESOURCES[resource][1](world, obj).pk))
+    client = world.client(actor)
+    before = row_counts() if method != "get" else None
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.generic(method.upper(), url, "{}", content_type="application/json")
+    COUNTS["api"] = COUNTS.get("api", 0) + 1
+    expected = api_expectation(resource, method, is_detail, actor, obj)
+    check_status(response, expected, f"{method.upper()} {url}")
+    shows = method == "get" and not is_detail and resource in API_LIST_SHOWS
+    check_markers(world, actor, response, url, shows, obj if is_detail else None)
+    if method != "get" and response.status_code in (400, 401, 403, 404):
+        assert row_counts() == before, f"{method.upper()} {url} by {actor} changed data"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_api_schema_and_docs(world, actor):
+    client = world.client(actor)
+    expected = {
+        "/api/v1/schema/": 401 if actor == "anon" else 200,
+        "/api/v1/": 401 if actor == "anon" else 200,
+        "/api/v1/docs/": LOGIN if actor == "anon" else 200,
+    }
+    for url, status in expected.items():
+        response = client.get(url)
+        check_status(response, status, url)
+        check_markers(world, actor, response, url, False)
+
+
+# --- The admin: superusers only (the cast has no is_staff users besides the superuser) ---
+def admin_urls(world):
+    from django.contrib import admin
+
+    urls = ["/admin/"]
+    for model in admin.site._registry:
+        urls.append(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+    for obj in OBJECTS:
+        urls.append(reverse("admin:engagements_engagement_change", args=[world.engagements[obj].pk]))
+    return urls
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_admin(world, actor):
+    client = world.client(actor)
+    for url in admin_urls(world):
+        response = client.get(url)
+        COUNTS["admin"] = COUNTS.get("admin", 0) + 1
+        assert response.status_code < 500, url
+        if actor == "root":
+            assert response.status_code == 200, (url, response.status_code)
+        else:
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (actor, url)
