@@ -76,6 +76,32 @@ def chromium_path():
     return CHROMIUM
 
 
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def crm_browser(chromium_path, live_server):
+    """One Chromium (Debian's) per test session, shared by every browser test.
+
+    Playwright's sync API runs one event loop per thread: a second
+    sync_playwright() while this one lives fails, so all browser tests use this.
+    Depending on live_server makes Chromium close before the server's threads.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
 def make_user(django_user_model, username, role=None, **extra):
     user = django_user_model.objects.create_user(
         username=username,
@@ -84,6 +110,11 @@ def make_user(django_user_model, username, role=None, **extra):
         **extra,
     )
     if role:
+        if not Group.objects.filter(name=role).exists():
+            # A transactional test's flush empties the groups the migration made.
+            from accounts.roles import sync_role_groups
+
+            sync_role_groups()
         user.groups.add(Group.objects.get(name=role))
     return user
 

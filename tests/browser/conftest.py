@@ -14,14 +14,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery staple"  # the cast's password (tests/conftest.py)
 
 CSP_LISTENER = """
@@ -38,18 +30,6 @@ def _role_groups(transactional_db):
     from accounts.roles import sync_role_groups
 
     sync_role_groups()
-
-
-@pytest.fixture(scope="session")
-def crm_browser(chromium_path, live_server):
-    # Depending on live_server makes Chromium close (and drop its keep-alive
-    # connections) before the server's threads shut down.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

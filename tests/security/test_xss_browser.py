@@ -19,8 +19,6 @@ from .test_bad_input import XSS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", function (e) {
   window.__cspReport && window.__cspReport(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || ""));
@@ -52,10 +50,8 @@ def store_payloads(user):
     return partner, contact, mission, records, agreement
 
 
-def test_pages_with_payloads_run_no_script_and_break_no_csp_rule(live_server, chromium_path):
+def test_pages_with_payloads_run_no_script_and_break_no_csp_rule(live_server, crm_browser):
     from accounts.roles import sync_role_groups
-    from playwright.sync_api import sync_playwright
-
     sync_role_groups()  # a transactional test starts from an emptied database
     officer = make_user(get_user_model(), "omar_officer", "officer")
     partner, contact, mission, engagements, agreement = store_payloads(officer)
@@ -72,29 +68,27 @@ def test_pages_with_payloads_run_no_script_and_break_no_csp_rule(live_server, ch
         "/engagements/?q=script", "/partners/?q=%3Cscript%3E",
     ]
     dialogs, violations, errors, visited = [], [], [], 0
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=LAUNCH_ARGS)
-        try:
-            context = browser.new_context()
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-            page = context.new_page()
-            page.on("dialog", lambda dialog: (dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss()))
-            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-            page.expose_function("__cspReport", lambda text: violations.append(f"{page.url}: {text}"))
-            page.add_init_script(CSP_LISTENER)
-            for path in paths:
-                response = page.goto(live_server.url + path, wait_until="load")
-                assert response is not None and response.status == 200, (path, response and response.status)
-                page.wait_for_load_state("networkidle")
-                # Focus and hover everything once, for payloads that wait for an event.
-                page.mouse.move(200, 300)
-                page.keyboard.press("Tab")
-                visited += 1
-            # A page's own text shows the payload as text (escaped, not executed).
-            page.goto(f"{live_server.url}/engagements/{engagements[0].pk}/")
-            assert "<script>alert('XSS1')</script>" in page.inner_text("main")
-        finally:
-            browser.close()
+    context = crm_browser.new_context()  # the session's shared Chromium (tests/conftest.py)
+    try:
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss()))
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.expose_function("__cspReport", lambda text: violations.append(f"{page.url}: {text}"))
+        page.add_init_script(CSP_LISTENER)
+        for path in paths:
+            response = page.goto(live_server.url + path, wait_until="load")
+            assert response is not None and response.status == 200, (path, response and response.status)
+            page.wait_for_load_state("networkidle")
+            # Focus and hover everything once, for payloads that wait for an event.
+            page.mouse.move(200, 300)
+            page.keyboard.press("Tab")
+            visited += 1
+        # A page's own text shows the payload as text (escaped, not executed).
+        page.goto(f"{live_server.url}/engagements/{engagements[0].pk}/")
+        assert "<script>alert('XSS1')</script>" in page.inner_text("main")
+    finally:
+        context.close()
     print(f"\nbrowser XSS check: {visited} pages, {len(XSS)} payloads, dialogs={len(dialogs)}, csp violations={len(violations)}")
     assert dialogs == []
     assert violations == []
