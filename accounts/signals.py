@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from . import two_factor
 from .models import Profile
 
 
@@ -10,3 +12,15 @@ def create_profile(sender, instance, created, raw=False, **kwargs):
     """Every user has preferences from the start (defaults: digest on, 7 days)."""
     if created and not raw:
         Profile.objects.get_or_create(user=instance)
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.two_factor_step")
+def owe_two_factor_step(sender, request, user, **kwargs):
+    """A sign-in of a user with a TOTP device is not finished until the code step (see two_factor)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    step = two_factor.step_owed_at_login(user)
+    if step:
+        request.session[two_factor.SESSION_KEY] = step
+    else:
+        request.session.pop(two_factor.SESSION_KEY, None)

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from diplomacy_crm.services import save_record
+
 
 @transaction.atomic
 def record_restore(*, historical, actor):
@@ -21,8 +23,6 @@ def record_restore(*, historical, actor):
     instance._state.adding = current is None
     when = timezone.localtime(historical.history_date).strftime("%Y-%m-%d %H:%M")
     instance._change_reason = f"restored from {when}"
-    instance._history_user = actor
-    instance.full_clean()
     m2m_names = [f.name for f in getattr(historical, "_history_m2m_fields", [])]
     m2m_values = {}
     for name in m2m_names:
@@ -34,10 +34,9 @@ def record_restore(*, historical, actor):
         if missing:
             raise ValidationError({name: f"Records deleted since that version: ids {missing}."})
         m2m_values[name] = ids
-    instance.save()
+    # One write, one history row (S8): the fields and relations of that version.
+    save_record(instance, actor=actor, m2m=m2m_values)
     if current is None and hasattr(historical, "created_at"):
         # Re-created: auto_now_add stamped today; keep the original creation date.
         model.objects.filter(pk=instance.pk).update(created_at=historical.created_at)
-    for name, ids in m2m_values.items():
-        getattr(instance, name).set(ids)
     return instance

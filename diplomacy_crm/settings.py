@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by the app, no CDN
     "axes",
+    # Optional TOTP second step at sign-in (accounts/ enrols and verifies).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Ours, bottom layer first.
     "diplomacy_crm",
     "accounts",
@@ -95,7 +98,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed its TOTP step?
+    "django_otp.middleware.OTPMiddleware",
     "diplomacy_crm.middleware.ConfidentialResponseMiddleware",
+    # A user with a TOTP device who only gave the password reaches nothing
+    # but the code step (pages redirect there, session API calls get 403).
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -160,6 +168,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+
+# Two-factor sign-in (django-otp, TOTP): optional for everyone, enrolled on
+# the preferences page. OTP_REQUIRED_FOR_OFFICERS=1 makes officers (and
+# superusers) without a device enrol before they reach anything else.
+OTP_REQUIRED_FOR_OFFICERS = env_bool("OTP_REQUIRED_FOR_OFFICERS", default=False)
+OTP_TOTP_ISSUER = "Diplomacy CRM"
 
 # --- Sessions, cookies, security headers ----------------------------------
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute lifetime: one working day

@@ -1,6 +1,7 @@
 """Every layer is wired together here, and only here."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard import views as dashboard_views
@@ -11,7 +12,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and password change only: no self-service password
+    # reset (there is no verified mail flow; the login page says to ask an
+    # administrator), so django.contrib.auth.urls is not included.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/v1/", include("api.urls")),
     path("", include("notifications.urls")),
     # A partner's page is its whole history: a view of the top layer.

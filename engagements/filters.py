@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from diplomacy_crm.filters import SearchFilter, country_filter
+from diplomacy_crm.filters import SearchFilter, StrictBooleanFilter, country_filter
 from partners.filters import IdFilter
 from partners.models import Topic
 
@@ -83,7 +83,7 @@ class CommitmentFilter(django_filters.FilterSet):
     trade_mission = IdFilter(field_name="trade_mission", label="Trade mission id")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Overdue")
     ordering = django_filters.OrderingFilter(
         fields=(("due_date", "due_date"), ("status", "status"), ("priority", "priority")),
     )

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
-from diplomacy_crm.filters import SearchFilter, country_filter
+from diplomacy_crm.filters import SearchFilter, StrictBooleanFilter, country_filter
 
 from .models import Agreement, Contact, Partner, Topic
 
@@ -50,7 +50,7 @@ class PartnerFilter(django_filters.FilterSet):
 class ContactFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["full_name", "title", "email", "partner__name"])
     partner = IdFilter(field_name="partner", label="Partner id")
-    is_active = django_filters.BooleanFilter(label="In post")
+    is_active = StrictBooleanFilter(label="In post")
     ordering = django_filters.OrderingFilter(
         fields=(("full_name", "name"), ("partner__name", "partner"), ("updated_at", "updated")),
     )

@@ -5,11 +5,15 @@ import logging
 
 import pytest
 from django.apps import apps
+from django.db import transaction
 from django.test import Client
+from django.utils import timezone
+
+from diplomacy_crm.services import save_record
 
 from engagements.models import Commitment, Engagement
 from partners.models import Contact, Partner, Topic
-from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory
+from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,11 +155,6 @@ def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, sup
     assert kinds.count("-") == sum(1 for w in writes if w[1] == "delete")
 
 
-@pytest.mark.xfail(
-    reason="Known gap, S8: save_record() writes one history row per many-to-many .set() after the save; "
-    "collapsing them into one row per write is still to do (see the closing note of issue 7).",
-    strict=False,
-)
 def test_writes_that_set_relations_leave_one_history_row(officer):
     """Many-to-many changes (an engagement's partners and staff) are part of the same write."""
     client = Client()
@@ -168,6 +167,83 @@ def test_writes_that_set_relations_leave_one_history_row(officer):
     }, content_type="application/json")
     assert response.status_code == 201, response.content
     assert history_rows() - before == 1, f"one create left {history_rows() - before} history rows"
+
+
+def _snapshot(row, name: str) -> set[int]:
+    """The ids a history row recorded for one many-to-many relation."""
+    field = row.instance_type._meta.get_field(name)
+    target = field.m2m_reverse_field_name()
+    return {link[target] for link in getattr(row, name).values(target)}
+
+
+def test_an_update_that_changes_relations_leaves_one_changed_row_with_the_new_set(officer):
+    client = Client()
+    client.force_login(officer)
+    old_partner, new_a, new_b = PartnerFactory(), PartnerFactory(), PartnerFactory()
+    topic = Topic.objects.create(name="Water", slug="water")
+    engagement = EngagementFactory(partners=[old_partner], title="Port call")
+    before_ids = max_ids()
+    response = client.patch(f"/api/v1/engagements/{engagement.pk}/", {
+        "title": "Port call (moved)", "partners": [new_a.pk, new_b.pk], "topics": ["water"], "staff": [officer.username],
+    }, content_type="application/json")
+    assert response.status_code == 200, response.content
+    rows = newest_history_rows(before_ids)
+    assert len(rows) == 1, f"one update left {len(rows)} history rows"
+    row = rows[0]
+    assert row.history_type == "~"
+    assert row.history_user == officer
+    assert row.title == "Port call (moved)"
+    assert _snapshot(row, "partners") == {new_a.pk, new_b.pk}
+    assert _snapshot(row, "topics") == {topic.pk}
+    assert _snapshot(row, "staff") == {officer.pk}
+
+
+def test_a_create_without_relations_leaves_one_created_row(officer):
+    client = Client()
+    client.force_login(officer)
+    before_ids = max_ids()
+    response = client.post("/api/v1/topics/", {"name": "Ports", "slug": "ports"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    rows = newest_history_rows(before_ids)
+    assert [(r.history_type, r.name, r.history_user) for r in rows] == [("+", "Ports", officer)]
+
+
+def test_a_create_with_relations_records_them_in_its_one_created_row(officer):
+    from engagements.services import engagement_create
+
+    partner = PartnerFactory()
+    before_ids = max_ids()
+    with transaction.atomic():
+        engagement = engagement_create(
+            actor=officer, title="Signing", kind="call", starts_at=timezone.now(), partners=[partner], staff=[officer],
+        )
+    rows = newest_history_rows(before_ids)
+    assert len(rows) == 1 and rows[0].history_type == "+"
+    assert rows[0].id == engagement.pk
+    assert _snapshot(rows[0], "partners") == {partner.pk}
+    assert _snapshot(rows[0], "staff") == {officer.pk}
+
+
+def test_an_update_without_relations_keeps_the_current_relations_in_its_row(officer):
+    partner = PartnerFactory()
+    engagement = EngagementFactory(partners=[partner])
+    before_ids = max_ids()
+    with transaction.atomic():
+        save_record(engagement, actor=officer, fields={"location": "Harbour office"})
+    rows = newest_history_rows(before_ids)
+    assert len(rows) == 1 and rows[0].history_type == "~" and rows[0].location == "Harbour office"
+    assert _snapshot(rows[0], "partners") == {partner.pk}
+
+
+def test_a_write_rolled_back_leaves_no_history_row(officer):
+    engagement = EngagementFactory(partners=[PartnerFactory()], title="Before")
+    other = PartnerFactory()
+    before = history_rows()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        save_record(engagement, actor=officer, fields={"title": "After"}, m2m={"partners": [other]})
+        raise RuntimeError("the rest of the write failed")
+    assert history_rows() == before
+    assert Engagement.objects.get(pk=engagement.pk).title == "Before"
 
 
 # --- the audit page and restore ---
@@ -264,3 +340,47 @@ def test_a_deleted_records_history_is_for_officers(client, viewer, officer):
     assert client.get(f"/history/contact/{pk}/").status_code == 404
     client.force_login(officer)
     assert client.get(f"/history/contact/{pk}/").status_code == 200
+
+
+def test_the_history_page_shows_a_relation_change_as_one_change(client, officer):
+    client.force_login(officer)
+    old_partner, new_partner = PartnerFactory(name="Old Partner"), PartnerFactory(name="New Partner")
+    engagement = EngagementFactory(partners=[old_partner], title="Trade talk")
+    before = engagement.history.count()
+    response = client.patch(f"/api/v1/engagements/{engagement.pk}/", {"partners": [new_partner.pk]},
+                            content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert engagement.history.count() == before + 1
+    page = client.get(f"/history/engagement/{engagement.pk}/")
+    assert page.status_code == 200
+    newest = page.context["history"].entries[0]
+    assert newest.kind == "Changed" and newest.record.history_user == officer
+    assert [(c.field, c.old, c.new) for c in newest.changes] == [("partners", f"ids {old_partner.pk}", f"ids {new_partner.pk}")]
+    body = page.content.decode()
+    assert f"ids {old_partner.pk}" in body and f"ids {new_partner.pk}" in body
+
+
+def test_restoring_an_earlier_version_restores_its_relations_in_one_row(client, officer):
+    client.force_login(officer)
+    first, second = PartnerFactory(), PartnerFactory()
+    topic_a, topic_b = TopicFactory(slug="ports-a"), TopicFactory(slug="ports-b")
+    engagement = EngagementFactory(partners=[first], topics=[topic_a], title="Version one")
+    with transaction.atomic():
+        save_record(engagement, actor=officer, fields={"title": "Version one"}, m2m={"partners": [first], "topics": [topic_a]})
+    version_one = engagement.history.latest("history_id")
+    with transaction.atomic():
+        save_record(engagement, actor=officer, fields={"title": "Version two"},
+                    m2m={"partners": [second], "topics": [topic_b]})
+    before_ids = max_ids()
+    response = client.post(f"/history/engagement/{engagement.pk}/restore/{version_one.history_id}/")
+    assert response.status_code == 302
+    engagement.refresh_from_db()
+    assert engagement.title == "Version one"
+    assert set(engagement.partners.all()) == {first}
+    assert set(engagement.topics.all()) == {topic_a}
+    rows = newest_history_rows(before_ids)
+    assert len(rows) == 1, f"a restore left {len(rows)} history rows"
+    assert rows[0].history_type == "~" and rows[0].history_user == officer
+    assert rows[0].history_change_reason.startswith("restored from ")
+    assert _snapshot(rows[0], "partners") == {first.pk}
+

@@ -675,3 +675,29 @@ def test_csv_export_defuses_formulas(world):
     dangerous = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not c[:1].isdigit()]
     assert not dangerous, dangerous
     assert any(c.startswith("'=HYPERLINK") for c in cells)
+
+
+# --- yes/no filters: an invalid value is an error, never silently "any" ---
+@pytest.mark.parametrize(("list_name", "api", "param"), [
+    ("partners:contact-list", "contacts", "is_active"),
+    ("engagements:commitment-list", "commitments", "overdue"),
+])
+def test_an_invalid_yes_no_filter_is_an_error_not_ignored(world, list_name, api, param):
+    client = world.client("officer")
+    for bad in ("maybe", "2", "yes please", "\x00"):
+        page = client.get(reverse(list_name), {param: bad})
+        STATS["tried"] += 1
+        assert page.status_code == 200
+        assert page.context["form"].errors[param] == ['Use "true" or "false".'], bad
+        assert "Some filter values are not valid" in page.content.decode()
+        assert page.context["rows"] == []  # not the unfiltered list
+        csv_export = client.get(reverse(list_name), {param: bad, "format": "csv"})
+        assert csv_export.status_code == 400 and param in csv_export.content.decode()
+        response = client.get(f"/api/v1/{api}/", {param: bad})
+        STATS["tried"] += 1
+        assert response.status_code == 400, (api, bad)
+        assert response.json()[param] == ['Use "true" or "false".']
+    # The values forms and the API send are still understood, in any case.
+    for good in ("true", "false", "True", "FALSE", "1", "0", "unknown", ""):
+        assert client.get(reverse(list_name), {param: good}).context["form"].errors == {}, good
+        assert client.get(f"/api/v1/{api}/", {param: good}).status_code == 200, good
