@@ -7,11 +7,11 @@ redirect or render through these.
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from .csv import Column, stream_csv
+from .paginator import CappedPaginator
 
 PER_PAGE = 25
 CSV_CHUNK = 1000
@@ -101,7 +101,8 @@ def list_page(
         # A stable order for pagination: ties broken by primary key.
         if qs.query.order_by:
             qs = qs.order_by(*qs.query.order_by, "pk")
-        page_obj = Paginator(qs, per_page).get_page(request.GET.get("page"))
+        # Counts at most COUNT_CAP rows ("10,000+"), so a page view never counts the whole table.
+        page_obj = CappedPaginator(qs, per_page).get_page(request.GET.get("page"))
         # Materialised here, with their prefetches, so the template runs no query.
         rows = list(page_obj.object_list)
     materialise_choices(filterset.form)

@@ -3,9 +3,18 @@
 None of these tags touches the database; pages hand them materialised data.
 """
 
+from functools import lru_cache
+
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple, Textarea
+from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from diplomacy_crm.paginator import page_numbers
+from diplomacy_crm.widgets import fast_widget
 
 register = template.Library()
 
@@ -14,7 +23,24 @@ register = template.Library()
 def nav_item(context, href: str, label: str, exact: bool = False):
     """A primary-navigation link, marked current for its section."""
     path = context["request"].path
-    current = path == href if exact else path.startswith(href)
+    return _nav_link(href, label, path == href if exact else path.startswith(href))
+
+
+# The primary navigation: (href, label, exact match, permission needed or None), in menu order.
+PRIMARY_NAV = (
+    ("/", "Dashboard", True, None),
+    ("/partners/", "Partners", False, None),
+    ("/contacts/", "Contacts", False, None),
+    ("/engagements/", "Engagements", False, None),
+    ("/missions/", "Missions", False, None),
+    ("/commitments/", "Commitments", False, None),
+    ("/agreements/", "Agreements", False, None),
+    ("/gifts/", "Gifts", False, None),
+    ("/outbox/", "Outbox", False, "notifications.view_outboxmessage"),
+)
+
+
+def _nav_link(href: str, label: str, current: bool) -> str:
     if current:
         return format_html(
             '<li class="usa-nav__primary-item"><a class="usa-nav-link usa-current" href="{}" aria-current="page">'
@@ -25,6 +51,49 @@ def nav_item(context, href: str, label: str, exact: bool = False):
     return format_html(
         '<li class="usa-nav__primary-item"><a class="usa-nav-link" href="{}"><span>{}</span></a></li>', href, label
     )
+
+
+# Both forms of every link, escaped once per process: the links are the same for everyone.
+_NAV_LINKS = tuple(
+    (href, exact, perm, _nav_link(href, label, False), _nav_link(href, label, True))
+    for href, label, exact, perm in PRIMARY_NAV
+)
+
+
+@register.simple_tag(takes_context=True)
+def primary_nav(context):
+    """The `<li>`s of the primary navigation: the links this user may use, the current section marked.
+
+    One tag instead of one per link (base.html renders on every page). Nothing
+    user-specific is cached: only the escaped link markup, and the permission
+    check reads the user's permission cache (warmed by the view).
+    """
+    request = context["request"]
+    path, user = request.path, request.user
+    items = []
+    for href, exact, perm, plain, current in _NAV_LINKS:
+        if perm is not None and not user.has_perm(perm):
+            continue
+        is_current = path == href if exact else path.startswith(href)
+        items.append(current if is_current else plain)
+    return mark_safe("\n          ".join(items))  # nosec B308, B703: built by format_html above
+
+
+@lru_cache(maxsize=512)
+def _asset_url(path: str) -> str:
+    return static(path)
+
+
+@receiver(setting_changed)
+def _forget_asset_urls(*, setting, **kwargs):
+    if setting in ("STATIC_URL", "STATIC_ROOT", "STORAGES"):
+        _asset_url.cache_clear()
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """`{% static %}` remembered per process (the storage's URL of a file does not change while it runs)."""
+    return _asset_url(path)
 
 
 @register.simple_tag(takes_context=True)
@@ -69,9 +138,9 @@ def pagination(context, page_obj):
     base = params.urlencode()
     prefix = f"?{base}&page=" if base else "?page="
     numbers = []
-    if page_obj is not None and page_obj.paginator.num_pages > 1:
-        for number in page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1):
-            numbers.append(number)
+    if page_obj is not None and page_obj.has_other_pages():
+        # Exact counts: Django's elided range; capped counts ("10,000+"): no last page, a gap instead.
+        numbers = list(page_numbers(page_obj, on_each_side=2, on_ends=1))
     return {"page_obj": page_obj, "prefix": prefix, "numbers": numbers, "ellipsis": page_obj.paginator.ELLIPSIS if page_obj else "…"}
 
 
@@ -108,7 +177,8 @@ def field(bound_field: BoundField, hint: str = "", extra_class: str = ""):
         "field": bound_field,
         "kind": kind,
         "hint": hint,
-        "widget": bound_field.as_widget(attrs=attrs),
+        # A stock <select> is rendered in one pass instead of one template per option (same HTML).
+        "widget": bound_field.as_widget(widget=fast_widget(widget, bound_field.form.renderer), attrs=attrs),
         "error_id": error_id,
         "hint_id": hint_id,
     }
