@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Count,
     DateField,
@@ -22,8 +23,10 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
+    Q,
     Subquery,
     TextField,
     Value,
@@ -95,16 +98,93 @@ def _partner_names():
     return Prefetch("partners", queryset=Partner.objects.only("id", "name", "country").order_by("name", "id"))
 
 
+def _attended(user, engagement_ref: str) -> Exists:
+    """The user took part in the engagement `OuterRef(engagement_ref)`: one probe of the staff link's unique index."""
+    return Exists(Engagement.staff.through.objects.filter(engagement_id=OuterRef(engagement_ref), user_id=user.pk))
+
+
+def _probed_engagements(user):
+    """`engagements_for(user)`, with the attendance check written as a probe per row.
+
+    Same rule as `EngagementQuerySet.visible_to` (engagements.models); there
+    the attended ids are one hashed subplan, which suits scans of many rows.
+    But PostgreSQL charges that subplan's set-up to every probe of a nested
+    loop, so for a member of staff with thousands of meetings it hash-joins
+    the whole engagement table where a walk of a few dozen rows would do
+    (3.5 s instead of 13 ms for recent activity, 6 s for a country page).
+    Use this form for reads that probe few rows or stop at a LIMIT;
+    tests/unit/test_dashboard_selectors.py checks both forms agree.
+    """
+    if sees_all_restricted(user):
+        return Engagement.objects.all()
+    if not user.is_authenticated:
+        return Engagement.objects.none()
+    return Engagement.objects.filter(~Q(confidentiality=Confidentiality.RESTRICTED) | _attended(user, "pk"))
+
+
+def _probed_commitments(user):
+    """`commitments_for(user)` written as probes (see `_probed_engagements`)."""
+    if sees_all_restricted(user):
+        return Commitment.objects.all()
+    if not user.is_authenticated:
+        return Commitment.objects.none()
+    return Commitment.objects.filter(
+        Q(engagement__isnull=True)
+        | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
+        | _attended(user, "engagement_id")
+    )
+
+
 def last_contact_subquery(user, *, now=None):
-    """Start of the latest held engagement with OuterRef('pk') the user may see."""
+    """Start of the latest held engagement with OuterRef('pk') the user may see.
+
+    A MAX over the partner's links, not ORDER BY starts_at LIMIT 1: for a
+    correlated subquery the latter lets PostgreSQL walk the whole starts_at
+    index backwards for every partner with few engagements (seconds for a
+    staff member's country page); the MAX reads only that partner's links.
+    """
+    now = now or timezone.now()
+    held = _probed_engagements(user).filter(status=Engagement.Status.HELD, starts_at__lte=now)
+    latest = (
+        Engagement.partners.through.objects.filter(partner=OuterRef("pk"), engagement__in=held)
+        .order_by()
+        .values("partner")
+        .annotate(last=Max("engagement__starts_at"))
+        .values("last")
+    )
+    return Subquery(latest, output_field=DateTimeField())
+
+
+def _last_contact_with(user, partner_pk: int, *, now=None):
+    """Start of the latest held engagement with one known partner the user may see (a scalar subquery).
+
+    The partner id is a literal, so PostgreSQL knows from its statistics how
+    many engagements the partner has: for a busy partner it walks the
+    starts_at index backwards and stops at the first match; for a rare one it
+    reads its few links. Either way a bounded read, unlike a correlated MAX.
+    """
     now = now or timezone.now()
     latest = (
-        engagements_for(user)
-        .filter(partners=OuterRef("pk"), status=Engagement.Status.HELD, starts_at__lte=now)
-        .order_by("-starts_at")
+        _probed_engagements(user)
+        .filter(partners=partner_pk, status=Engagement.Status.HELD, starts_at__lte=now)
+        .order_by("-starts_at", "-id")
         .values("starts_at")[:1]
     )
     return Subquery(latest, output_field=DateTimeField())
+
+
+def _sliced_branch(queryset, ordering, limit: int):
+    """A UNION member ordered and cut to `limit` rows, where the database allows it (PostgreSQL).
+
+    The first `limit` rows of a UNION ALL in some order are among the first
+    `limit` rows of each member in that order, so cutting each member first
+    gives the same result while each member reads an index for a few rows
+    instead of all its rows. SQLite refuses ORDER BY/LIMIT inside a compound
+    statement: there the members stay whole (small test databases).
+    """
+    if connection.features.supports_slicing_ordering_in_compound:
+        return queryset.order_by(*ordering)[:limit]
+    return queryset
 
 
 # --- Dashboard ------------------------------------------------------------
@@ -144,24 +224,124 @@ def commitments_due(user, *, now=None) -> tuple[Bounded, Bounded]:
     return mine, others
 
 
+@dataclass
+class QuietPartner:
+    """One line of "Relationships going quiet": what the panel shows, cacheable as plain data."""
+
+    pk: int
+    name: str
+    last_contact: dt.datetime | None
+    owner_name: str
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("partner-history", args=[self.pk])
+
+
+QUIET_CACHE_SECONDS = 60
+
+
+def _quiet_shared(officer: bool, *, now, cutoff) -> list[tuple]:
+    """Every quiet partner of a visibility class, in the panel's order: [(pk, name, last_contact, owner), …].
+
+    "all" (officers) counts every engagement; "open" (everyone else) only the
+    non-restricted ones. No user-specific filter here, so one entry serves a
+    whole class, and the restricted-attendance subplan stays out of it.
+    Cached 60 s per class and `charts_generation` (bumped after any
+    engagement, partner or engagement-partner link is written).
+    """
+    engagements = Engagement.objects.held()
+    if not officer:
+        engagements = engagements.exclude(confidentiality=Confidentiality.RESTRICTED)
+    recent = engagements.filter(partners=OuterRef("pk"), starts_at__gte=cutoff)
+    held = engagements.filter(status=Engagement.Status.HELD, starts_at__lte=now)
+    last_contact = (
+        Engagement.partners.through.objects.filter(partner=OuterRef("pk"), engagement__in=held)
+        .order_by()
+        .values("partner")
+        .annotate(last=Max("engagement__starts_at"))
+        .values("last")
+    )
+    rows = (
+        Partner.objects.active()
+        .filter(priority=Partner.Priority.HIGH)
+        .filter(~Exists(recent))
+        .annotate(last_contact=Subquery(last_contact, output_field=DateTimeField()))
+        .order_by(F("last_contact").asc(nulls_first=True), "name", "id")
+        .values_list("pk", "name", "last_contact", "owner__username", "owner__first_name", "owner__last_name")
+    )
+    return [
+        (pk, name, last, f"{first or ''} {last_name or ''}".strip() or (username or ""))
+        for pk, name, last, username, first, last_name in rows
+    ]
+
+
+def _own_restricted_contacts(user) -> list[tuple[int, dt.datetime]]:
+    """(partner id, start) of the held restricted engagements `user` took part in, with priority-1 active partners.
+
+    What a non-officer sees beyond the shared "open" class; a person takes
+    part in few restricted meetings, so the rows stay few (one query).
+    """
+    return list(
+        Engagement.partners.through.objects.filter(
+            engagement__in=Engagement.objects.held().filter(confidentiality=Confidentiality.RESTRICTED, staff=user),
+            partner__priority=Partner.Priority.HIGH,
+            partner__status=Partner.Status.ACTIVE,
+        )
+        .order_by()
+        .values_list("partner_id", "engagement__starts_at")
+    )
+
+
 def quiet_partners(user, *, now=None) -> Bounded:
     """Priority-1 active partners with no visible, non-cancelled engagement in QUIET_AFTER_DAYS.
 
     An engagement planned in the future counts as contact: a relationship
-    with a meeting on the calendar is not going quiet.
+    with a meeting on the calendar is not going quiet. Never-contacted first,
+    then the longest silence.
+
+    The list of a visibility class is shared and cached (`_quiet_shared`);
+    a non-officer's own restricted meetings are laid over it live: one
+    within the window takes the partner off their list, an older one may
+    move its last contact later. Visible engagements only ever add contact,
+    so a partner quiet for the user is always in the "open" list.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
-    recent = engagements_for(user).held().filter(partners=OuterRef("pk"), starts_at__gte=cutoff)
-    queryset = (
-        Partner.objects.active()
-        .filter(priority=Partner.Priority.HIGH)
-        .filter(~Exists(recent))
-        .annotate(last_contact=last_contact_subquery(user, now=now))
-        .select_related("owner")
-        .order_by(F("last_contact").asc(nulls_first=True), "name", "id")
+    officer = sees_all_restricted(user)
+    if not officer and not user.is_authenticated:
+        return Bounded([])
+    key = ":".join(
+        (
+            "dashboard:quiet:v1",
+            str(charts_generation()),
+            "all" if officer else "open",
+            timezone.localdate(now).isoformat(),
+        )
     )
-    return _bounded(queryset, QUIET_LIMIT)
+    shared = cache.get(key)
+    if shared is None:
+        shared = _quiet_shared(officer, now=now, cutoff=cutoff)
+        cache.set(key, shared, QUIET_CACHE_SECONDS)
+    rows = shared
+    if not officer:
+        in_window, latest = set(), {}
+        for partner_id, starts_at in _own_restricted_contacts(user):
+            if starts_at >= cutoff:
+                in_window.add(partner_id)
+            elif starts_at <= now and (partner_id not in latest or starts_at > latest[partner_id]):
+                latest[partner_id] = starts_at
+        if in_window or latest:
+            rows = [
+                (pk, name, max(last, latest[pk]) if last and pk in latest else latest.get(pk, last), owner)
+                for pk, name, last, owner in shared
+                if pk not in in_window
+            ]
+            # Stable: equal keys keep the database's order (name by its collation, then id).
+            rows.sort(key=lambda row: (row[2] is not None, row[2] or now))
+    items = [QuietPartner(pk=pk, name=name, last_contact=last, owner_name=owner) for pk, name, last, owner in rows]
+    return Bounded(items[:QUIET_LIMIT], len(items) > QUIET_LIMIT)
 
 
 @dataclass
@@ -214,8 +394,8 @@ ACTIVITY_WINDOW_DAYS = 30
 def recent_activity(user, *, limit: int = ACTIVITY_LIMIT) -> list[Activity]:
     """The latest changes (who, when, what) in the last 30 days to engagements and commitments the user may see.
 
-    One UNION ALL query over the two history tables, newest first, walking
-    their history_date indexes and stopping after a few screenfuls. A record's
+    One UNION ALL query over the two history tables, newest first, each
+    member walking its history_date index and stopping after a few screenfuls. A record's
     history is shown only while the record itself is visible to the user;
     officers also see deletions. Rows of one save (simple-history writes one
     per changed relation) become one line, "created" when the save created it.
@@ -224,12 +404,19 @@ def recent_activity(user, *, limit: int = ACTIVITY_LIMIT) -> list[Activity]:
     engagement_history = Engagement.history.model.objects.filter(history_date__gte=since)
     commitment_history = Commitment.history.model.objects.filter(history_date__gte=since)
     if not sees_all_restricted(user):
-        engagement_history = engagement_history.filter(Exists(engagements_for(user).filter(pk=OuterRef("id"))))
-        commitment_history = commitment_history.filter(Exists(commitments_for(user).filter(pk=OuterRef("id"))))
+        # Checked per row as each member walks its index (see _probed_engagements).
+        engagement_history = engagement_history.filter(Exists(_probed_engagements(user).filter(pk=OuterRef("id"))))
+        commitment_history = commitment_history.filter(Exists(_probed_commitments(user).filter(pk=OuterRef("id"))))
+    # Each member is cut to the newest rows before the union: each then walks
+    # its history_date index backwards and stops after a few dozen rows, the
+    # visibility check a probe per row. Without the cut a viewer's check made
+    # PostgreSQL join every history row of the window before sorting.
+    scan = limit * ACTIVITY_SCAN
+    newest = ("-history_date", "-history_id")
     rows = (
-        _history_rows(engagement_history, "engagement", "title")
-        .union(_history_rows(commitment_history, "commitment", "description"), all=True)
-        .order_by("-a_when", "-a_hid")[: limit * ACTIVITY_SCAN]
+        _sliced_branch(_history_rows(engagement_history, "engagement", "title"), newest, scan)
+        .union(_sliced_branch(_history_rows(commitment_history, "commitment", "description"), newest, scan), all=True)
+        .order_by("-a_when", "-a_hid")[:scan]
     )
     activity: list[Activity] = []
     for when, _hid, kind, obj, label, action, username, first, last in rows:
@@ -475,7 +662,7 @@ def access_partner_for_history(user, pk, *, now=None) -> Partner:
     queryset = (
         Partner.objects.select_related("owner", "parent")
         .prefetch_related("topics")
-        .annotate(last_contact=last_contact_subquery(user, now=now))
+        .annotate(last_contact=_last_contact_with(user, pk, now=now))
     )
     return get_object_or_404(queryset, pk=pk)
 
@@ -534,8 +721,14 @@ TIMELINE_COLUMNS = (
 )  # fmt: skip
 
 
-def _timeline_union(user, partner: Partner):
-    """(date, type, id, …) rows of the partner's engagements, missions and commitments, as one UNION ALL."""
+def _timeline_union(user, partner: Partner, *, limit: int):
+    """(date, type, id, …) rows of the partner's engagements, missions and commitments, as one UNION ALL.
+
+    Only the first `limit` rows of the whole order are asked for, so each
+    member is cut to its own first `limit` rows in the same order (see
+    `_sliced_branch`): the engagements walk the starts_at index instead of
+    reading and sorting every engagement of a busy partner.
+    """
     tz = timezone.get_current_timezone()
     text = TextField()
 
@@ -560,7 +753,7 @@ def _timeline_union(user, partner: Partner):
         )
 
     engagements = columns(
-        engagements_for(user).filter(partners=partner),
+        _probed_engagements(user).filter(partners=partner),
         day=TruncDate("starts_at", tzinfo=tz),
         rank=0,
         at=F("starts_at"),
@@ -588,7 +781,7 @@ def _timeline_union(user, partner: Partner):
         owner=None,
     )
     commitments = columns(
-        commitments_for(user).filter(partner=partner),
+        _probed_commitments(user).filter(partner=partner),
         # A commitment sits on its due date; one without a due date, on the day it was recorded.
         day=Coalesce("due_date", TruncDate("created_at", tzinfo=tz)),
         rank=1,
@@ -602,6 +795,12 @@ def _timeline_union(user, partner: Partner):
         end=F("completed_on"),
         owner="owner__username",
     )
+    # Within one member t_rank and t_type are constant, so its share of the
+    # order below is its day, time and id: for engagements that is
+    # (starts_at, id), the day being the local date of starts_at.
+    engagements = _sliced_branch(engagements, ("-starts_at", "-id"), limit)
+    missions = _sliced_branch(missions, ("-start_date", "-id"), limit)
+    commitments = _sliced_branch(commitments, (F("t_day").desc(), "-id"), limit)
     # Newest day first; within a day, timed engagements (latest first) before
     # date-only items; type and id make the order total, so pages never overlap.
     return engagements.union(missions, commitments, all=True).order_by("-t_day", "t_rank", "-t_at", "t_type", "-t_id")
@@ -631,7 +830,8 @@ def partner_timeline(user, partner: Partner, *, page: int = 1) -> TimelinePage:
     if page < 1 or page > TIMELINE_MAX_PAGE:
         raise Http404("No such page.")
     offset = (page - 1) * TIMELINE_PAGE_SIZE
-    rows = list(_timeline_union(user, partner)[offset : offset + TIMELINE_PAGE_SIZE + 1])
+    end = offset + TIMELINE_PAGE_SIZE + 1  # one more row tells whether there is a next page
+    rows = list(_timeline_union(user, partner, limit=end)[offset:end])
     if not rows and page > 1:
         raise Http404("No such page.")
     items = []

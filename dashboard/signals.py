@@ -1,4 +1,5 @@
-"""Chart figures are cached (selectors.engagement_charts); any write that can change them starts a new cache generation.
+"""Chart figures and the quiet-partners list are cached (selectors.engagement_charts, selectors.quiet_partners); any write
+that can change them starts a new cache generation.
 
 Bumped after the transaction commits, so a request that reads in between
 cannot store old figures under the new generation.

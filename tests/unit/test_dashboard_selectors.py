@@ -356,3 +356,130 @@ def test_chart_figures_follow_a_new_engagement_at_once(viewer, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         EngagementFactory(partners=[partner], starts_at=days(-2))
     assert sum(selectors.engagement_charts(viewer, now=NOW)["months"]["values"]) == 2
+
+
+def test_quiet_list_lays_each_users_own_restricted_meetings_over_the_shared_list(
+    viewer, staff_user, other_staff, officer
+):
+    recent_secret = PartnerFactory(priority=1, name="A recent restricted meeting")
+    EngagementFactory(partners=[recent_secret], starts_at=days(-120), title="Old open meeting")
+    EngagementFactory(partners=[recent_secret], starts_at=days(-5), confidentiality="restricted", staff=[staff_user])
+    old_secret = PartnerFactory(priority=1, name="B older restricted meeting")
+    EngagementFactory(partners=[old_secret], starts_at=days(-300))
+    EngagementFactory(partners=[old_secret], starts_at=days(-100), confidentiality="restricted", staff=[staff_user])
+    middle = PartnerFactory(priority=1, name="C middle")
+    EngagementFactory(partners=[middle], starts_at=days(-200))
+
+    def seen(user):
+        return [(p.name, p.last_contact.date()) for p in selectors.quiet_partners(user, now=NOW)]
+
+    outsider = [
+        ("B older restricted meeting", days(-300).date()),
+        ("C middle", days(-200).date()),
+        ("A recent restricted meeting", days(-120).date()),
+    ]
+    assert seen(viewer) == outsider
+    assert seen(other_staff) == outsider  # the same shared entry, no overlay
+    # The participant: A had contact five days ago; B's last contact is the restricted meeting.
+    assert seen(staff_user) == [("C middle", days(-200).date()), ("B older restricted meeting", days(-100).date())]
+    assert seen(officer) == seen(staff_user)
+    assert seen(viewer) == outsider  # the overlay never leaks into the shared entry
+
+
+def test_quiet_list_is_cached_but_follows_every_write_at_once(viewer, officer, django_capture_on_commit_callbacks):
+    quiet = PartnerFactory(priority=1, name="Quiet ministry")
+    EngagementFactory(partners=[quiet], starts_at=days(-120))
+    assert [p.name for p in selectors.quiet_partners(viewer, now=NOW)] == ["Quiet ministry"]
+    assert [p.name for p in selectors.quiet_partners(officer, now=NOW)] == ["Quiet ministry"]
+
+    # A meeting logged with it: gone for everyone, without waiting for the cache to expire.
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = EngagementFactory(partners=[quiet], starts_at=days(-1))
+    assert list(selectors.quiet_partners(viewer, now=NOW)) == []
+    assert list(selectors.quiet_partners(officer, now=NOW)) == []
+
+    # The meeting cancelled: quiet again; the partner renamed: the new name at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting.status = "cancelled"
+        meeting.save()
+    assert [p.name for p in selectors.quiet_partners(viewer, now=NOW)] == ["Quiet ministry"]
+    with django_capture_on_commit_callbacks(execute=True):
+        quiet.name = "Quiet ministry (renamed)"
+        quiet.save()
+    assert [p.name for p in selectors.quiet_partners(viewer, now=NOW)] == ["Quiet ministry (renamed)"]
+
+
+def test_quiet_list_is_bounded_and_links_to_the_partner(officer):
+    for i in range(selectors.QUIET_LIMIT + 2):
+        PartnerFactory(priority=1, name=f"Quiet {i:02d}")
+    quiet = selectors.quiet_partners(officer, now=NOW)
+    assert len(quiet) == selectors.QUIET_LIMIT and quiet.has_more
+    first = quiet.items[0]
+    assert (first.name, first.last_contact) == ("Quiet 00", None)
+    assert first.get_absolute_url() == f"/partners/{first.pk}/"
+
+
+def test_recent_activity_hides_restricted_records_per_role_even_among_many_newer_rows(
+    viewer, staff_user, other_staff, officer
+):
+    marker = f"LEAK-{uuid.uuid4()}"
+    secret = EngagementFactory(title=f"Talks {marker}", confidentiality="restricted", staff=[staff_user])
+    CommitmentFactory(engagement=secret, description=f"Promise {marker}")
+    # Newer restricted records than a whole screenful, which only participants may see.
+    for i in range(selectors.ACTIVITY_LIMIT * selectors.ACTIVITY_SCAN):
+        EngagementFactory(title=f"Other secret {marker} {i}", confidentiality="restricted", staff=[other_staff])
+    public = [CommitmentFactory(description=f"Open promise {i}") for i in range(3)]
+
+    def labels(user):
+        return [a.label for a in selectors.recent_activity(user)]
+
+    for_viewer = labels(viewer)
+    assert not any(marker in label for label in for_viewer)
+    assert {f"Open promise {i}" for i in range(3)} <= set(for_viewer)
+    assert f"Talks {marker}" in labels(staff_user)  # behind 48 newer rows they may not see
+    assert f"Talks {marker}" not in labels(other_staff)
+    assert len(labels(officer)) == selectors.ACTIVITY_LIMIT and public
+
+
+@pytest.mark.parametrize("who", ["viewer", "staff_user", "other_staff", "officer"])
+def test_probed_visibility_is_the_same_rule_as_the_models(request, who, staff_user):
+    user = request.getfixturevalue(who)
+    partner = PartnerFactory()
+    for conf in ("public", "internal", "restricted"):
+        for staff in ([], [staff_user]):
+            engagement = EngagementFactory(partners=[partner], confidentiality=conf, staff=staff)
+            CommitmentFactory(partner=partner, engagement=engagement)
+    CommitmentFactory(partner=partner, engagement=None)
+    from engagements.selectors import commitments_for, engagements_for
+
+    assert set(selectors._probed_engagements(user)) == set(engagements_for(user))
+    assert set(selectors._probed_commitments(user)) == set(commitments_for(user))
+
+
+def test_timeline_pages_keep_the_order_across_the_boundary_with_same_day_items(viewer, staff_user):
+    partner = PartnerFactory()
+    size = selectors.TIMELINE_PAGE_SIZE
+    # Many items on the same days, of every type, so the page boundary falls inside a day.
+    for i in range(size + 3):
+        EngagementFactory(partners=[partner], starts_at=days(-(i // 4)) - dt.timedelta(hours=i % 4))
+        CommitmentFactory(partner=partner, due_date=today_plus(-(i // 4)))
+    hidden = EngagementFactory(partners=[partner], starts_at=days(0), confidentiality="restricted", staff=[staff_user])
+
+    def pages(user):
+        rows, page = [], 1
+        while True:
+            timeline = selectors.partner_timeline(user, partner, page=page)
+            rows += timeline.items
+            if not timeline.has_next:
+                return rows, page
+            assert len(timeline.items) == size
+            page += 1
+
+    rows, last_page = pages(viewer)
+    assert last_page == 3 and len(rows) == 2 * (size + 3)
+    keys = [(i.type, i.id) for i in rows]
+    assert len(set(keys)) == len(keys) and ("engagement", hidden.pk) not in keys
+    # Newest day first; within a day timed engagements, latest first, then date-only items.
+    order = [(-i.day.toordinal(), i.type != "engagement", -(i.at.timestamp() if i.at else 0), i.type, -i.id) for i in rows]
+    assert order == sorted(order)
+    assert ("engagement", hidden.pk) in {(i.type, i.id) for i in pages(staff_user)[0]}
