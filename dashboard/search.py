@@ -3,9 +3,11 @@
 PostgreSQL: full-text search with the `crm_unaccent` configuration (English
 stemming after the unaccent dictionary, so "Sao Paulo" finds "São Paulo" and
 "missions" finds "mission"), ranked by field weight (A title/name … D), with
-snippets from ts_headline. Each type's weighted tsvector expression is also
-the expression of a GIN index (dashboard/migrations/0001_search_indexes): the
-two must stay identical, which a test checks.
+snippets from ts_headline. Each searched table stores its weighted tsvector
+in a generated column, `search_vector` (dashboard/migrations/0002), built
+from the fields and weights in TYPES and GIN-indexed: the query filters and
+ranks on that column, so no row's text is parsed again at search time. The
+migrations keep a frozen copy of TYPES' fields, which a test compares.
 
 SQLite (the zero-setup default): every word must appear, accent- and
 case-insensitively, in one of the type's fields (a Python fold function
@@ -21,14 +23,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, Q, Subquery, TextField, Value, When
+from django.db.models import Case, Expression, F, FloatField, Func, Q, Subquery, TextField, Value, When
+from django.db.models.expressions import Col
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for, engagements_for, missions_for
 from partners.models import Agreement, Contact, Partner
 
@@ -37,9 +41,10 @@ QUERY_MAX = 200
 WORDS_MAX = 8
 PER_TYPE_LIMIT = 5  # on the "all types" page; "more" links go to one type's pages
 PAGE_SIZE = 20
-# Ranking reads every candidate's text again (the index holds no weights or
-# positions): on PostgreSQL only the CANDIDATES most recently created matches
-# are ranked, which keeps a common word at 100k engagements in tens of ms.
+# On PostgreSQL only the CANDIDATES most recently created matches are ranked:
+# for a common word the newest rows are read in primary-key order until that
+# many match, instead of fetching every matching row (a rare word uses the
+# GIN index). Ranking reads the stored vectors, never the text.
 CANDIDATES = 200
 MAX_PAGE = CANDIDATES // PAGE_SIZE
 SNIPPET_CHARS = 220
@@ -92,8 +97,11 @@ TYPES = (
 TYPES_BY_KEY = {t.key: t for t in TYPES}
 
 
+STORED_COLUMN = "search_vector"  # the generated tsvector column on each searched table (PostgreSQL only)
+
+
 def search_vector(search_type: SearchType) -> SearchVector:
-    """The weighted tsvector of one type: the query's expression and the GIN index's expression."""
+    """The weighted tsvector of one type, as an expression: what the stored column holds."""
     vector = None
     for name, weight in search_type.fields:
         part = SearchVector(name, weight=weight, config=SEARCH_CONFIG)
@@ -101,28 +109,80 @@ def search_vector(search_type: SearchType) -> SearchVector:
     return vector
 
 
-def base_queryset(search_type: SearchType, user):
-    """What `user` may see of one type, with what a result row shows (one query, no prefetch)."""
+class StoredVector(Expression):
+    """The stored `search_vector` column of the query's own table.
+
+    The column is not a model field (the models stay the same on every
+    database; Django never reads or writes it), so it resolves to a column
+    reference on the query's base table, whose alias follows the query when
+    it becomes a subquery.
+    """
+
+    output_field = SearchVectorField()
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        target = SearchVectorField()
+        target.set_attributes_from_name(STORED_COLUMN)
+        target.model = query.model  # what Django hashes and compares a column by (COUNT, GROUP BY)
+        return Col(query.get_initial_alias(), target)
+
+
+MODELS = {
+    "partner": Partner,
+    "contact": Contact,
+    "engagement": Engagement,
+    "mission": TradeMission,
+    "commitment": Commitment,
+    "agreement": Agreement,
+}
+
+
+def search_model(search_type: SearchType):
+    """The model (and so the table with the stored `search_vector`) of one type."""
+    return MODELS[search_type.key]
+
+
+def visible_queryset(search_type: SearchType, user):
+    """What `user` may see of one type (the visibility selectors of the layers below)."""
     key = search_type.key
     if key == "partner":
-        return Partner.objects.select_related("parent").only("id", "name", "city", "country", "kind", "description", "parent__name")
+        return Partner.objects.all()
     if key == "contact":
-        return Contact.objects.select_related("partner").only(
+        return Contact.objects.all()
+    if key == "engagement":
+        return engagements_for(user)
+    if key == "mission":
+        return missions_for(user)
+    if key == "commitment":
+        return commitments_for(user)
+    if key == "agreement":
+        return Agreement.objects.all()
+    raise ValueError(key)
+
+
+def shaped(search_type: SearchType, queryset):
+    """`queryset` with what a result row shows (one query, no prefetch)."""
+    key = search_type.key
+    if key == "partner":
+        return queryset.select_related("parent").only("id", "name", "city", "country", "kind", "description", "parent__name")
+    if key == "contact":
+        return queryset.select_related("partner").only(
             "id", "full_name", "honorific", "title", "protocol_notes", "is_active", "partner__name"
         )
     if key == "engagement":
-        return engagements_for(user).only(
-            "id", "title", "summary", "outcomes", "starts_at", "kind", "status", "confidentiality", "location"
-        )
+        return queryset.only("id", "title", "summary", "outcomes", "starts_at", "kind", "status", "confidentiality", "location")
     if key == "mission":
-        return missions_for(user).only("id", "name", "cities", "objectives", "outcomes", "start_date", "end_date", "status")
+        return queryset.only("id", "name", "cities", "objectives", "outcomes", "start_date", "end_date", "status")
     if key == "commitment":
-        return commitments_for(user).select_related("partner").only(
-            "id", "description", "status", "due_date", "made_by", "partner__name"
-        )
+        return queryset.select_related("partner").only("id", "description", "status", "due_date", "made_by", "partner__name")
     if key == "agreement":
-        return Agreement.objects.only("id", "title", "summary", "kind", "status", "signed_on", "expires_on")
+        return queryset.only("id", "title", "summary", "kind", "status", "signed_on", "expires_on")
     raise ValueError(key)
+
+
+def base_queryset(search_type: SearchType, user):
+    """What `user` may see of one type, with what a result row shows."""
+    return shaped(search_type, visible_queryset(search_type, user))
 
 
 # --- Text helpers (SQLite fallback and the safe highlighter) -----------------
@@ -295,11 +355,10 @@ class SearchResults:
 def postgres_queryset(search_type: SearchType, user, q: str):
     """The ranked full-text query of one type (PostgreSQL), with title and snippet headlines."""
     query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
-    vector = search_vector(search_type)
     body = search_type.body_fields
     options = {"MaxFragments": 2, "MaxWords": 28, "MinWords": 10, "FragmentDelimiter": " … "}
     annotations = {
-        "search_rank": SearchRank(search_vector(search_type), query),
+        "search_rank": SearchRank(StoredVector(), query),
         "search_title": SearchHeadline(
             search_type.title_field, query, config=SEARCH_CONFIG, start_sel=START_SEL, stop_sel=STOP_SEL,
             highlight_all=True,
@@ -316,20 +375,18 @@ def postgres_queryset(search_type: SearchType, user, q: str):
             max_fragments=options["MaxFragments"], max_words=options["MaxWords"], min_words=options["MinWords"],
             fragment_delimiter=options["FragmentDelimiter"],
         )
-    # The GIN index finds the matches; only the latest CANDIDATES of them are ranked.
-    candidates = (
-        base_queryset(search_type, user)
-        .annotate(search_vector=vector)
-        .filter(search_vector=query)
-        # "pk + 0", not "pk": an index scan on the primary key that filters
-        # by the (costly) vector row by row must never be the plan; the GIN
-        # bitmap must be.
-        .annotate(recency=F("pk") + 0)
-        .order_by("-recency")
-        .values("pk")[:CANDIDATES]
-    )
+    # Only the latest CANDIDATES matches are ranked. The planner picks how to
+    # find them from the column's statistics: for a rare word, the GIN index
+    # (a bitmap of the few matches); for a common one, the primary key walked
+    # backwards, testing each row's stored vector (cheap: no parsing), until
+    # CANDIDATES match, so not every matching row is read.
+    visible = visible_queryset(search_type, user)
+    candidates = visible.alias(document=StoredVector()).filter(document=query).order_by("-pk").values("pk")[:CANDIDATES]
+    # The candidates are already what the user may see: the outer query only
+    # fetches those rows by primary key (repeating the visibility filter here
+    # made PostgreSQL scan the whole table to apply it).
     return (
-        base_queryset(search_type, user)
+        shaped(search_type, search_model(search_type)._default_manager.all())
         .filter(pk__in=Subquery(candidates))
         .annotate(**annotations)
         .order_by("-search_rank", "-pk")
@@ -423,13 +480,5 @@ def search(user, q: str, *, type_key: str | None = None, page: int = 1) -> Searc
 
 def index_definitions():
     """(model label, index name, vector) for each type: what the migration must create."""
-    models = {
-        "partner": "partners.Partner",
-        "contact": "partners.Contact",
-        "engagement": "engagements.Engagement",
-        "mission": "engagements.TradeMission",
-        "commitment": "engagements.Commitment",
-        "agreement": "partners.Agreement",
-    }
-    return [(models[t.key], t.index_name, t.fields) for t in TYPES]
+    return [(search_model(t)._meta.label, t.index_name, t.fields) for t in TYPES]
 

@@ -209,6 +209,36 @@ def test_the_migration_indexes_the_expressions_the_query_uses():
     assert migration.CONFIG == search.SEARCH_CONFIG
 
 
+def test_the_stored_vector_migration_stores_the_expressions_the_query_uses():
+    from importlib import import_module
+
+    migration = import_module("dashboard.migrations.0002_stored_search_vectors")
+    frozen = {name: fields for _table, name, fields in migration.SPECS}
+    assert frozen == {t.index_name: t.fields for t in search.TYPES}
+    assert migration.CONFIG == search.SEARCH_CONFIG
+    assert migration.COLUMN == search.STORED_COLUMN
+    tables = {name: table for table, name, _fields in migration.SPECS}
+    for search_type in search.TYPES:
+        assert tables[search_type.index_name] == search.search_model(search_type)._meta.db_table
+
+
+def test_edits_are_searchable_at_once_and_the_old_words_are_gone(officer):
+    """A renamed partner is found by its new name (accents folded), no longer by its old one."""
+    from partners.services import partner_update
+
+    partner = PartnerFactory(name="Orbitalis Trading House", city="Lisbon")
+    assert _titles(search.search(officer, "orbitalis"), "partner") == [partner.pk]
+    partner_update(partner=partner, actor=officer, name="Câmara de Comércio de São Paulo", city="São Paulo")
+    assert _titles(search.search(officer, "orbitalis"), "partner") == []
+    assert _titles(search.search(officer, "Sao Paulo"), "partner") == [partner.pk]
+    assert _titles(search.search(officer, "camara comercio"), "partner") == [partner.pk]
+    # A queryset update (no save(), no signals) is searchable too.
+    type(partner).objects.filter(pk=partner.pk).update(description="Runs the Quillfeather exchange")
+    assert _titles(search.search(officer, "quillfeather"), "partner") == [partner.pk]
+    # simple-history still records the edit.
+    assert partner.history.count() == 2
+
+
 def test_fallback_matches_every_word_in_any_field(officer):
     if connection.vendor == "postgresql":
         pytest.skip("the SQLite fallback")
