@@ -1,14 +1,15 @@
 """The weekly digest: what each user may see of the week, built for everyone at once.
 
 `build_weekly_digests(now=...)` reads the week's data in a fixed number of
-set-based queries (11, whatever the number of users or items, P7) and then
+set-based queries (12, whatever the number of users or items, P7) and then
 assembles each user's digest in Python, applying the restricted-engagement
 rule per user over prefetched sets (`selectors.Visibility`), exactly as
 `Engagement.objects.visible_to` would.
 
 The week is the office-time ISO week that contains `now` (settings.TIME_ZONE):
 - this week's engagements (Monday 00:00 to next Monday 00:00, not cancelled);
-- open commitments overdue before Monday or due this week, the user's own first;
+- open commitments overdue before Monday or due this week, the user's own first
+  (their own: overdue by at most MINE_OVERDUE_WEEKS weeks);
 - relationships going quiet: active priority-1 partners with no engagement the
   user can see, not cancelled, in the last CRM["QUIET_AFTER_DAYS"] days (or planned);
 - what was logged last week (engagements created Monday to Monday before).
@@ -43,6 +44,10 @@ UPCOMING_SCAN = 500
 LOGGED_SCAN = 500
 OTHERS_SCAN = 300
 MINE_SCAN = MINE_SHOWN + 5  # a few spare in case some are hidden from their owner
+# "Yours" lists what is due this week and what is overdue by up to this many weeks (a
+# quarter): the ranking then reads a bounded slice of the partial index commitment_open_due,
+# not the office's whole backlog. Older ones stay on the commitments page and in "others".
+MINE_OVERDUE_WEEKS = 13
 
 
 def digest_recipients():
@@ -84,7 +89,7 @@ def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
 
 
 def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
-    """One digest per recipient for the office-time ISO week containing `now`. 11 queries."""
+    """One digest per recipient for the office-time ISO week containing `now`. 12 queries."""
     monday = week_start(now)
     period = iso_week(monday)
     start, end = local_midnight(monday), local_midnight(monday + dt.timedelta(days=7))
@@ -109,9 +114,11 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
         .prefetch_related("partners")
         .order_by("-created_at", "-id")[:LOGGED_SCAN]
     )
-    open_due = Commitment.objects.open().filter(due_date__lt=week_end_day).select_related("partner", "engagement", "owner")
-    mine = list(  # 7: each owner's most urgent few, whatever the office's backlog
-        open_due.filter(owner__isnull=False)
+    # No join to engagements (it was a Seq Scan of all of them): which of the few involved
+    # are restricted comes from one lookup by id (11).
+    open_due = Commitment.objects.open().filter(due_date__lt=week_end_day).select_related("partner", "owner")
+    mine = list(  # 7: each owner's most urgent few, overdue by at most MINE_OVERDUE_WEEKS
+        open_due.filter(owner__isnull=False, due_date__gte=monday - dt.timedelta(weeks=MINE_OVERDUE_WEEKS))
         .annotate(rank=Window(RowNumber(), partition_by=[F("owner_id")], order_by=[F("due_date").asc(), F("id").asc()]))
         .filter(rank__lte=MINE_SCAN)
         .order_by("owner_id", "due_date", "id")
@@ -132,12 +139,17 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     )
 
     restricted = {e.pk for e in upcoming + logged if e.confidentiality == Confidentiality.RESTRICTED}
-    restricted |= {c.engagement_id for c in mine + office if c.engagement_id and c.engagement.is_restricted}
+    commitment_engagements = {c.engagement_id for c in mine + office if c.engagement_id}
+    if commitment_engagements:  # 11
+        restricted |= set(
+            Engagement.objects.filter(pk__in=commitment_engagements, confidentiality=Confidentiality.RESTRICTED)
+            .values_list("pk", flat=True)
+        )
     restricted |= {eid for _, eid, conf in recent_links if conf == Confidentiality.RESTRICTED}
     visibility = Visibility(
         officers=officers,
         restricted=restricted,
-        participants=participants_of(restricted) if restricted else {},  # 11
+        participants=participants_of(restricted) if restricted else {},  # 12
     )
 
     # Partners with a recent engagement everyone may see are quiet for nobody;

@@ -1,33 +1,63 @@
 """Reads: which reminders are due now, and who may see what.
 
-Choosing what is due is a fixed handful of indexed queries whatever the
-number of items (P8): open commitments through the partial index
-`commitment_open_due`, follow-ups through `engagement_follow_up`, agreements
-through their date indexes. Whether an owner may see a restricted engagement
-is annotated on the same rows (EXISTS); the digest applies the same rule in
-Python over two set-based lookups (`Visibility`). Both follow
-`Engagement.objects.visible_to` and `accounts.roles.sees_all_restricted`.
+Commitment reminders, for the owner (active, with an email) of an open or
+in-progress commitment with a due date D:
+- "due soon" on D minus the owner's lead time (Profile.reminder_lead_days,
+  default 7), once per due date;
+- "due today" on D;
+- "overdue" on D+7, D+14, ... D+56 (weekly for OVERDUE_REMINDER_WEEKS = 8
+  weeks); after that the weekly digest and the commitments page list it.
+Moving the due date starts a new schedule (the outbox period names the due
+date). Each reminder has its own outbox key (kind, commitment, period, owner),
+so however often the hourly scan runs, each goes out once.
+
+Missed runs: the scan covers every date since the last scan that committed
+(`ReminderScan`, written in the same transaction as the outbox rows), not just
+today, so a weekend of downtime (or a scan that rolled back) loses nothing:
+the Monday scan sends what fell due on Saturday and Sunday. A commitment with
+several reminders in that window gets only the latest (after ten days down, one
+"overdue" mail, not a "due today" and an "overdue"). The catch-up reaches back
+at most MAX_CATCH_UP_DAYS (14); a first scan ever, FIRST_SCAN_CATCH_UP_DAYS (6).
+A commitment created after its lead time has passed gets no "due soon" (unless
+within that window); its due day still reminds.
+
+Cost (P6, P8): in the hourly steady state the scan reads a short list of exact
+due dates (today, today + each owner lead time in use, today - 7k) through the
+partial index `commitment_open_due`, with no join; the few hits then get their
+partner, engagement and the owner's right to see it in one query by primary
+key. Follow-ups (FOLLOW_UP_GRACE_DAYS of grace) go through
+`engagement_follow_up`, agreements through their date indexes; partner names
+are aggregated in the same rows. Whether an owner may see a restricted
+engagement follows `Engagement.objects.visible_to` and
+`accounts.roles.sees_all_restricted`; the digest applies the same rule in
+Python over two set-based lookups (`Visibility`).
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.roles import OFFICER
-from engagements.models import Commitment, Engagement
+from engagements.models import Commitment, Confidentiality, Engagement
 from partners.models import Agreement
 
 from .links import absolute_url, site_url
-from .models import OutboxMessage
-from .periods import human_date, iso_week, office_today
+from .models import OutboxMessage, ReminderScan
+from .periods import human_date, office_today
 
 Kind = OutboxMessage.Kind
 
-# Profile.reminder_lead_days is constrained to 1..60: the scan window.
-MAX_LEAD_DAYS = 60
-DEFAULT_LEAD_DAYS = 7
+DEFAULT_LEAD_DAYS = 7  # Profile.reminder_lead_days when a user has no profile (1..60)
+# Overdue commitments are reminded weekly for this many weeks; then the weekly digest keeps listing them.
+OVERDUE_REMINDER_WEEKS = 8
+# Catch-up of the commitment scan: a first scan ever looks this many days back,
+# a scan after downtime at most MAX_CATCH_UP_DAYS (see scan_since).
+FIRST_SCAN_CATCH_UP_DAYS = 6
+MAX_CATCH_UP_DAYS = 14
 # A follow-up date up to this many days past still reminds (a weekend of downtime loses nothing).
 FOLLOW_UP_GRACE_DAYS = 6
 AGREEMENT_WINDOWS = (90, 30)
@@ -107,42 +137,55 @@ def _first_name(user) -> str:
     return user.first_name or user.get_username()
 
 
-def _commitment_reminder(commitment: Commitment, today: dt.date) -> Outgoing | None:
-    owner = commitment.owner
-    days = (commitment.due_date - today).days
+def _commitment_milestone(due: dt.date, lead: int, since: dt.date, today: dt.date) -> tuple[str, str] | None:
+    """The latest reminder milestone of a commitment inside [since, today], as (kind, period), or None.
+
+    Milestones: `lead` days before the due date (due soon), the due date
+    (due today), then every 7 days after it for OVERDUE_REMINDER_WEEKS weeks
+    (overdue). Each has its own outbox period, so each is sent at most once;
+    when a catch-up window holds several, only the latest goes out.
+    """
+    overdue_days = (today - due).days
+    if overdue_days >= 7:
+        week = min(overdue_days // 7, OVERDUE_REMINDER_WEEKS)
+        if due + dt.timedelta(days=7 * week) >= since:
+            return Kind.COMMITMENT_OVERDUE, f"{due.isoformat()}/w{week}"
+    if since <= due <= today:
+        return Kind.COMMITMENT_DUE_TODAY, due.isoformat()
+    if since <= due - dt.timedelta(days=lead) <= today < due:
+        # Once per due date: moving the due date gives a new reminder.
+        return Kind.COMMITMENT_DUE_SOON, due.isoformat()
+    return None
+
+
+def _commitment_reminder(row: "DueCommitment", owner: "ReminderOwner", kind: str, period: str, today: dt.date) -> Outgoing:
+    days = (row.due_date - today).days
     if days < 0:
-        # Overdue: once per office-time ISO week until done or dropped.
-        kind, period = Kind.COMMITMENT_OVERDUE, iso_week(today)
         headline = f"Overdue by {-days} day{'s' if days != -1 else ''}"
     elif days == 0:
-        kind, period = Kind.COMMITMENT_DUE_TODAY, commitment.due_date.isoformat()
         headline = "Due today"
-    elif days <= _lead_days(owner):
-        # Once per due date: moving the due date gives a new reminder.
-        kind, period = Kind.COMMITMENT_DUE_SOON, commitment.due_date.isoformat()
-        headline = f"Due in {days} day{'s' if days != 1 else ''}"
     else:
-        return None
-    description = commitment.description
+        headline = f"Due in {days} day{'s' if days != 1 else ''}"
     return Outgoing(
         kind=kind,
         recipient_id=owner.pk,
         to_email=owner.email,
         subject_type="commitment",
-        subject_id=commitment.pk,
+        subject_id=row.pk,
         period=period,
-        summary=f"{headline}: {description[:200]}",
+        summary=f"{headline}: {row.description[:200]}",
         context={
-            "first_name": _first_name(owner),
+            "first_name": owner.first_name or owner.username,
             "headline": headline,
-            "description": description,
-            "due_date": human_date(commitment.due_date),
-            "status": commitment.get_status_display(),
-            "partner": commitment.partner.name if commitment.partner_id else "",
-            "engagement": commitment.engagement.title if commitment.engagement_id else "",
-            "url": absolute_url(commitment, "commitment"),
+            "description": row.description,
+            "due_date": human_date(row.due_date),
+            "status": Commitment.Status(row.status).label,
+            "partner": row.partner_name or "",
+            "engagement": row.engagement_title or "",
+            "url": absolute_url(Commitment(pk=row.pk), "commitment"),
             "list_url": site_url("/commitments/"),
             "preferences_url": site_url("/accounts/preferences/"),
+            "overdue_weeks": OVERDUE_REMINDER_WEEKS,
         },
     )
 
@@ -165,7 +208,7 @@ def _follow_up_reminder(engagement: Engagement, today: dt.date) -> Outgoing:
             "title": engagement.title,
             "follow_up_by": human_date(engagement.follow_up_by),
             "held_on": human_date(engagement.starts_at.date()),
-            "partners": ", ".join(p.name for p in engagement.partners.all()),
+            "partners": engagement.partner_names or "",
             "url": absolute_url(engagement, "engagement"),
             "preferences_url": site_url("/accounts/preferences/"),
         },
@@ -206,7 +249,7 @@ def _agreement_reminders(agreement: Agreement, today: dt.date) -> list[Outgoing]
                     "date": human_date(day),
                     "days": days,
                     "window": window,
-                    "partners": ", ".join(p.name for p in agreement.partners.all()),
+                    "partners": agreement.partner_names or "",
                     "url": absolute_url(agreement, "agreement"),
                     "preferences_url": site_url("/accounts/preferences/"),
                 },
@@ -233,19 +276,184 @@ def _owner_may_see(record, restricted: bool) -> bool:
     return not restricted or record.owner.is_superuser or record.owner_is_officer or record.owner_took_part
 
 
-def due_commitments(today: dt.date):
-    """Open commitments due within the widest lead time, or overdue, with an owner who can get mail.
+def _partner_names(through, owner_field: str) -> Subquery:
+    """The linked partners' names, comma-separated, in the same row (no prefetch query)."""
+    # Alphabetical where the database can order an aggregate (PostgreSQL; SQLite >= 3.44).
+    ordered = connection.features.supports_aggregate_order_by_clause
+    return Subquery(
+        through.objects.filter(**{owner_field: OuterRef("pk")})
+        .order_by()
+        .values(owner_field)
+        .annotate(names=StringAgg("partner__name", Value(", "), order_by="partner__name" if ordered else None))
+        .values("names")[:1]
+    )
 
-    Served by the partial index commitment_open_due (status open/in progress, due_date range).
+
+# --- commitment reminders: the scan ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderOwner:
+    """A user who can get commitment reminders, with what the scan needs to know about them."""
+
+    pk: int
+    email: str
+    first_name: str
+    username: str
+    lead_days: int
+    sees_all_restricted: bool
+
+
+@dataclass(frozen=True)
+class DueCommitment:
+    pk: int
+    due_date: dt.date
+    owner_id: int
+    status: str
+    description: str
+    partner_name: str | None
+    engagement_title: str | None
+    restricted: bool
+    owner_took_part: bool
+
+
+def last_commitment_scan() -> dt.date | None:
+    return ReminderScan.objects.filter(pk=ReminderScan.COMMITMENTS).values_list("last_scanned_on", flat=True).first()
+
+
+def reminder_owners() -> tuple[dict[int, ReminderOwner], dt.date | None]:
+    """Active users with an email (their lead time and whether they see every restricted record),
+    and the office date of the last commitment scan: one query over the small users table."""
+    User = get_user_model()
+    rows = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .annotate(
+            lead=Coalesce("profile__reminder_lead_days", Value(DEFAULT_LEAD_DAYS)),
+            is_officer=Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=OFFICER)),
+            last_scan=Subquery(
+                ReminderScan.objects.filter(pk=ReminderScan.COMMITMENTS).values("last_scanned_on")[:1]
+            ),
+        )
+        .values_list("pk", "email", "first_name", "username", "lead", "is_superuser", "is_officer", "last_scan")
+    )
+    owners, last_scan = {}, None
+    for pk, email, first_name, username, lead, is_superuser, is_officer, last in rows:
+        owners[pk] = ReminderOwner(pk, email, first_name, username, lead, bool(is_superuser or is_officer))
+        last_scan = last
+    return owners, last_scan
+
+
+def scan_since(today: dt.date, last_scan: dt.date | None) -> dt.date:
+    """First office date whose milestones this scan still covers.
+
+    Normally the day of the previous scan (so a commitment added after the last
+    scan of yesterday is still caught); after downtime, every day since, up to
+    MAX_CATCH_UP_DAYS; with no record, FIRST_SCAN_CATCH_UP_DAYS.
     """
+    if last_scan is None:
+        return today - dt.timedelta(days=FIRST_SCAN_CATCH_UP_DAYS)
+    return max(min(last_scan, today), today - dt.timedelta(days=MAX_CATCH_UP_DAYS))
+
+
+def _due_date_ranges(today: dt.date, since: dt.date, leads) -> list[tuple[dt.date, dt.date]]:
+    """The due dates whose milestone falls in [since, today], as merged inclusive ranges."""
+    span = (today - since).days
+    ends = [today] + [today + dt.timedelta(days=lead) for lead in set(leads)]
+    # Overdue: due + 7k in [since, today] for k = 1..weeks, and, once the window is wider than
+    # a week, the commitments past the last weekly reminder are not wanted: no range for them.
+    ends += [today - dt.timedelta(days=7 * week) for week in range(1, OVERDUE_REMINDER_WEEKS + 1)]
+    ranges = sorted((end - dt.timedelta(days=span), end) for end in ends)
+    merged: list[tuple[dt.date, dt.date]] = []
+    for lo, hi in ranges:
+        if merged and lo <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def due_commitments(today: dt.date, *, since: dt.date | None = None, leads=None):
+    """Open commitments with an owner whose due date puts a reminder milestone in [since, today].
+
+    `since` defaults to `today` (the steady state of the hourly scan), `leads`
+    to the lead times of active users (one small query). In the steady state
+    that is a short list of exact due dates (today, today + each lead time,
+    today - 7k for k = 1..OVERDUE_REMINDER_WEEKS), read through the partial
+    index commitment_open_due; nothing else is joined, so the query touches only
+    the index pages and the few matching rows (P6). Rows: (id, due_date, owner_id).
+    """
+    since = today if since is None else since
+    if leads is None:
+        leads = {owner.lead_days for owner in reminder_owners()[0].values()}
+    ranges = _due_date_ranges(today, since, leads or {DEFAULT_LEAD_DAYS})
+    singles = [lo for lo, hi in ranges if lo == hi]
+    when = Q(due_date__in=singles) if singles else Q(pk__in=[])
+    for lo, hi in ranges:
+        if lo != hi:
+            when |= Q(due_date__range=(lo, hi))
     return (
         Commitment.objects.open()
-        .filter(due_date__lte=today + dt.timedelta(days=MAX_LEAD_DAYS), owner__is_active=True)
-        .exclude(owner__email="")
-        .select_related("owner__profile", "partner", "engagement")
-        .annotate(**_owner_sees("owner_id", "engagement_id"))
+        .filter(when, owner__isnull=False)
         .order_by("due_date", "id")
+        .values_list("id", "due_date", "owner_id")
     )
+
+
+def commitment_details(ids) -> dict[int, DueCommitment]:
+    """What a reminder says about each of a few commitments, and whether its owner may see its
+    engagement: one query over those rows only (partner and engagement by primary key)."""
+    rows = (
+        Commitment.objects.filter(pk__in=list(ids))
+        .annotate(
+            owner_took_part=Exists(
+                Engagement.staff.through.objects.filter(
+                    engagement_id=OuterRef("engagement_id"), user_id=OuterRef("owner_id")
+                )
+            )
+        )
+        .values_list(
+            "pk", "due_date", "owner_id", "status", "description", "partner__name", "engagement__title",
+            "engagement__confidentiality", "owner_took_part",
+        )
+    )
+    return {
+        row[0]: DueCommitment(*row[:7], restricted=row[7] == Confidentiality.RESTRICTED, owner_took_part=bool(row[8]))
+        for row in rows
+    }
+
+
+def due_commitment_reminders(today: dt.date) -> tuple[list[Outgoing], dt.date | None]:
+    """The commitment reminders whose milestone fell since the last scan, and that scan's date.
+
+    1-3 queries: owners (+ last scan), due commitments, details of the hits.
+    """
+    owners, last_scan = reminder_owners()
+    if not owners:
+        return [], last_scan
+    since = scan_since(today, last_scan)
+    hits: dict[int, tuple[str, str]] = {}
+    for pk, due, owner_id in due_commitments(today, since=since, leads={o.lead_days for o in owners.values()}):
+        owner = owners.get(owner_id)
+        milestone = owner and _commitment_milestone(due, owner.lead_days, since, today)
+        if milestone:
+            hits[pk] = milestone
+    if not hits:
+        return [], last_scan
+    found = []
+    for pk, row in sorted(commitment_details(hits).items(), key=lambda item: (item[1].due_date, item[0])):
+        owner = owners.get(row.owner_id)
+        if owner is None or row.pk not in hits:
+            continue
+        # An owner who may not see the restricted meeting gets no email about it.
+        if row.restricted and not (owner.sees_all_restricted or row.owner_took_part):
+            continue
+        kind, period = hits[row.pk]
+        found.append(_commitment_reminder(row, owner, kind, period, today))
+    return found, last_scan
+
+
+# --- follow-ups and agreements ----------------------------------------------------------
 
 
 def due_follow_ups(today: dt.date):
@@ -258,8 +466,7 @@ def due_follow_ups(today: dt.date):
         )
         .exclude(owner__email="")
         .select_related("owner")
-        .annotate(**_owner_sees("owner_id", "pk"))
-        .prefetch_related("partners")
+        .annotate(**_owner_sees("owner_id", "pk"), partner_names=_partner_names(Engagement.partners.through, "engagement_id"))
     )
 
 
@@ -270,30 +477,34 @@ def due_agreements(today: dt.date):
         .filter(Q(expires_on__range=(today, horizon)) | Q(notice_by__range=(today, horizon)))
         .exclude(owner__email="")
         .select_related("owner")
-        .prefetch_related("partners")
+        .annotate(partner_names=_partner_names(Agreement.partners.through, "agreement_id"))
     )
 
 
-def due_reminders(*, now: dt.datetime) -> list[Outgoing]:
+@dataclass
+class ReminderBatch:
+    today: dt.date
+    last_scan: dt.date | None
+    messages: list[Outgoing]
+
+
+def scan_reminders(*, now: dt.datetime) -> ReminderBatch:
     """Every reminder due at `now` (office time), for owners allowed to see the record.
 
-    At most 5 queries whatever the number of items: commitments, follow-ups
-    (+ their partners), agreements (+ their partners). Whether an owner may
-    see a restricted engagement comes from annotations on the same rows.
+    At most 5 queries whatever the number of items: owners (+ the last scan
+    date), due commitments, their details, follow-ups, agreements (partner
+    names aggregated in the same rows). The caller records `today` as the
+    last scan once the messages are in the outbox (services.enqueue_due_reminders).
     """
     today = office_today(now)
-    found: list[Outgoing] = []
-    for commitment in due_commitments(today):
-        restricted = commitment.engagement_id is not None and commitment.engagement.is_restricted
-        # An owner who may not see the restricted meeting gets no email about it.
-        if not _owner_may_see(commitment, restricted):
-            continue
-        reminder = _commitment_reminder(commitment, today)
-        if reminder:
-            found.append(reminder)
+    found, last_scan = due_commitment_reminders(today)
     for engagement in due_follow_ups(today):
         if _owner_may_see(engagement, engagement.is_restricted):
             found.append(_follow_up_reminder(engagement, today))
     for agreement in due_agreements(today):
         found.extend(_agreement_reminders(agreement, today))
-    return found
+    return ReminderBatch(today=today, last_scan=last_scan, messages=found)
+
+
+def due_reminders(*, now: dt.datetime) -> list[Outgoing]:
+    return scan_reminders(now=now).messages

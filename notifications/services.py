@@ -40,9 +40,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .digest import build_weekly_digests
-from .models import OutboxMessage
+from .models import OutboxMessage, ReminderScan
 from .rendering import render_message
-from .selectors import Outgoing, due_reminders
+from .selectors import Outgoing, scan_reminders
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,29 @@ def enqueue(*, messages: Iterable[Outgoing], now: dt.datetime | None = None) -> 
 
 @transaction.atomic
 def enqueue_due_reminders(*, now: dt.datetime) -> int:
-    """Every reminder due at `now` (office time) into the outbox, once per key."""
-    return enqueue(messages=due_reminders(now=now), now=now)
+    """Every reminder due at `now` (office time) into the outbox, once per key.
+
+    The scan date is recorded in the same transaction: if this rolls back,
+    the next scan covers the same days again.
+    """
+    batch = scan_reminders(now=now)
+    created = enqueue(messages=batch.messages, now=now)
+    record_commitment_scan(batch.today, batch.last_scan)
+    return created
+
+
+def record_commitment_scan(today: dt.date, last_scan: dt.date | None) -> None:
+    """Remember `today` as the last commitment scan; no query when it is already recorded (hourly runs)."""
+    if last_scan is None:
+        # First scan (or no reminder owner at all): a concurrent scan may insert it too.
+        ReminderScan.objects.bulk_create(
+            [ReminderScan(name=ReminderScan.COMMITMENTS, last_scanned_on=today)], ignore_conflicts=True
+        )
+    elif last_scan < today:
+        # Never moves back: a --now in the past does not shorten the next real scan's window.
+        ReminderScan.objects.filter(name=ReminderScan.COMMITMENTS, last_scanned_on__lt=today).update(
+            last_scanned_on=today
+        )
 
 
 @transaction.atomic

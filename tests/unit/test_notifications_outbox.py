@@ -320,7 +320,8 @@ def test_preferences_changes_reach_the_digest_and_reminders(client, staff_user, 
 
     client.force_login(staff_user)
     client.post("/accounts/preferences/", {"reminder_lead_days": "30", "digest_opt_out": "on"})
-    CommitmentFactory(owner=staff_user, due_date=dt.date(2025, 4, 1))
+    # Due 30 days after the run: reminded at the chosen lead time (the default 7 would be silent).
+    CommitmentFactory(owner=staff_user, due_date=dt.date(2025, 4, 9))
     call_command("send_weekly_digest", now="2025-03-10T07:00:00-07:00")
     call_command("send_reminders", now="2025-03-10T07:00:00-07:00")
     assert [m.extra_headers["X-Outbox-Key"].split(":")[0] for m in mailoutbox] == ["commitment_due_soon"]
