@@ -22,3 +22,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 # Lockout is tested on its own (override_settings(AXES_ENABLED=True)).
 AXES_ENABLED = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # No wait for the WAL flush at each commit: the transactional tests (flushes,
+    # Celery workers, imports) commit thousands of times. Only a crash of the
+    # PostgreSQL server itself could lose a commit, and a test database does not care.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _options["options"] = (_options.get("options", "") + " -c synchronous_commit=off").strip()

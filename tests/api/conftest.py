@@ -2,13 +2,14 @@
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
 from tests import factories
+from tests.conftest import make_user
 
 ROLES = ("anonymous", "viewer", "staff", "officer", "superuser")
 COUNTED = (Topic, Partner, Contact, Agreement, Engagement, TradeMission, Commitment, Gift)
@@ -28,6 +29,72 @@ def token_client(user=None) -> APIClient:
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+# --- The cast, created once per module ------------------------------------------------------
+# Creating five users (groups, profiles) per test was most of the API suite's set-up time. The
+# users are created once per module in a transaction rolled back at its end; every test still runs
+# in its own savepoint (pytest-django's `db`), so its writes vanish, and gets freshly loaded user
+# objects, so nothing a test does to its instances leaks into the next test.
+CAST_USERS = {
+    "viewer": ("vera_viewer", "viewer", {"first_name": "Vera", "last_name": "Viewer"}),
+    "staff_user": ("sam_staff", "staff", {"first_name": "Sam", "last_name": "Staff"}),
+    "other_staff": ("olga_staff", "staff", {"first_name": "Olga", "last_name": "Other"}),
+    "officer": ("omar_officer", "officer", {"first_name": "Omar", "last_name": "Officer"}),
+}
+
+
+# Modules that run a management command from its command line: BaseCommand.run_from_argv() closes
+# the database connections, which would end the module's transaction. They create users per test.
+CAST_PER_TEST_MODULES = {"test_auth"}
+
+
+@pytest.fixture(scope="module")
+def _module_cast(request, django_db_setup, django_db_blocker):
+    """fixture name -> user pk, for users that live as long as the module (None: create them per test)."""
+    from django.contrib.auth import get_user_model
+
+    if request.module.__name__.rsplit(".", 1)[-1] in CAST_PER_TEST_MODULES:
+        yield None
+        return
+    User = get_user_model()
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            pks = {}
+            for name, (username, role, extra) in CAST_USERS.items():
+                pks[name] = make_user(User, username, role, **extra).pk
+            pks["superuser"] = User.objects.create_superuser(
+                "root_admin", "root@city.example.org", "correct horse battery staple"
+            ).pk
+            yield pks
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _cast_member(name: str):
+    @pytest.fixture(name=name)
+    def member(_module_cast, db, django_user_model):
+        if _module_cast is None:
+            if name == "superuser":
+                return django_user_model.objects.create_superuser(
+                    "root_admin", "root@city.example.org", "correct horse battery staple"
+                )
+            username, role, extra = CAST_USERS[name]
+            return make_user(django_user_model, username, role, **extra)
+        return django_user_model.objects.get(pk=_module_cast[name])
+
+    member.__doc__ = f"The module's {name}, loaded afresh for each test."
+    return member
+
+
+viewer = _cast_member("viewer")
+staff_user = _cast_member("staff_user")
+other_staff = _cast_member("other_staff")
+officer = _cast_member("officer")
+superuser = _cast_member("superuser")
 
 
 @pytest.fixture
