@@ -41,7 +41,7 @@ def save_record(
         _save_and_set(instance, m2m)
     finally:
         del instance.skip_history_when_saving
-    _record_history(instance, created=created)
+    record_history(instance, created=created)
     return instance
 
 
@@ -52,7 +52,7 @@ def _save_and_set(instance: models.Model, m2m: Mapping[str, Iterable] | None) ->
             getattr(instance, name).set(values)
 
 
-def _record_history(instance: models.Model, *, created: bool) -> None:
+def record_history(instance: models.Model, *, created: bool) -> None:
     """One history row for `instance` as it is now, with the snapshot of its tracked relations.
 
     bulk_history_create() is simple-history's own way to write a row by hand:

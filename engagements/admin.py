@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from diplomacy_crm.admin import OneHistoryRowAdmin
 
 from .models import Commitment, Engagement, Gift, TradeMission
 
@@ -19,7 +19,7 @@ class GiftInline(admin.TabularInline):
     extra = 0
 
 
-class VisibleToUserAdmin(SimpleHistoryAdmin):
+class VisibleToUserAdmin(OneHistoryRowAdmin):
     """The back office obeys confidentiality too: restricted rows only for those who may see them."""
 
     def get_queryset(self, request):
@@ -40,7 +40,7 @@ class EngagementAdmin(VisibleToUserAdmin):
 
 
 @admin.register(TradeMission)
-class TradeMissionAdmin(SimpleHistoryAdmin):
+class TradeMissionAdmin(OneHistoryRowAdmin):
     list_display = ["name", "direction", "start_date", "end_date", "lead", "status"]
     list_filter = ["direction", "status"]
     search_fields = ["name", "cities", "objectives", "outcomes", "lead"]

@@ -105,11 +105,10 @@ def partner_merge(*, survivor: Partner, duplicate: Partner, actor) -> Partner:
         # Unique: free it on the duplicate before the survivor takes it.
         Partner.objects.filter(pk=duplicate.pk).update(external_id="")
     _move_links(survivor, duplicate, actor, reason)
-    topics = list(duplicate.topics.all())
+    # Topics of both, in the survivor's one history row of the merge.
+    topics = set(survivor.topics.values_list("pk", flat=True)) | set(duplicate.topics.values_list("pk", flat=True))
     survivor._change_reason = reason
-    survivor = save_record(survivor, actor=actor, fields=fill)
-    if topics:
-        survivor.topics.add(*topics)
+    survivor = save_record(survivor, actor=actor, fields=fill, m2m={"topics": topics})
     duplicate.refresh_from_db()
     _delete(duplicate, actor, _reason(f"merged into #{survivor.pk} {survivor.name}"))
     return survivor

@@ -1,11 +1,12 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from diplomacy_crm.admin import OneHistoryRowAdmin
 
 from .models import Agreement, Contact, Partner, Topic
 
 
 @admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+class TopicAdmin(OneHistoryRowAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -28,7 +29,7 @@ class ChildInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(SimpleHistoryAdmin):
+class PartnerAdmin(OneHistoryRowAdmin):
     list_display = ["name", "kind", "country", "city", "priority", "status", "owner", "updated_at"]
     list_filter = ["kind", "status", "priority", "country", "topics"]
     search_fields = ["name", "city", "description", "external_id"]
@@ -40,7 +41,7 @@ class PartnerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(OneHistoryRowAdmin):
     list_display = ["full_name", "honorific", "title", "partner", "is_active"]
     list_filter = ["is_active", "partner__kind", "partner__country"]
     search_fields = ["full_name", "title", "email", "partner__name"]
@@ -50,7 +51,7 @@ class ContactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(OneHistoryRowAdmin):
     list_display = ["title", "kind", "status", "signed_on", "expires_on", "notice_by", "owner"]
     list_filter = ["kind", "status"]
     search_fields = ["title", "summary", "partners__name"]

@@ -48,6 +48,7 @@ def test_a_merge_moves_every_link_and_loses_nothing(pair, officer):
     survivor, duplicate = pair
     before = snapshot()
     dup_history = duplicate.history.count()
+    survivor_history = survivor.history.count()
     merged = partner_merge(survivor=survivor, duplicate=duplicate, actor=officer)
     after = snapshot()
     # Everything that was the duplicate's is the survivor's now; only the duplicate itself is gone.
@@ -70,6 +71,9 @@ def test_a_merge_moves_every_link_and_loses_nothing(pair, officer):
     latest = merged.history.first()
     assert latest.history_change_reason == f"merged #{duplicate.pk} Consulado General de El Salvador"
     assert latest.history_user == officer
+    # One row for the merge (S8), holding the joined topics.
+    assert merged.history.count() == survivor_history + 1
+    assert list(latest.topics.values_list("topic__slug", flat=True)) == ["diaspora"]
     gone = Partner.history.filter(id=duplicate.pk)
     assert gone.count() == dup_history + 1 and gone.first().history_type == "-"
     assert "merged into" in gone.first().history_change_reason

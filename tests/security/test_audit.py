@@ -12,7 +12,7 @@ from django.utils import timezone
 from diplomacy_crm.services import save_record
 
 from engagements.models import Commitment, Engagement
-from partners.models import Contact, Partner, Topic
+from partners.models import Agreement, Contact, Partner, Topic
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,29 @@ def test_writes_that_set_relations_leave_one_history_row(officer):
     }, content_type="application/json")
     assert response.status_code == 201, response.content
     assert history_rows() - before == 1, f"one create left {history_rows() - before} history rows"
+
+
+def test_back_office_writes_with_relations_leave_one_row_each_with_the_final_links(superuser):
+    """The admin saves the record, then its links: still one history row per save, by the admin user."""
+    admin = Client()
+    admin.force_login(superuser)
+    sister, other, third = PartnerFactory(), PartnerFactory(), PartnerFactory()
+    before_ids = max_ids()
+    form = {"title": "Sister-city agreement", "kind": "sister_city", "status": "in_force", "summary": "Signed in Busan"}
+    response = admin.post("/admin/partners/agreement/add/", {**form, "partners": [sister.pk, other.pk]})
+    assert response.status_code == 302, response.content[:2000]
+    agreement = Agreement.objects.get(title="Sister-city agreement")
+    response = admin.post(
+        f"/admin/partners/agreement/{agreement.pk}/change/",
+        {**form, "summary": "Renewed", "partners": [other.pk, third.pk]},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    rows = sorted(newest_history_rows(before_ids), key=lambda r: r.history_id)
+    assert [r.history_type for r in rows] == ["+", "~"], rows
+    created, changed = rows
+    assert {created.history_user, changed.history_user} == {superuser}
+    assert _snapshot(created, "partners") == {sister.pk, other.pk}
+    assert (changed.summary, _snapshot(changed, "partners")) == ("Renewed", {other.pk, third.pk})
 
 
 def _snapshot(row, name: str) -> set[int]:
