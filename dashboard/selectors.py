@@ -143,8 +143,12 @@ def last_contact_subquery(user, *, now=None):
     index backwards for every partner with few engagements (seconds for a
     staff member's country page); the MAX reads only that partner's links.
     """
-    now = now or timezone.now()
-    held = _probed_engagements(user).filter(status=Engagement.Status.HELD, starts_at__lte=now)
+    return _latest_held_start(_probed_engagements(user), now=now or timezone.now())
+
+
+def _latest_held_start(engagements, *, now) -> Subquery:
+    """Start of the latest of `engagements` held by `now` with partner OuterRef('pk'): a MAX over its links."""
+    held = engagements.filter(status=Engagement.Status.HELD, starts_at__lte=now)
     latest = (
         Engagement.partners.through.objects.filter(partner=OuterRef("pk"), engagement__in=held)
         .order_by()
@@ -255,19 +259,11 @@ def _quiet_shared(officer: bool, *, now, cutoff) -> list[tuple]:
     if not officer:
         engagements = engagements.exclude(confidentiality=Confidentiality.RESTRICTED)
     recent = engagements.filter(partners=OuterRef("pk"), starts_at__gte=cutoff)
-    held = engagements.filter(status=Engagement.Status.HELD, starts_at__lte=now)
-    last_contact = (
-        Engagement.partners.through.objects.filter(partner=OuterRef("pk"), engagement__in=held)
-        .order_by()
-        .values("partner")
-        .annotate(last=Max("engagement__starts_at"))
-        .values("last")
-    )
     rows = (
         Partner.objects.active()
         .filter(priority=Partner.Priority.HIGH)
         .filter(~Exists(recent))
-        .annotate(last_contact=Subquery(last_contact, output_field=DateTimeField()))
+        .annotate(last_contact=_latest_held_start(engagements, now=now))
         .order_by(F("last_contact").asc(nulls_first=True), "name", "id")
         .values_list("pk", "name", "last_contact", "owner__username", "owner__first_name", "owner__last_name")
     )
