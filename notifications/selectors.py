@@ -356,21 +356,17 @@ def scan_since(today: dt.date, last_scan: dt.date | None) -> dt.date:
     return max(min(last_scan, today), today - dt.timedelta(days=MAX_CATCH_UP_DAYS))
 
 
-def _due_date_ranges(today: dt.date, since: dt.date, leads) -> list[tuple[dt.date, dt.date]]:
-    """The due dates whose milestone falls in [since, today], as merged inclusive ranges."""
-    span = (today - since).days
-    ends = [today] + [today + dt.timedelta(days=lead) for lead in set(leads)]
-    # Overdue: due + 7k in [since, today] for k = 1..weeks, and, once the window is wider than
-    # a week, the commitments past the last weekly reminder are not wanted: no range for them.
-    ends += [today - dt.timedelta(days=7 * week) for week in range(1, OVERDUE_REMINDER_WEEKS + 1)]
-    ranges = sorted((end - dt.timedelta(days=span), end) for end in ends)
-    merged: list[tuple[dt.date, dt.date]] = []
-    for lo, hi in ranges:
-        if merged and lo <= merged[-1][1] + dt.timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+def _due_dates(today: dt.date, since: dt.date, leads) -> list[dt.date]:
+    """The due dates whose milestone falls in [since, today], in order.
+
+    For each day d of the window: d itself (due today), d + each lead time in
+    use (due soon), d - 7k for k = 1..OVERDUE_REMINDER_WEEKS (overdue). The
+    hourly scan's window is one day: 1 + leads + 8 dates; the widest catch-up
+    (MAX_CATCH_UP_DAYS) with every lead time 1..60 in use, about a thousand.
+    """
+    offsets = {0} | set(leads) | {-7 * week for week in range(1, OVERDUE_REMINDER_WEEKS + 1)}
+    days = [since + dt.timedelta(days=n) for n in range((today - since).days + 1)]
+    return sorted({day + dt.timedelta(days=offset) for day in days for offset in offsets})
 
 
 def due_commitments(today: dt.date, *, since: dt.date | None = None, leads=None):
@@ -380,21 +376,17 @@ def due_commitments(today: dt.date, *, since: dt.date | None = None, leads=None)
     to the lead times of active users (one small query). In the steady state
     that is a short list of exact due dates (today, today + each lead time,
     today - 7k for k = 1..OVERDUE_REMINDER_WEEKS), read through the partial
-    index commitment_open_due; nothing else is joined, so the query touches only
-    the index pages and the few matching rows (P6). Rows: (id, due_date, owner_id).
+    index commitment_open_due, which also holds the owner; nothing else is
+    joined, so the query touches only index pages (P6). Rows: (id, due_date, owner_id).
     """
     since = today if since is None else since
     if leads is None:
         leads = {owner.lead_days for owner in reminder_owners()[0].values()}
-    ranges = _due_date_ranges(today, since, leads or {DEFAULT_LEAD_DAYS})
-    singles = [lo for lo, hi in ranges if lo == hi]
-    when = Q(due_date__in=singles) if singles else Q(pk__in=[])
-    for lo, hi in ranges:
-        if lo != hi:
-            when |= Q(due_date__range=(lo, hi))
+    # One list of exact dates (not ranges ORed together): PostgreSQL reads it as one
+    # index-only scan of commitment_open_due, which carries the owner, in due-date order.
     return (
         Commitment.objects.open()
-        .filter(when, owner__isnull=False)
+        .filter(due_date__in=_due_dates(today, since, leads or {DEFAULT_LEAD_DAYS}), owner__isnull=False)
         .order_by("due_date", "id")
         .values_list("id", "due_date", "owner_id")
     )
