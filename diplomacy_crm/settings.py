@@ -140,6 +140,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a request should not pay a TCP + auth handshake.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Short OLTP queries on a few cores: no JIT compilation (it re-compiled every costly plan on
+    # each run, +0.1-1.4 s) and no parallel workers (a 2-worker Gather doubled the partner
+    # timeline's time on 2 cores while the other web workers wait). docs/benchmarks.md has the figures.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", env("DB_SESSION_OPTIONS", default="-c jit=off -c max_parallel_workers_per_gather=0")
+    )
 else:
     # SQLite: wait for the worker's write lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
