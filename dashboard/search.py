@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import Case, Expression, F, FloatField, Func, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import Col
@@ -98,15 +98,6 @@ TYPES_BY_KEY = {t.key: t for t in TYPES}
 
 
 STORED_COLUMN = "search_vector"  # the generated tsvector column on each searched table (PostgreSQL only)
-
-
-def search_vector(search_type: SearchType) -> SearchVector:
-    """The weighted tsvector of one type, as an expression: what the stored column holds."""
-    vector = None
-    for name, weight in search_type.fields:
-        part = SearchVector(name, weight=weight, config=SEARCH_CONFIG)
-        vector = part if vector is None else vector + part
-    return vector
 
 
 class StoredVector(Expression):

@@ -390,11 +390,12 @@ ACTIVITY_WINDOW_DAYS = 30
 def recent_activity(user, *, limit: int = ACTIVITY_LIMIT) -> list[Activity]:
     """The latest changes (who, when, what) in the last 30 days to engagements and commitments the user may see.
 
-    One UNION ALL query over the two history tables, newest first, each
-    member walking its history_date index and stopping after a few screenfuls. A record's
-    history is shown only while the record itself is visible to the user;
-    officers also see deletions. Rows of one save (simple-history writes one
-    per changed relation) become one line, "created" when the save created it.
+    One UNION ALL query over the two history tables, newest first, each member
+    walking its history_date index and stopping after a few screenfuls. A
+    record's history is shown only while the record itself is visible to the
+    user; officers also see deletions. Rows of one save become one line,
+    "created" when the save created it (saves now write one row each; older
+    ones wrote a row per changed relation).
     """
     since = timezone.now() - dt.timedelta(days=ACTIVITY_WINDOW_DAYS)
     engagement_history = Engagement.history.model.objects.filter(history_date__gte=since)

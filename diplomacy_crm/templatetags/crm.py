@@ -19,13 +19,6 @@ from diplomacy_crm.widgets import fast_widget
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def nav_item(context, href: str, label: str, exact: bool = False):
-    """A primary-navigation link, marked current for its section."""
-    path = context["request"].path
-    return _nav_link(href, label, path == href if exact else path.startswith(href))
-
-
 # The primary navigation: (href, label, exact match, permission needed or None), in menu order.
 PRIMARY_NAV = (
     ("/", "Dashboard", True, None),
@@ -41,6 +34,7 @@ PRIMARY_NAV = (
 
 
 def _nav_link(href: str, label: str, current: bool) -> str:
+    """A primary-navigation link, marked current for its section."""
     if current:
         return format_html(
             '<li class="usa-nav__primary-item"><a class="usa-nav-link usa-current" href="{}" aria-current="page">'
