@@ -62,6 +62,11 @@ def is_officer(user) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_superuser or OFFICER in _group_names(user)))
 
 
+def has_role(user) -> bool:
+    """Holds one of the three roles, or is a superuser; without one a user sees nothing."""
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or _group_names(user) & set(ROLES)))
+
+
 def sees_all_restricted(user) -> bool:
     """Officers and superusers see every restricted engagement."""
     return is_officer(user)
