@@ -10,7 +10,7 @@ accounts/0002_roles; code asks `user.has_perm(...)` for writes and
 `sees_all_restricted(user)` for confidentiality.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 VIEWER = "viewer"
 STAFF = "staff"
@@ -70,6 +70,14 @@ def has_role(user) -> bool:
 def sees_all_restricted(user) -> bool:
     """Officers and superusers see every restricted engagement."""
     return is_officer(user)
+
+
+def officer_membership(user_ref: str = "pk") -> Exists:
+    """SQL: the user `OuterRef(user_ref)` is in the officer group (for set-based reads; see accounts.access)."""
+    from django.contrib.auth import get_user_model
+
+    membership = get_user_model().groups.through.objects
+    return Exists(membership.filter(user_id=OuterRef(user_ref), group__name=OFFICER))
 
 
 def role_of(user) -> str | None:

@@ -3,7 +3,7 @@
 Confidentiality: a restricted engagement, its commitments and its gifts are
 visible only to officers, superusers and the users who took part (its
 `staff`). Every read goes through the `visible_to(user)` QuerySet methods, which
-ask `engagements.access`, the one home of the rule.
+ask `accounts.access`, the one home of the rule.
 """
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from engagements import access
+from accounts import access
 from diplomacy_crm.models import TimeStampedModel
 from partners.models import NAME_MAX, Contact, Partner, Topic
 
@@ -83,7 +83,7 @@ class TradeMission(TimeStampedModel):
 
 class EngagementQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Everything but restricted engagements the user did not take part in (engagements.access)."""
+        """Everything but restricted engagements the user did not take part in (accounts.access)."""
         return self.filter(access.engagement_q(user))
 
     def held(self):

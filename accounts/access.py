@@ -18,16 +18,23 @@ forms:
 - `may_see_engagement(user, engagement)`: the rule for one loaded record;
 - `visibility_class(user)`: the key caches use: users of one class see the
   same rows;
-- `is_restricted(value)`: is a confidentiality value the restricted one.
+- `is_restricted(value)`: is a confidentiality value the restricted one;
+- `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
+  over records pointing at one through `user_ref`) who see every restricted
+  engagement, for set-based reads such as the digest and reminders.
+
+It lives in `accounts/`, beside the roles, below every app whose records it
+guards (partners, engagements and the pages above them all import it).
 
 "Officer" is spelled in `accounts/roles.py` only.
 """
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.roles import has_role, sees_all_restricted
+from accounts.roles import has_role, officer_membership, sees_all_restricted
 
 RESTRICTED = "restricted"
 
@@ -41,6 +48,7 @@ __all__ = [
     "may_use_crm",
     "probed_engagement_q",
     "sees_all_restricted",
+    "user_sees_all_q",
     "visibility_class",
 ]
 
@@ -55,9 +63,8 @@ def is_restricted(confidentiality: str | None) -> bool:
 
 
 def _staff_link():
-    from engagements.models import Engagement
-
-    return Engagement.staff.through
+    # By name: this module sits below the apps whose records it guards.
+    return apps.get_model("engagements", "Engagement").staff.through
 
 
 def attended_ids(user):
@@ -143,3 +150,14 @@ def visibility_class(user) -> str:
     if sees_all_restricted(user):
         return "all"
     return f"user:{user.pk}"
+
+
+def user_sees_all_q(user_ref: str = "pk") -> Q:
+    """SQL form of `sees_all_restricted` over a query of users.
+
+    `user_ref` names the user's id from the queried model (`"pk"` for users,
+    `"owner_id"` for records with an owner); superuser and officer are
+    checked without joins that would multiply rows.
+    """
+    prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
+    return Q(**{f"{prefix}is_superuser": True}) | Q(officer_membership(user_ref))
