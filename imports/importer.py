@@ -29,6 +29,10 @@ Matching, so that importing a file twice creates nothing the second time:
 - engagement: title (accents and case ignored) + starts_at (the same instant);
 - commitment: its engagement + description (accents and case ignored).
 A matched record whose mapped values are equal is "unchanged" and not written.
+An engagement matches only among those the importing user may see: one
+hidden from them (restricted, and they took no part) does not exist for their
+import, so a row's outcome is the same with or without it, and a commit
+creates a new engagement beside it. Partners and contacts are never hidden.
 
 Engagements with commitments: each row may carry one commitment in the
 `commitment_*` columns. Rows that repeat an engagement's title and starts_at
@@ -48,7 +52,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from accounts.roles import sees_all_restricted
 from engagements import services as engagement_services
 from engagements.models import Commitment, Confidentiality, Engagement
 from partners import services as partner_services
@@ -905,8 +908,6 @@ class EngagementImporter(BaseImporter):
             if not self.allowed("engagements.add_engagement"):
                 self.deny("", "you may not add engagements.")
             return engagement_services.engagement_create(actor=self.actor, **data), "created"
-        if not self._may_see(existing):
-            self.deny("title", "an engagement with this title and start exists that you may not change.")
         changes = _diff(existing, data)
         if not changes:
             return existing, "unchanged"
@@ -914,18 +915,25 @@ class EngagementImporter(BaseImporter):
             self.deny("", f"this would change engagement #{existing.pk}; you may not change engagements.")
         return engagement_services.engagement_update(engagement=existing, actor=self.actor, **changes), "updated"
 
-    def _may_see(self, engagement: Engagement) -> bool:
-        if self.actor is None or engagement.confidentiality != Confidentiality.RESTRICTED:
-            return True
-        return sees_all_restricted(self.actor) or engagement.staff.filter(pk=self.actor.pk).exists()
+    def _candidates(self):
+        """The engagements a row may match: those the importing user may see (accounts.access).
+
+        A record hidden from the user is not there for the import: a row with
+        its title and start is "created", exactly as if it did not exist, and a
+        commit creates a new engagement beside it (leaving it untouched). So
+        neither the check nor the commit tells whether such a record exists.
+        The command line (no actor) imports as the system and matches everything.
+        """
+        engagements = Engagement.objects.all()
+        return engagements if self.actor is None else engagements.visible_to(self.actor)
 
     def _match(self, data) -> Engagement | None:
         if ENGAGEMENT_HAS_EXTERNAL_ID and data.get("external_id"):
-            found = Engagement.objects.filter(external_id=data["external_id"]).first()
+            found = self._candidates().filter(external_id=data["external_id"]).first()
             if found:
                 return found
         wanted = name_key(data["title"])
-        for engagement in Engagement.objects.filter(starts_at=data["starts_at"]).prefetch_related(
+        for engagement in self._candidates().filter(starts_at=data["starts_at"]).prefetch_related(
             "partners", "contacts", "staff", "topics"
         ):
             if name_key(engagement.title) == wanted:

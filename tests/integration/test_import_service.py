@@ -229,12 +229,14 @@ class TestEngagements:
         assert [(e.row, e.column.split(" ")[0]) for e in result.errors] == [(2, "starts_at"), (3, "ends_at")]
 
     def test_a_restricted_engagement_the_importer_may_not_see_is_not_touched(self, seoul, staff_user, officer):
-        EngagementFactory(title="Security briefing", starts_at=dt.datetime(2025, 4, 1, 17, tzinfo=dt.UTC),
-                          confidentiality="restricted", staff=[officer])
+        hidden = EngagementFactory(title="Security briefing", starts_at=dt.datetime(2025, 4, 1, 17, tzinfo=dt.UTC),
+                                   confidentiality="restricted", staff=[officer])
         rows = [["title", "kind", "starts_at", "summary"], ["Security briefing", "call", "2025-04-01T10:00", "leak?"]]
         result = run("engagements", csv_bytes(rows), actor=staff_user, commit=True)
-        assert "may not change" in result.errors[0].message
-        assert Engagement.objects.get().summary == ""
+        # It does not exist for this import (tests/integration/test_import_oracle.py): a new one is created beside it.
+        assert result.counts["engagement"]["created"] == 1
+        hidden.refresh_from_db()
+        assert hidden.summary == ""
 
     def test_contacts_must_belong_to_the_engagements_partners(self, seoul, officer):
         ContactFactory(full_name="Stranger", partner=PartnerFactory(name="Elsewhere"))
