@@ -21,7 +21,10 @@ forms:
 - `is_restricted(value)`: is a confidentiality value the restricted one;
 - `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
   over records pointing at one through `user_ref`) who see every restricted
-  engagement, for set-based reads such as the digest and reminders.
+  engagement, for set-based reads such as the digest and reminders;
+- `history_hidden_engagement_ids(user, ids)`: of these engagements, those
+  that are or ever were restricted and that the user does not see as such,
+  for history versions written while a record was restricted.
 
 It lives in `accounts/`, beside the roles, below every app whose records it
 guards (partners, engagements and the pages above them all import it).
@@ -45,6 +48,7 @@ __all__ = [
     "engagement_q",
     "is_restricted",
     "may_see_engagement",
+    "history_hidden_engagement_ids",
     "may_use_crm",
     "probed_engagement_q",
     "sees_all_restricted",
@@ -161,3 +165,33 @@ def user_sees_all_q(user_ref: str = "pk") -> Q:
     """
     prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
     return Q(**{f"{prefix}is_superuser": True}) | Q(officer_membership(user_ref))
+
+
+def history_hidden_engagement_ids(user, engagement_ids) -> set[int]:
+    """Of `engagement_ids`, those whose restricted past the user may not read (history versions).
+
+    An engagement counts as restricted here when it is restricted now or any
+    of its recorded versions was (deleted ones included), so a version
+    written while it was restricted, or a commitment's or gift's version
+    written while it belonged to it, stays hidden after it was made internal
+    or the record was moved off it. Users who see restricted engagements see
+    them all; staff see those they take part in now. Three queries at most.
+    """
+    ids = {pk for pk in engagement_ids if pk is not None}
+    if not ids or (may_use_crm(user) and sees_all_restricted(user)):
+        return set()
+    if not may_use_crm(user):
+        return ids
+    engagement = apps.get_model("engagements", "Engagement")
+    # Today's row too: a write that bypassed history (a queryset update) still counts.
+    restricted_now = engagement.objects.filter(pk__in=ids, confidentiality=RESTRICTED).values("pk")
+    restricted = set(
+        engagement.history.filter(Q(confidentiality=RESTRICTED) | Q(id__in=restricted_now), id__in=ids)
+        .order_by().values_list("id", flat=True).distinct()
+    ) | set(restricted_now.values_list("pk", flat=True))
+    if not restricted:
+        return set()
+    attended = set(
+        _staff_link().objects.filter(user_id=user.pk, engagement_id__in=restricted).values_list("engagement_id", flat=True)
+    )
+    return restricted - attended

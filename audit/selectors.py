@@ -5,12 +5,21 @@ engagement's history (and that of its commitments and gifts) is a 404 for
 everyone else, like the record itself. A deleted record's history is for
 officers only, since there is no live record left to check confidentiality
 against.
+
+Within a history the user may open, a version written while the record was
+restricted is hidden from those who do not see that engagement
+(`accounts.access.history_hidden_engagement_ids`): an engagement's version
+whose confidentiality was restricted, and a commitment's or gift's version
+tied to an engagement that is or ever was restricted. They still see that a
+change happened (who, when), not its text or diff; a change from a hidden
+version to a readable one lists its fields with the old values hidden.
 """
 
 from dataclasses import dataclass, field
 
 from django.http import Http404
 
+from accounts.access import history_hidden_engagement_ids, is_restricted
 from accounts.roles import is_officer
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from engagements.selectors import commitments_for, engagements_for, gifts_for, missions_for
@@ -30,6 +39,7 @@ AUDITED = {
 
 HISTORY_LIMIT = 200
 SKIP_FIELDS = {"id", "created_at", "updated_at"}
+HIDDEN = "hidden"
 
 
 @dataclass
@@ -44,6 +54,7 @@ class Entry:
     record: object  # the historical row
     kind: str  # Created / Changed / Deleted
     changes: list[Change] = field(default_factory=list)
+    hidden: bool = False  # written while restricted, and the user may not see that engagement
 
 
 @dataclass
@@ -77,7 +88,19 @@ def _m2m_display(rows, field_name: str) -> str:
     return ", ".join(values) or "—"
 
 
-def _changes(newer, older) -> list[Change]:
+def _hidden_versions(user, model, rows) -> set[int]:
+    """history_ids of the rows written while restricted that `user` may not read."""
+    if model is Engagement:
+        restricted = [row for row in rows if is_restricted(row.confidentiality)]
+        hidden = history_hidden_engagement_ids(user, {row.id for row in restricted})
+        return {row.history_id for row in restricted if row.id in hidden}
+    if any(f.name == "engagement" for f in model._meta.fields):
+        hidden = history_hidden_engagement_ids(user, {row.engagement_id for row in rows})
+        return {row.history_id for row in rows if row.engagement_id in hidden}
+    return set()
+
+
+def _changes(newer, older, *, older_hidden: bool = False) -> list[Change]:
     delta = newer.diff_against(older, excluded_fields=list(SKIP_FIELDS))
     out = []
     model = newer.instance_type
@@ -97,6 +120,8 @@ def _changes(newer, older) -> list[Change]:
             new = lookup.get(str(change.new), _display(change.new))
         else:
             old, new = _display(change.old), _display(change.new)
+        if older_hidden:
+            old = HIDDEN
         out.append(Change(field=label, old=old, new=new))
     return out
 
@@ -113,11 +138,18 @@ def record_history(user, model_name: str, pk: int) -> RecordHistory:
     rows = list(model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")[:HISTORY_LIMIT + 1])
     if not rows:
         raise Http404
+    hidden = _hidden_versions(user, model, rows)
     entries = []
     for newer, older in zip(rows, rows[1:] + [None]):
         kind = {"+": "Created", "-": "Deleted"}.get(newer.history_type, "Changed")
-        changes = _changes(newer, older) if older is not None and newer.history_type == "~" else []
+        if newer.history_id in hidden:
+            entries.append(Entry(record=newer, kind=kind, hidden=True))
+            continue
+        changes = []
+        if older is not None and newer.history_type == "~":
+            changes = _changes(newer, older, older_hidden=older.history_id in hidden)
         entries.append(Entry(record=newer, kind=kind, changes=changes))
+    # A deleted record's history is for officers, who see every version; a live one is named as it is now.
     title = str(live) if live is not None else str(rows[0].instance)
     return RecordHistory(
         model_name=model_name,
@@ -127,3 +159,8 @@ def record_history(user, model_name: str, pk: int) -> RecordHistory:
         live=live,
         entries=entries[:HISTORY_LIMIT],
     )
+
+
+def version_hidden(user, historical) -> bool:
+    """The version was written while restricted and the user may not read it (restore asks this too)."""
+    return bool(_hidden_versions(user, historical.instance_type, [historical]))

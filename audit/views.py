@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
@@ -30,6 +31,8 @@ def restore(request, model, pk, history_id):
     history = selectors.record_history(request.user, model, pk)  # 404 rules as for the page
     model_class, _ = selectors.audited_model(model)
     historical = get_object_or_404(model_class.history.all(), id=pk, history_id=history_id)
+    if selectors.version_hidden(request.user, historical):
+        raise Http404  # as for a version that does not exist
     back = f"/history/{model}/{pk}/"
     if request.method == "POST":
         try:
