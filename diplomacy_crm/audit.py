@@ -7,17 +7,49 @@ never appear; a failed sign-in logs the username tried (it may be a typo of
 a password, so the log is as confidential as the database).
 """
 
+import ipaddress
 import logging
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 logger = logging.getLogger("crm.audit")
 
 
-def client_ip(request) -> str:
+def _valid_ip(text) -> str | None:
+    try:
+        return str(ipaddress.ip_address(str(text).strip()))
+    except ValueError:
+        return None
+
+
+def client_address(request) -> str | None:
+    """The client's IP address, as far as it can be trusted; None when there is none.
+
+    With TRUSTED_PROXY_COUNT = 0 it is the connection's address and
+    X-Forwarded-For is ignored (a client can write anything there). With N
+    trusted proxies it is the Nth address from the right of X-Forwarded-For,
+    the one the outermost trusted proxy appended: the pick DRF's NUM_PROXIES
+    makes for the API throttle. An entry that is not an IP address (a proxy
+    chain shorter than configured lets the client write it) falls back to the
+    connection's address. django-axes calls this (AXES_CLIENT_IP_CALLABLE).
+    """
     if request is None:
-        return "-"
-    return request.META.get("REMOTE_ADDR", "-")
+        return None
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0 and forwarded:
+        addresses = forwarded.split(",")
+        chosen = _valid_ip(addresses[-min(count, len(addresses))])
+        if chosen is not None:
+            return chosen
+    return _valid_ip(remote) if remote else None
+
+
+def client_ip(request) -> str:
+    """`client_address` for a log line: "-" when unknown."""
+    return client_address(request) or "-"
 
 
 def _username(value) -> str:

@@ -178,6 +178,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 
+# Client addresses: how many reverse proxies in front of the app append to
+# X-Forwarded-For. 0 (default): the header is ignored and the connection's
+# address counts; N: the Nth address from the right, the one the outermost
+# trusted proxy saw. One number for the API throttle (DRF's NUM_PROXIES, in
+# REST_FRAMEWORK below), django-axes and the security log (both through
+# diplomacy_crm.audit.client_address; django-ipware is not installed, so
+# axes's AXES_IPWARE_* settings would have no effect).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more (the number of proxies in front of the app).")
+AXES_CLIENT_IP_CALLABLE = "diplomacy_crm.audit.client_address"
+
 # Two-factor sign-in (django-otp, TOTP): optional for everyone, enrolled on
 # the preferences page. OTP_REQUIRED_FOR_OFFICERS=1 makes officers (and
 # superusers) without a device enrol before they reach anything else.
@@ -372,6 +384,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
     },
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # throttles key on the client's address (see TRUSTED_PROXY_COUNT)
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
