@@ -15,6 +15,7 @@ feed leaves the building in calendar applications.
 """
 
 import datetime as dt
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -40,6 +41,24 @@ DESCRIPTION_MAX = 2000
 PRODID = "-//City Office of International Affairs//Diplomacy CRM//EN"
 
 
+# iCalendar values may hold no control character but tab (RFC 5545, 3.3.11);
+# icalendar escapes , ; \ and new lines in TEXT values, but not in X- names.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+# The feed token's alphabet (secrets.token_urlsafe); anything else (a NUL byte, say) is not a token.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _line(value: str) -> str:
+    """A one-line property (summary, location, calendar name): each run of control characters becomes a space."""
+    return _CONTROL.sub(" ", value or "").strip()
+
+
+def _text(value: str) -> str:
+    """A multi-line property (description): new lines kept (icalendar escapes them), other controls dropped."""
+    lines = (value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(_CONTROL.sub("", line) for line in lines)
+
+
 def _domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "diplomacy-crm.invalid"
 
@@ -60,7 +79,7 @@ def new_calendar(name: str) -> Calendar:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", _line(name))
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     return cal
 
@@ -77,9 +96,9 @@ def engagement_event(engagement: Engagement, partners: list) -> Event:
     event.add("sequence", _sequence(engagement))
     event.add("dtstart", starts)
     event.add("dtend", ends)
-    event.add("summary", engagement.title)
+    event.add("summary", _line(engagement.title))
     if engagement.location:
-        event.add("location", engagement.location)
+        event.add("location", _line(engagement.location))
     event.add("status", "CONFIRMED")
     event.add("categories", [engagement.get_kind_display()])
     url = _absolute(reverse("engagements:detail", args=[engagement.pk]))
@@ -95,7 +114,7 @@ def engagement_event(engagement: Engagement, partners: list) -> Event:
         if engagement.summary:
             lines.append(engagement.summary[:DESCRIPTION_MAX])
     lines.append(url)
-    event.add("description", "\n\n".join(lines))
+    event.add("description", _text("\n\n".join(lines)))
     return event
 
 
@@ -109,11 +128,11 @@ def commitment_event(commitment) -> Event:
     event.add("dtend", commitment.due_date + dt.timedelta(days=1))
     event.add("transp", "TRANSPARENT")
     partner = f" ({commitment.partner.name})" if commitment.partner_id else ""
-    event.add("summary", f"Due: {commitment.description[:120]}{partner}")
+    event.add("summary", _line(f"Due: {commitment.description[:120]}{partner}"))
     url = _absolute(reverse("engagements:commitment-detail", args=[commitment.pk]))
     event.add("url", url)
     event.add("categories", ["Commitment"])
-    event.add("description", f"{commitment.description[:DESCRIPTION_MAX]}\n\n{commitment.get_made_by_display()} · {commitment.get_status_display()}\n{url}")
+    event.add("description", _text(f"{commitment.description[:DESCRIPTION_MAX]}\n\n{commitment.get_made_by_display()} · {commitment.get_status_display()}\n{url}"))
     return event
 
 
@@ -182,7 +201,7 @@ def _ics_response(cal: Calendar, filename: str, *, attachment: bool) -> HttpResp
 def feed(request):
     """/calendar.ics?token=…: no session; the token is the credential (404 when unknown or rotated)."""
     token = request.GET.get("token", "")
-    if not token or len(token) > 64:
+    if not _TOKEN.fullmatch(token):
         raise Http404("Unknown calendar address.")
     profile = (
         Profile.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()

@@ -1,21 +1,33 @@
 """CSV export shared by every list page: streamed, and safe to open in a spreadsheet."""
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-# A cell starting with one of these is a formula to Excel/LibreOffice/Sheets
-# (OWASP "CSV injection"); a leading apostrophe makes it plain text.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to Excel, LibreOffice or
+# Sheets (OWASP "CSV injection"; the full-width forms count in East Asian
+# locales; NUL after ASVS 1.2.10). A leading apostrophe makes it plain text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Inside a cell, a separator some spreadsheet may split on (comma, semicolon,
+# tab, pipe, a new line), then optional spaces, then a trigger: were the cell
+# split there, its second part would be a formula. Every cell is also quoted
+# (QUOTE_ALL), so a reader that honours quotes never splits it at all.
+_SPLIT_FORMULA = re.compile(r"([,;\t|\r\n][ ]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
 
 Column = tuple[str, Callable[[object], object]]
 
 
 def safe_cell(value) -> str:
-    """The text of one cell, neutralised when a spreadsheet would run it."""
+    """The text of one cell, neutralised wherever a spreadsheet could read a formula.
+
+    A leading trigger gets an apostrophe in front, and so does a trigger that
+    follows a separator inside the cell: "=1+2" is written "'=1+2", and
+    "Lunch; =HYPERLINK(…)" is written "Lunch; '=HYPERLINK(…)".
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -23,6 +35,7 @@ def safe_cell(value) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value).isoformat()
     text = str(value)
+    text = _SPLIT_FORMULA.sub(r"\1'", text)
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
@@ -36,7 +49,7 @@ class _Echo:
 
 
 def csv_rows(columns: Sequence[Column], objects: Iterable) -> Iterable[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     yield writer.writerow([safe_cell(header) for header, _ in columns])
     for obj in objects:
         yield writer.writerow([safe_cell(getter(obj)) for _, getter in columns])

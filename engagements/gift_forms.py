@@ -1,14 +1,11 @@
 """The gift form (gifts register): one gift given or received, optionally at an engagement."""
 
 from django import forms
-from django.core.validators import RegexValidator
 
 from partners.forms import PARTNER_LOOKUP, LookupSelect, PartnerChoiceField
 from partners.models import Partner
 
-from .models import Engagement, Gift
-
-currency_code = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, such as USD, EUR or JPY.")
+from .models import Engagement, Gift, currency_code
 
 
 class GiftForm(forms.ModelForm):
@@ -43,6 +40,7 @@ class GiftForm(forms.ModelForm):
             self.fields["engagement"].queryset = engagements
 
     def clean_currency(self):
+        # Typed in lower case is fine on the form; the model's validator then decides.
         code = (self.cleaned_data.get("currency") or "").strip().upper()
         currency_code(code)
         return code

@@ -8,6 +8,7 @@ ask `accounts.access`, the one home of the rule.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -273,6 +274,10 @@ class Commitment(TimeStampedModel):
         return self.status in self.OPEN_STATUSES
 
 
+# The one check of a currency code: the model (services, back office), the gift form and the API all use it.
+currency_code = RegexValidator(r"^[A-Z]{3}\Z", "Enter a three-letter ISO 4217 code in capitals, such as USD, EUR or JPY.")
+
+
 class GiftQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(access.engagement_q(user, via="engagement__"))
@@ -304,7 +309,9 @@ class Gift(TimeStampedModel):
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")
     description = models.TextField(max_length=5000)
     estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code, e.g. USD, EUR, JPY.")
+    currency = models.CharField(
+        max_length=3, default="USD", validators=[currency_code], help_text="ISO 4217 code, e.g. USD, EUR, JPY."
+    )
     disposition = models.CharField(max_length=32, choices=Disposition.choices, default=Disposition.PENDING)
 
     objects = GiftQuerySet.as_manager()
