@@ -23,8 +23,10 @@ forms:
   over records pointing at one through `user_ref`) who see every restricted
   engagement, for set-based reads such as the digest and reminders;
 - `history_hidden_engagement_ids(user, ids)`: of these engagements, those
-  that are or ever were restricted and that the user does not see as such,
-  for history versions written while a record was restricted.
+  that are or ever were restricted and that the user does not see as such;
+- `hidden_history_versions(user, versions)`: of these history rows of one
+  model, those written while the record was restricted that the user may not
+  read (history pages show who and when, not what).
 
 It lives in `accounts/`, beside the roles, below every app whose records it
 guards (partners, engagements and the pages above them all import it).
@@ -48,6 +50,7 @@ __all__ = [
     "engagement_q",
     "is_restricted",
     "may_see_engagement",
+    "hidden_history_versions",
     "history_hidden_engagement_ids",
     "may_use_crm",
     "probed_engagement_q",
@@ -195,3 +198,25 @@ def history_hidden_engagement_ids(user, engagement_ids) -> set[int]:
         _staff_link().objects.filter(user_id=user.pk, engagement_id__in=restricted).values_list("engagement_id", flat=True)
     )
     return restricted - attended
+
+
+def hidden_history_versions(user, versions) -> set[int]:
+    """history_ids of the versions (simple-history rows of one model) the user may not read.
+
+    An engagement's version is hidden when its confidentiality was restricted
+    then; a commitment's or gift's (any record with an engagement) when that
+    engagement is or ever was restricted. Either way only for users who do
+    not see that engagement (`history_hidden_engagement_ids`). Other records
+    have no restricted versions.
+    """
+    versions = list(versions)
+    if not versions:
+        return set()
+    if versions[0].instance_type._meta.label_lower == "engagements.engagement":
+        restricted = [v for v in versions if is_restricted(v.confidentiality)]
+        hidden = history_hidden_engagement_ids(user, {v.id for v in restricted})
+        return {v.history_id for v in restricted if v.id in hidden}
+    if hasattr(versions[0], "engagement_id"):
+        hidden = history_hidden_engagement_ids(user, {v.engagement_id for v in versions})
+        return {v.history_id for v in versions if v.engagement_id in hidden}
+    return set()

@@ -8,7 +8,7 @@ against.
 
 Within a history the user may open, a version written while the record was
 restricted is hidden from those who do not see that engagement
-(`accounts.access.history_hidden_engagement_ids`): an engagement's version
+(`accounts.access.hidden_history_versions`): an engagement's version
 whose confidentiality was restricted, and a commitment's or gift's version
 tied to an engagement that is or ever was restricted. They still see that a
 change happened (who, when), not its text or diff; a change from a hidden
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 
-from accounts.access import history_hidden_engagement_ids, is_restricted
+from accounts.access import hidden_history_versions
 from accounts.roles import is_officer
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from engagements.selectors import commitments_for, engagements_for, gifts_for, missions_for
@@ -88,18 +88,6 @@ def _m2m_display(rows, field_name: str) -> str:
     return ", ".join(values) or "—"
 
 
-def _hidden_versions(user, model, rows) -> set[int]:
-    """history_ids of the rows written while restricted that `user` may not read."""
-    if model is Engagement:
-        restricted = [row for row in rows if is_restricted(row.confidentiality)]
-        hidden = history_hidden_engagement_ids(user, {row.id for row in restricted})
-        return {row.history_id for row in restricted if row.id in hidden}
-    if any(f.name == "engagement" for f in model._meta.fields):
-        hidden = history_hidden_engagement_ids(user, {row.engagement_id for row in rows})
-        return {row.history_id for row in rows if row.engagement_id in hidden}
-    return set()
-
-
 def _changes(newer, older, *, older_hidden: bool = False) -> list[Change]:
     delta = newer.diff_against(older, excluded_fields=list(SKIP_FIELDS))
     out = []
@@ -138,7 +126,7 @@ def record_history(user, model_name: str, pk: int) -> RecordHistory:
     rows = list(model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")[:HISTORY_LIMIT + 1])
     if not rows:
         raise Http404
-    hidden = _hidden_versions(user, model, rows)
+    hidden = hidden_history_versions(user, rows)
     entries = []
     for newer, older in zip(rows, rows[1:] + [None]):
         kind = {"+": "Created", "-": "Deleted"}.get(newer.history_type, "Changed")
@@ -163,4 +151,4 @@ def record_history(user, model_name: str, pk: int) -> RecordHistory:
 
 def version_hidden(user, historical) -> bool:
     """The version was written while restricted and the user may not read it (restore asks this too)."""
-    return bool(_hidden_versions(user, historical.instance_type, [historical]))
+    return bool(hidden_history_versions(user, [historical]))

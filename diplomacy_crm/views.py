@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts.access import hidden_history_versions
+
 from .csv import Column, stream_csv
 from .paginator import CappedPaginator
 
@@ -153,17 +155,21 @@ def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpRe
 HISTORY_SKIP = {"id", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
 
 
-def history_entries(record, limit: int = 50) -> list:
+def history_entries(record, limit: int = 50, *, user=None) -> list:
     """The latest changes of a record (simple-history), each with `changed_fields` (labels), newest first.
 
     One query: consecutive rows are compared in Python instead of calling
-    `diff_against()` per row. Many-to-many changes are not itemised.
+    `diff_against()` per row. Many-to-many changes are not itemised. Given
+    the `user`, a version written while the record was restricted that they
+    may not read (accounts.access.hidden_history_versions) lists no fields.
     """
     entries = list(record.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     fields = [f for f in entries[0]._meta.fields if f.name not in HISTORY_SKIP] if entries else []
+    hidden = hidden_history_versions(user, entries) if user is not None else set()
     for newer, older in zip(entries, entries[1:] + [None]):
         newer.changed_fields = []
-        if newer.history_type == "~" and older is not None:
+        newer.hidden = newer.history_id in hidden
+        if newer.history_type == "~" and older is not None and not newer.hidden:
             newer.changed_fields = [
                 str(f.verbose_name) for f in fields if getattr(newer, f.attname) != getattr(older, f.attname)
             ]

@@ -164,7 +164,7 @@ def gift_edit(request, pk):
         else:
             messages.success(request, "Gift saved.")
             return redirect("gifts:list")
-    return _render_form(request, form, gift, history_entries(gift))
+    return _render_form(request, form, gift, history_entries(gift, user=request.user))
 
 
 # --- Disclosure report -----------------------------------------------------------

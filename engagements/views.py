@@ -114,7 +114,7 @@ def engagement_detail(request, pk):
             "staff": list(engagement.staff.all()),
             "topics": list(engagement.topics.all()),
             "commitments": commitments,
-            "history": history_entries(engagement),
+            "history": history_entries(engagement, user=user),
             "can_edit": user.has_perm("engagements.change_engagement"),
             "can_delete": user.has_perm("engagements.delete_engagement"),
             "can_add_commitment": user.has_perm("engagements.add_commitment"),
@@ -347,7 +347,7 @@ def commitment_detail(request, pk):
         "engagements/commitment_detail.html",
         {
             "commitment": commitment,
-            "history": history_entries(commitment),
+            "history": history_entries(commitment, user=user),
             "can_edit": user.has_perm("engagements.change_commitment"),
             "can_delete": user.has_perm("engagements.delete_commitment"),
         },

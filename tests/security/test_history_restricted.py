@@ -98,3 +98,38 @@ class TestAGiftMovedOffARestrictedEngagement:
         html = page(client, viewer, "gift", gift.pk)
         assert "Swiss watch" not in html and "informant" not in html
         assert "A book" in html
+
+
+class TestTheHistoryOnDetailPages:
+    """The record pages' own history table (who, when, which fields) hides the fields of such versions too."""
+
+    def history_section(self, client, user, url) -> str:
+        client.force_login(user)
+        html = client.get(url).content.decode()
+        start = html.index('id="history-heading"')
+        return html[start:html.index("</section>", start)]
+
+    def test_a_viewer_sees_the_changes_but_not_which_fields_a_hidden_version_changed(
+        self, client, viewer, officer, restricted, internal
+    ):
+        commitment = services.commitment_create(actor=officer, engagement=restricted, description="Draft")
+        services.commitment_update(commitment=commitment, actor=officer, description=SECRET, due_date=dt.date(2026, 2, 1))
+        services.commitment_update(commitment=commitment, actor=officer, engagement=internal)
+        url = f"/commitments/{commitment.pk}/"
+        section = self.history_section(client, viewer, url)
+        assert section.count("Omar Officer") == 3 and "Created" in section
+        assert "(details hidden)" in section
+        assert "changed: engagement" in section.lower()  # the move itself is the viewer's to read
+        assert "description" not in section.lower() and "due date" not in section.lower()
+        client.logout()
+        assert "description" in self.history_section(client, officer, url).lower()
+
+    def test_an_engagement_that_was_restricted_keeps_its_fields_to_itself(self, client, viewer, officer):
+        engagement = EngagementFactory(title="Quiet talks", summary="Before", confidentiality="restricted",
+                                       staff=[officer])
+        services.engagement_update(engagement=engagement, actor=officer, summary="The minister will resign")
+        services.engagement_update(engagement=engagement, actor=officer, confidentiality="internal", summary="Held")
+        section = self.history_section(client, viewer, f"/engagements/{engagement.pk}/")
+        # The last change (restricted → internal) is the viewer's to read; the one before it is not.
+        assert "(details hidden)" in section
+        assert section.lower().count("summary") == 1
