@@ -133,3 +133,25 @@ class TestTheHistoryOnDetailPages:
         # The last change (restricted → internal) is the viewer's to read; the one before it is not.
         assert "(details hidden)" in section
         assert section.lower().count("summary") == 1
+
+
+@pytest.mark.parametrize("who", ["viewer", "officer"])
+def test_the_history_page_costs_the_same_queries_whatever_the_number_of_versions(client, who, request, officer,
+                                                                                restricted, internal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    counts = []
+    for versions in (2, 20):
+        commitment = services.commitment_create(actor=officer, engagement=restricted, description="v0")
+        for n in range(1, versions):
+            services.commitment_update(commitment=commitment, actor=officer, description=f"v{n}",
+                                       engagement=internal if n % 2 else restricted)
+        url = reverse("audit:record", args=["commitment", commitment.pk])
+        client.get(url)  # warm the session and permission caches
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
