@@ -89,3 +89,20 @@ def test_participants_who_cannot_get_mail_are_skipped(django_user_model, staff_u
     no_mail = make_user(django_user_model, "no_mail_staff", "staff", email="")
     EngagementFactory(owner=None, follow_up_by=TODAY, staff=[staff_user, gone, no_mail])
     assert follow_up_mail(mailoutbox) == [staff_user.email]
+
+
+def test_a_user_without_a_role_is_sent_nothing(django_user_model, staff_user, mailoutbox):
+    """A signed-in user with no role sees no data at all: no reminder, no follow-up, no digest."""
+    from tests.factories import CommitmentFactory
+
+    nobody = django_user_model.objects.create_user("no_role", email="no_role@city.example.org")
+    CommitmentFactory(owner=nobody, due_date=TODAY, description="Deliver the roleless thing")
+    EngagementFactory(owner=nobody, follow_up_by=TODAY)
+    EngagementFactory(owner=None, follow_up_by=TODAY, staff=[nobody, staff_user])
+    CommitmentFactory(owner=staff_user, due_date=TODAY)
+    call_command("send_reminders", now=NOW.isoformat())
+    call_command("send_weekly_digest", now=NOW.isoformat())
+    assert [m.to[0] for m in mailoutbox if nobody.email in m.to] == []
+    assert sorted(m.extra_headers["X-Outbox-Key"].split(":")[0] for m in mailoutbox) == [
+        "commitment_due_today", "engagement_follow_up", "weekly_digest"
+    ]
