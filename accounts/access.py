@@ -22,6 +22,8 @@ forms:
 - `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
   over records pointing at one through `user_ref`) who see every restricted
   engagement, for set-based reads such as the digest and reminders;
+- `user_may_use_q(user_ref)`: SQL form of `may_use_crm` over users (who
+  may be sent reminders and digests at all);
 - `user_sees_engagement_q(user_ref, via=...)`: the rule for the user named
   by each row and that row's engagement (reminders: a commitment's owner);
 - `engagement_audience(user_ids, confidentiality_by_engagement)`: the rule
@@ -39,7 +41,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.roles import has_role, officer_membership, sees_all_restricted
+from accounts.roles import ROLES, has_role, officer_membership, sees_all_restricted
 
 RESTRICTED = "restricted"
 
@@ -55,6 +57,7 @@ __all__ = [
     "sees_all_restricted",
     "engagement_audience",
     "user_sees_all_q",
+    "user_may_use_q",
     "user_sees_engagement_q",
     "visibility_class",
 ]
@@ -233,3 +236,13 @@ def engagement_audience(user_ids, confidentiality_by_engagement: dict[int, str])
         ):
             attended.setdefault(engagement_id, set()).add(user_id)
     return EngagementAudience(sees_all, restricted, attended)
+
+
+def user_may_use_q(user_ref: str = "pk") -> Q:
+    """SQL form of `may_use_crm` over a query of users (`"pk"`) or of records naming one (`"owner_id"`):
+    active, and a superuser or holding one of the roles. Who may be emailed anything from the CRM."""
+    from django.contrib.auth import get_user_model
+
+    prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
+    membership = get_user_model().groups.through.objects.filter(user_id=OuterRef(user_ref), group__name__in=ROLES)
+    return Q(**{f"{prefix}is_active": True}) & (Q(**{f"{prefix}is_superuser": True}) | Q(Exists(membership)))

@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
-from accounts.access import engagement_audience, is_restricted
+from accounts.access import engagement_audience, is_restricted, user_may_use_q
 from engagements.models import Commitment, Engagement
 from partners.models import Partner
 
@@ -52,10 +52,11 @@ MINE_SCAN = MINE_SHOWN + 5  # a few spare in case some are hidden from their own
 
 
 def digest_recipients():
-    """Active users with an email who did not opt out (no profile yet means the default: opted in)."""
+    """Users with an email who may use the CRM (active, with a role) and did not opt out
+    (no profile yet means the default: opted in)."""
     User = get_user_model()
     return (
-        User.objects.filter(is_active=True)
+        User.objects.filter(user_may_use_q())
         .exclude(email="")
         .filter(Q(profile__isnull=True) | Q(profile__digest_opt_out=False))
         .order_by("pk")

@@ -40,7 +40,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, StringAgg, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from accounts.access import user_sees_engagement_q
+from accounts.access import user_may_use_q, user_sees_engagement_q
 from engagements.models import Commitment, Engagement
 from partners.models import Agreement
 
@@ -212,8 +212,10 @@ def _agreement_reminders(agreement: Agreement, today: dt.date) -> list[Outgoing]
 
 
 def _sees(user_ref: str, via: str = "") -> Case:
-    """Annotation: the user `user_ref` of the row may see the row's engagement (accounts.access's rule, no extra query)."""
-    return Case(When(user_sees_engagement_q(user_ref, via=via), then=Value(True)), default=Value(False), output_field=BooleanField())
+    """Annotation: the user `user_ref` of the row may use the CRM and see the row's engagement
+    (accounts.access's rule, in the same row: no extra query)."""
+    rule = user_may_use_q(user_ref) & user_sees_engagement_q(user_ref, via=via)
+    return Case(When(rule, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def _partner_names(through, owner_field: str) -> Subquery:
@@ -256,10 +258,11 @@ class DueCommitment:
 
 
 def reminder_owners() -> dict[int, ReminderOwner]:
-    """Active users with an email, with their lead time: one query over the small users table."""
+    """Users with an email who may use the CRM (active, with a role), with their lead time: one query
+    over the small users table."""
     User = get_user_model()
     rows = (
-        User.objects.filter(is_active=True)
+        User.objects.filter(user_may_use_q())
         .exclude(email="")
         .annotate(lead=Coalesce("profile__reminder_lead_days", Value(DEFAULT_LEAD_DAYS)))
         .values_list("pk", "email", "first_name", "username", "lead")
@@ -392,10 +395,11 @@ def due_follow_ups(today: dt.date):
 
 
 def _attendees(engagement_ids) -> dict[int, list[Recipient]]:
-    """{engagement: its staff who took part and can get mail (active, with an email)}, in one query."""
+    """{engagement: its staff who took part and can get mail (may use the CRM, with an email)}, in one query."""
     result: dict[int, list[Recipient]] = {}
     rows = (
-        Engagement.staff.through.objects.filter(engagement_id__in=list(engagement_ids), user__is_active=True)
+        Engagement.staff.through.objects.filter(engagement_id__in=list(engagement_ids))
+        .filter(user_may_use_q("user_id"))
         .exclude(user__email="")
         .order_by("engagement_id", "user_id")
         .values_list("engagement_id", "user_id", "user__email", "user__first_name", "user__username")

@@ -23,7 +23,7 @@ from engagements.models import Commitment
 from notifications import services
 from notifications.models import OutboxMessage
 
-from .conftest_notifications import Figures, celery_client, wait_until
+from .conftest_notifications import Figures, celery_client, give_role, wait_until
 
 LA = ZoneInfo("America/Los_Angeles")
 TODAY = dt.date(2025, 3, 10)
@@ -44,8 +44,10 @@ def entry_paths(django_user_model, n: int = 1) -> set[str]:
     """n commitments on each entry path, after a morning scan (08:00) that ran before they entered
     their window. Returns the outbox keys that must each be sent exactly once."""
     tag = uuid.uuid4().hex[:6]
-    users = django_user_model.objects.bulk_create(
-        [django_user_model(username=f"u-{tag}-{i}", email=f"u-{tag}-{i}@city.example.org") for i in range(5 * n)]
+    users = give_role(
+        django_user_model.objects.bulk_create(
+            [django_user_model(username=f"u-{tag}-{i}", email=f"u-{tag}-{i}@city.example.org") for i in range(5 * n)]
+        )
     )
     expected = set()
     handed_over, moved = [], []

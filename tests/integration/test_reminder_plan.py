@@ -37,6 +37,8 @@ from notifications import selectors, services
 from notifications.models import OutboxMessage
 from notifications.periods import office_today
 
+from .conftest_notifications import give_role
+
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
 
 COMMITMENTS = 100_000
@@ -124,6 +126,7 @@ def relpages(table: str) -> int:
 @pytest.fixture
 def big_office(postgres_required, django_user_model):
     owners = [django_user_model.objects.create_user(f"owner{i}", email=f"owner{i}@city.example.org") for i in range(40)]
+    give_role(owners)
     Profile.objects.filter(user__in=owners[::4]).update(reminder_lead_days=14)
     today = office_today(timezone.now())
     seed(today, [o.pk for o in owners])

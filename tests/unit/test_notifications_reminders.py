@@ -11,6 +11,7 @@ from engagements.models import Commitment, Engagement
 from notifications import services
 from notifications.models import OutboxMessage
 from partners.models import Agreement
+from tests.conftest import make_user
 from tests.factories import AgreementFactory, CommitmentFactory, EngagementFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -302,7 +303,7 @@ def test_no_row_without_its_cause_when_the_transaction_rolls_back(staff_user, ma
 
 
 def test_reminder_enqueue_runs_a_fixed_number_of_queries(django_user_model, django_assert_max_num_queries):
-    owners = [django_user_model.objects.create_user(f"owner{i}", email=f"o{i}@x.org") for i in range(5)]
+    owners = [make_user(django_user_model, f"owner{i}", "staff", email=f"o{i}@x.org") for i in range(5)]
     for i, owner in enumerate(owners):
         commitment(owner, TODAY + dt.timedelta(days=i - 2))
         EngagementFactory(owner=owner, follow_up_by=TODAY)
