@@ -442,7 +442,8 @@ def due_follow_up_reminders(today: dt.date) -> list[Outgoing]:
 def due_agreements(today: dt.date):
     horizon = today + dt.timedelta(days=AGREEMENT_WINDOWS[0])
     return (
-        Agreement.objects.filter(status=Agreement.Status.IN_FORCE, owner__is_active=True)
+        Agreement.objects.filter(status=Agreement.Status.IN_FORCE)
+        .filter(user_may_use_q("owner_id"))
         .filter(Q(expires_on__range=(today, horizon)) | Q(notice_by__range=(today, horizon)))
         .exclude(owner__email="")
         .select_related("owner")

@@ -93,9 +93,10 @@ def test_participants_who_cannot_get_mail_are_skipped(django_user_model, staff_u
 
 def test_a_user_without_a_role_is_sent_nothing(django_user_model, staff_user, mailoutbox):
     """A signed-in user with no role sees no data at all: no reminder, no follow-up, no digest."""
-    from tests.factories import CommitmentFactory
+    from tests.factories import AgreementFactory, CommitmentFactory
 
     nobody = django_user_model.objects.create_user("no_role", email="no_role@city.example.org")
+    AgreementFactory(owner=nobody, expires_on=TODAY + dt.timedelta(days=30))
     CommitmentFactory(owner=nobody, due_date=TODAY, description="Deliver the roleless thing")
     EngagementFactory(owner=nobody, follow_up_by=TODAY)
     EngagementFactory(owner=None, follow_up_by=TODAY, staff=[nobody, staff_user])
