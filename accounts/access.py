@@ -27,6 +27,13 @@ forms:
 - `hidden_history_versions(user, versions)`: of these history rows of one
   model, those written while the record was restricted that the user may not
   read (history pages show who and when, not what).
+- `user_may_use_q(user_ref)`: SQL form of `may_use_crm` over users (who
+  may be sent reminders and digests at all);
+- `user_sees_engagement_q(user_ref, via=...)`: the rule for the user named
+  by each row and that row's engagement (reminders: a commitment's owner);
+- `engagement_audience(user_ids, confidentiality_by_engagement)`: the rule
+  for many users x many engagements, in two queries, answered in Python
+  (the weekly digest).
 
 It lives in `accounts/`, beside the roles, below every app whose records it
 guards (partners, engagements and the pages above them all import it).
@@ -39,7 +46,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.roles import has_role, officer_membership, sees_all_restricted
+from accounts.roles import ROLES, has_role, officer_membership, sees_all_restricted
 
 RESTRICTED = "restricted"
 
@@ -55,7 +62,10 @@ __all__ = [
     "may_use_crm",
     "probed_engagement_q",
     "sees_all_restricted",
+    "engagement_audience",
     "user_sees_all_q",
+    "user_may_use_q",
+    "user_sees_engagement_q",
     "visibility_class",
 ]
 
@@ -220,3 +230,76 @@ def hidden_history_versions(user, versions) -> set[int]:
         hidden = history_hidden_engagement_ids(user, {v.engagement_id for v in versions})
         return {v.history_id for v in versions if v.engagement_id in hidden}
     return set()
+def user_sees_engagement_q(user_ref: str, via: str = "") -> Q:
+    """SQL: the user named by each row (`user_ref`, e.g. `"owner_id"`) may see that row's engagement.
+
+    For set-based reads that pair a user with an engagement row by row, such
+    as reminders (a commitment's owner and its engagement, an engagement's
+    owner and itself). `via` as in `engagement_q`: `""` for a query of
+    engagements, `"engagement__"` for records linked to one (no engagement:
+    visible). The rule of `may_see_engagement` for the restricted value: not
+    restricted, or the user sees all (`user_sees_all_q`), or took part. Whether
+    the user holds a role at all is the caller's to check.
+    """
+    if not via:
+        unrestricted = ~Q(confidentiality=RESTRICTED)
+        engagement_ref = "pk"
+    else:
+        unrestricted = Q(**{f"{via}isnull": True}) | ~Q(**{f"{via}confidentiality": RESTRICTED})
+        engagement_ref = f"{via.removesuffix('__')}_id"
+    took_part = Exists(
+        _staff_link().objects.filter(engagement_id=OuterRef(engagement_ref), user_id=OuterRef(user_ref))
+    )
+    return unrestricted | user_sees_all_q(user_ref) | Q(took_part)
+
+
+class EngagementAudience:
+    """Which of a set of users may see which of a set of engagements, answered in Python.
+
+    Built by `engagement_audience` in two set-based queries, for reads that
+    apply the rule to many (user, engagement) pairs at once, such as the
+    weekly digest (one email per user over the same rows).
+    """
+
+    def __init__(self, sees_all: set[int], restricted: set[int], attended: dict[int, set[int]]):
+        self.sees_all = sees_all
+        self.restricted = restricted
+        self.attended = attended
+
+    def sees(self, user_id: int, engagement_id: int | None) -> bool:
+        """No engagement or an unrestricted one: yes; a restricted one: officers, superusers, its staff."""
+        if engagement_id is None or engagement_id not in self.restricted:
+            return True
+        return user_id in self.sees_all or user_id in self.attended.get(engagement_id, ())
+
+
+def engagement_audience(user_ids, confidentiality_by_engagement: dict[int, str]) -> EngagementAudience:
+    """The rule for every pair of `user_ids` x the engagements given with their confidentiality.
+
+    At most two queries: the users among `user_ids` who see everything, and
+    the staff of the restricted engagements (none when there are none).
+    """
+    from django.contrib.auth import get_user_model
+
+    restricted = {pk for pk, value in confidentiality_by_engagement.items() if is_restricted(value)}
+    users = list(user_ids)
+    sees_all = set(
+        get_user_model().objects.filter(pk__in=users, is_active=True).filter(user_sees_all_q()).values_list("pk", flat=True)
+    )
+    attended: dict[int, set[int]] = {}
+    if restricted:
+        for engagement_id, user_id in _staff_link().objects.filter(engagement_id__in=restricted).values_list(
+            "engagement_id", "user_id"
+        ):
+            attended.setdefault(engagement_id, set()).add(user_id)
+    return EngagementAudience(sees_all, restricted, attended)
+
+
+def user_may_use_q(user_ref: str = "pk") -> Q:
+    """SQL form of `may_use_crm` over a query of users (`"pk"`) or of records naming one (`"owner_id"`):
+    active, and a superuser or holding one of the roles. Who may be emailed anything from the CRM."""
+    from django.contrib.auth import get_user_model
+
+    prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
+    membership = get_user_model().groups.through.objects.filter(user_id=OuterRef(user_ref), group__name__in=ROLES)
+    return Q(**{f"{prefix}is_active": True}) & (Q(**{f"{prefix}is_superuser": True}) | Q(Exists(membership)))

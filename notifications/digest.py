@@ -3,13 +3,17 @@
 `build_weekly_digests(now=...)` reads the week's data in a fixed number of
 set-based queries (12, whatever the number of users or items, P7) and then
 assembles each user's digest in Python, applying the restricted-engagement
-rule per user over prefetched sets (`selectors.Visibility`), exactly as
-`Engagement.objects.visible_to` would.
+rule per user over prefetched sets (`accounts.access.engagement_audience`),
+exactly as `Engagement.objects.visible_to` would.
 
 The week is the office-time ISO week that contains `now` (settings.TIME_ZONE):
 - this week's engagements (Monday 00:00 to next Monday 00:00, not cancelled);
-- open commitments overdue before Monday or due this week, the user's own first
-  (their own: overdue by at most MINE_OVERDUE_WEEKS weeks);
+- "yours": the user's own open commitments overdue before Monday or due this
+  week, for as long as they are open, oldest first, each overdue one with how
+  long it has been overdue (the first MINE_SHOWN, then "and N more");
+- "others": the office's other open commitments overdue or due this week
+  (oldest first, the first OTHERS_SHOWN, then "and N more"), each credited
+  to its owner; the user's own are under "yours", not here;
 - relationships going quiet: active priority-1 partners with no engagement the
   user can see, not cancelled, in the last CRM["QUIET_AFTER_DAYS"] days (or planned);
 - what was logged last week (engagements created Monday to Monday before).
@@ -22,16 +26,17 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
-from engagements.models import Commitment, Confidentiality, Engagement
+from accounts.access import engagement_audience, is_restricted, user_may_use_q
+from engagements.models import Commitment, Engagement
 from partners.models import Partner
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
 from .periods import human_date, human_datetime, iso_week, local_midnight, week_start
-from .selectors import Outgoing, Visibility, officer_ids, participants_of
+from .selectors import Outgoing
 
 UPCOMING_SHOWN = 20
 MINE_SHOWN = 10
@@ -44,17 +49,14 @@ UPCOMING_SCAN = 500
 LOGGED_SCAN = 500
 OTHERS_SCAN = 300
 MINE_SCAN = MINE_SHOWN + 5  # a few spare in case some are hidden from their owner
-# "Yours" lists what is due this week and what is overdue by up to this many weeks (a
-# quarter): the ranking then reads a bounded slice of the partial index commitment_open_due,
-# not the office's whole backlog. Older ones stay on the commitments page and in "others".
-MINE_OVERDUE_WEEKS = 13
 
 
 def digest_recipients():
-    """Active users with an email who did not opt out (no profile yet means the default: opted in)."""
+    """Users with an email who may use the CRM (active, with a role) and did not opt out
+    (no profile yet means the default: opted in)."""
     User = get_user_model()
     return (
-        User.objects.filter(is_active=True)
+        User.objects.filter(user_may_use_q())
         .exclude(email="")
         .filter(Q(profile__isnull=True) | Q(profile__digest_opt_out=False))
         .order_by("pk")
@@ -70,9 +72,19 @@ def _engagement_item(engagement: Engagement) -> dict:
         "kind": engagement.get_kind_display(),
         "location": "Virtual" if engagement.is_virtual else engagement.location,
         "partners": ", ".join(p.name for p in engagement.partners.all()),
-        "restricted": engagement.confidentiality == Confidentiality.RESTRICTED,
+        "restricted": is_restricted(engagement.confidentiality),
         "url": absolute_url(engagement, "engagement"),
     }
+
+
+def overdue_for(due: dt.date, monday: dt.date) -> str:
+    """How long a commitment due on `due` has been overdue on `monday`, in words: "3 days", "5 weeks", "6 years"."""
+    days = (monday - due).days
+    for unit, size, after in (("year", 365, 730), ("month", 30, 61), ("week", 7, 14), ("day", 1, 0)):
+        if days >= after:
+            n = days // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return ""
 
 
 def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
@@ -82,6 +94,7 @@ def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
         "description": commitment.description,
         "due": human_date(commitment.due_date),
         "overdue": overdue,
+        "overdue_for": overdue_for(commitment.due_date, monday) if overdue else "",
         "partner": commitment.partner.name if commitment.partner_id else "",
         "owner": (commitment.owner.get_full_name() or commitment.owner.get_username()) if commitment.owner_id else "",
         "url": absolute_url(commitment, "commitment"),
@@ -101,34 +114,36 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     recipients = list(digest_recipients())  # 1
     if not recipients:
         return []
-    officers = officer_ids(u.pk for u in recipients)  # 2
 
-    upcoming = list(  # 3 + 4 (partners)
+    upcoming = list(  # 2 + 3 (partners)
         Engagement.objects.exclude(status=Engagement.Status.CANCELLED)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .prefetch_related("partners")
         .order_by("starts_at", "id")[:UPCOMING_SCAN]
     )
-    logged = list(  # 5 + 6 (partners)
+    logged = list(  # 4 + 5 (partners)
         Engagement.objects.filter(created_at__gte=last_week_start, created_at__lt=start)
         .prefetch_related("partners")
         .order_by("-created_at", "-id")[:LOGGED_SCAN]
     )
     # No join to engagements (it was a Seq Scan of all of them): which of the few involved
-    # are restricted comes from one lookup by id (11).
+    # are restricted comes from one lookup by id (9).
     open_due = Commitment.objects.open().filter(due_date__lt=week_end_day).select_related("partner", "owner")
-    mine = list(  # 7: each owner's most urgent few, overdue by at most MINE_OVERDUE_WEEKS
-        open_due.filter(owner__isnull=False, due_date__gte=monday - dt.timedelta(weeks=MINE_OVERDUE_WEEKS))
-        .annotate(rank=Window(RowNumber(), partition_by=[F("owner_id")], order_by=[F("due_date").asc(), F("id").asc()]))
+    mine = list(  # 6: each owner's oldest few, however long overdue, and how many they have in all
+        open_due.filter(owner__isnull=False)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("owner_id")], order_by=[F("due_date").asc(), F("id").asc()]),
+            owned=Window(Count("id"), partition_by=[F("owner_id")]),
+        )
         .filter(rank__lte=MINE_SCAN)
         .order_by("owner_id", "due_date", "id")
     )
-    office = list(open_due.order_by("due_date", "id")[:OTHERS_SCAN])  # 8
-    priority_partners = list(  # 9
+    office = list(open_due.order_by("due_date", "id")[:OTHERS_SCAN])  # 7
+    priority_partners = list(  # 8
         Partner.objects.active().filter(priority=Partner.Priority.HIGH).order_by("name", "id").only("pk", "name", "country")
     )
     through = Engagement.partners.through
-    recent_links = list(  # 10: priority-1 partners' engagements since the quiet cut-off
+    recent_links = list(  # 9: priority-1 partners' engagements since the quiet cut-off
         through.objects.filter(
             partner__priority=Partner.Priority.HIGH,
             partner__status=Partner.Status.ACTIVE,
@@ -138,26 +153,23 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
         .values_list("partner_id", "engagement_id", "engagement__confidentiality")
     )
 
-    restricted = {e.pk for e in upcoming + logged if e.confidentiality == Confidentiality.RESTRICTED}
-    commitment_engagements = {c.engagement_id for c in mine + office if c.engagement_id}
-    if commitment_engagements:  # 11
-        restricted |= set(
-            Engagement.objects.filter(pk__in=commitment_engagements, confidentiality=Confidentiality.RESTRICTED)
-            .values_list("pk", flat=True)
+    confidentiality = {e.pk: e.confidentiality for e in upcoming + logged}
+    confidentiality.update({eid: value for _, eid, value in recent_links})
+    commitment_engagements = {c.engagement_id for c in mine + office if c.engagement_id} - set(confidentiality)
+    if commitment_engagements:  # 10
+        confidentiality.update(
+            Engagement.objects.filter(pk__in=commitment_engagements).values_list("pk", "confidentiality")
         )
-    restricted |= {eid for _, eid, conf in recent_links if conf == Confidentiality.RESTRICTED}
-    visibility = Visibility(
-        officers=officers,
-        restricted=restricted,
-        participants=participants_of(restricted) if restricted else {},  # 12
-    )
+    # Who may see which of these engagements: the rule of accounts.access, in two queries (11, 12).
+    audience = engagement_audience((u.pk for u in recipients), confidentiality)
+    restricted = audience.restricted
 
     # Partners with a recent engagement everyone may see are quiet for nobody;
     # the others are quiet unless the user may see one of their restricted ones.
     openly_active: set[int] = set()
     restricted_by_partner: dict[int, set[int]] = {}
-    for partner_id, engagement_id, confidentiality in recent_links:
-        if confidentiality == Confidentiality.RESTRICTED:
+    for partner_id, engagement_id, value in recent_links:
+        if is_restricted(value):
             restricted_by_partner.setdefault(partner_id, set()).add(engagement_id)
         else:
             openly_active.add(partner_id)
@@ -166,8 +178,10 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     upcoming_items = [(e.pk if e.pk in restricted else None, _engagement_item(e)) for e in upcoming]
     logged_items = [(e.pk if e.pk in restricted else None, _engagement_item(e)) for e in logged]
     mine_by_owner: dict[int, list[tuple[int | None, dict]]] = {}
+    owned: dict[int, int] = {}
     for c in mine:
         mine_by_owner.setdefault(c.owner_id, []).append((c.engagement_id, _commitment_item(c, monday)))
+        owned[c.owner_id] = c.owned
     office_items = [(c.owner_id, c.engagement_id, _commitment_item(c, monday)) for c in office]
     quiet_items = [
         (p.pk, {"name": p.name, "country": p.country.name if p.country else "", "url": absolute_url(p, "partner")})
@@ -185,7 +199,7 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     digests = []
     for user in recipients:
         uid = user.pk
-        sees = visibility.sees_engagement
+        sees = audience.sees
 
         def visible(pairs, limit, uid=uid):
             shown = [item for eid, item in pairs if sees(uid, eid)]
@@ -193,7 +207,11 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
 
         upcoming_shown, upcoming_more = visible(upcoming_items, UPCOMING_SHOWN)
         logged_shown, logged_more = visible(logged_items, LOGGED_SHOWN)
-        mine_shown, _ = visible(mine_by_owner.get(uid, []), MINE_SHOWN)
+        own = mine_by_owner.get(uid, [])
+        mine_shown, _ = visible(own, MINE_SHOWN)
+        # Counted, not silently dropped: all they own, less those hidden from them among the ones read.
+        hidden = sum(1 for eid, _ in own if not sees(uid, eid))
+        mine_more = max(owned.get(uid, 0) - hidden - len(mine_shown), 0)
         others_shown, others_more = visible(
             [(eid, item) for owner_id, eid, item in office_items if owner_id != uid], OTHERS_SHOWN
         )
@@ -209,6 +227,7 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
             "upcoming": upcoming_shown,
             "upcoming_more": upcoming_more,
             "mine": mine_shown,
+            "mine_more": mine_more,
             "others": others_shown,
             "others_more": others_more,
             "quiet": quiet_all[:QUIET_SHOWN],

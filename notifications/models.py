@@ -95,23 +95,3 @@ def message_id_for(key: str) -> str:
     domain = urlparse(settings.SITE_URL).hostname or "localhost"
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<outbox.{digest}@{domain}>"
-
-
-class ReminderScan(models.Model):
-    """The office date of the last commitment-reminder scan that committed.
-
-    The next scan covers every reminder date since then (not just today), so
-    a scan that did not run (a weekend of downtime, a failed worker) loses no
-    reminder; it is written in the same transaction as the outbox rows.
-    """
-
-    COMMITMENTS = "commitments"
-
-    name = models.CharField(max_length=32, primary_key=True)
-    last_scanned_on = models.DateField()
-
-    class Meta:
-        verbose_name = "reminder scan"
-
-    def __str__(self):
-        return f"{self.name}: {self.last_scanned_on}"

@@ -1,36 +1,35 @@
 """Reads: which reminders are due now, and who may see what.
 
-Commitment reminders, for the owner (active, with an email) of an open or
-in-progress commitment with a due date D:
-- "due soon" on D minus the owner's lead time (Profile.reminder_lead_days,
-  default 7), once per due date;
+Commitment reminders go to the owner (active, with an email) of an open or
+in-progress commitment with a due date D, by window, not by exact date: the
+first scan at which a window holds sends that window's reminder, however the
+commitment got there (logged late, logged overdue, its due date moved, or
+handed to a new owner):
+- "due soon" while today (office time) is in [D - lead, D), the owner's lead
+  time (Profile.reminder_lead_days, default 7); once per due date;
 - "due today" on D;
-- "overdue" on D+7, D+14, ... D+56 (weekly for OVERDUE_REMINDER_WEEKS = 8
-  weeks); after that the weekly digest and the commitments page list it.
-Moving the due date starts a new schedule (the outbox period names the due
-date). Each reminder has its own outbox key (kind, commitment, period, owner),
-so however often the hourly scan runs, each goes out once.
+- "overdue" from the day after D: week 0 (days 1-6) at the first scan after
+  it became overdue, then once in each of the next OVERDUE_REMINDER_WEEKS (8)
+  weeks (days 7-13 are week 1, ..., days 56-62 week 8); after that the weekly
+  digest and the commitments page list it.
+Each reminder has its own outbox key (kind, commitment, period, owner): the
+period names the due date (and the overdue week), so moving the due date
+starts a new series and a new owner gets their own; however often the hourly
+scan runs, each goes out once. A scan that did not run (downtime) loses
+nothing: the next one finds every commitment still inside a window; only the
+window that holds today is sent, so after ten days down a commitment gets one
+"overdue", not a "due today" as well.
 
-Missed runs: the scan covers every date since the last scan that committed
-(`ReminderScan`, written in the same transaction as the outbox rows), not just
-today, so a weekend of downtime (or a scan that rolled back) loses nothing:
-the Monday scan sends what fell due on Saturday and Sunday. A commitment with
-several reminders in that window gets only the latest (after ten days down, one
-"overdue" mail, not a "due today" and an "overdue"). The catch-up reaches back
-at most MAX_CATCH_UP_DAYS (14); a first scan ever, FIRST_SCAN_CATCH_UP_DAYS (6).
-A commitment created after its lead time has passed gets no "due soon" (unless
-within that window); its due day still reminds.
-
-Cost (P6, P8): in the hourly steady state the scan reads a short list of exact
-due dates (today, today + each owner lead time in use, today - 7k) through the
-partial index `commitment_open_due`, with no join; the few hits then get their
-partner, engagement and the owner's right to see it in one query by primary
-key. Follow-ups (FOLLOW_UP_GRACE_DAYS of grace) go through
-`engagement_follow_up`, agreements through their date indexes; partner names
-are aggregated in the same rows. Whether an owner may see a restricted
-engagement follows `Engagement.objects.visible_to` and
-`accounts.roles.sees_all_restricted`; the digest applies the same rule in
-Python over two set-based lookups (`Visibility`).
+Cost (P6, P8): the scan reads the open commitments due in [today - 62 days,
+today + the longest lead time in use] as one range of the partial index
+`commitment_open_due`, which carries the owner (an index-only scan, no join);
+the keys of the window's reminders are checked against the outbox's unique
+index, and only the new ones get their partner, engagement and the owner's
+right to see it, in one query by primary key. Follow-ups
+(FOLLOW_UP_GRACE_DAYS of grace) go through `engagement_follow_up`, agreements
+through their date indexes; partner names are aggregated in the same rows.
+Who may see a restricted engagement is asked of `accounts.access`
+(`user_sees_engagement_q` per row, `engagement_audience` for the digest).
 """
 
 import datetime as dt
@@ -38,26 +37,25 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, StringAgg, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from accounts.roles import OFFICER
-from engagements.models import Commitment, Confidentiality, Engagement
+from accounts.access import user_may_use_q, user_sees_engagement_q
+from engagements.models import Commitment, Engagement
 from partners.models import Agreement
 
 from .links import absolute_url, site_url
-from .models import OutboxMessage, ReminderScan
+from .models import OutboxMessage
 from .periods import human_date, office_today
 
 Kind = OutboxMessage.Kind
 
 DEFAULT_LEAD_DAYS = 7  # Profile.reminder_lead_days when a user has no profile (1..60)
-# Overdue commitments are reminded weekly for this many weeks; then the weekly digest keeps listing them.
+# Overdue commitments are reminded at once (week 0), then in each of this many weeks;
+# then the weekly digest keeps listing them.
 OVERDUE_REMINDER_WEEKS = 8
-# Catch-up of the commitment scan: a first scan ever looks this many days back,
-# a scan after downtime at most MAX_CATCH_UP_DAYS (see scan_since).
-FIRST_SCAN_CATCH_UP_DAYS = 6
-MAX_CATCH_UP_DAYS = 14
+# The last day of the last overdue week: the scan reads due dates from today minus this.
+OVERDUE_WINDOW_DAYS = 7 * (OVERDUE_REMINDER_WEEKS + 1) - 1
 # A follow-up date up to this many days past still reminds (a weekend of downtime loses nothing).
 FOLLOW_UP_GRACE_DAYS = 6
 AGREEMENT_WINDOWS = (90, 30)
@@ -87,73 +85,29 @@ class Outgoing:
         )
 
 
-# --- visibility, set-based ---------------------------------------------------
-
-
-def officer_ids(user_ids) -> set[int]:
-    """Active superusers and officers among `user_ids`, in one query."""
-    User = get_user_model()
-    return set(
-        User.objects.filter(pk__in=list(user_ids), is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=OFFICER))
-        .values_list("pk", flat=True)
-    )
-
-
-def participants_of(engagement_ids) -> dict[int, set[int]]:
-    """{engagement id: user ids who took part}, in one query."""
-    through = Engagement.staff.through
-    result: dict[int, set[int]] = {}
-    for engagement_id, user_id in through.objects.filter(engagement_id__in=list(engagement_ids)).values_list(
-        "engagement_id", "user_id"
-    ):
-        result.setdefault(engagement_id, set()).add(user_id)
-    return result
-
-
-@dataclass
-class Visibility:
-    """The restricted-engagement rule, applied in Python over prefetched sets."""
-
-    officers: set[int]
-    restricted: set[int]  # ids of restricted engagements involved
-    participants: dict[int, set[int]]
-
-    def sees_engagement(self, user_id: int, engagement_id: int | None) -> bool:
-        if engagement_id is None or engagement_id not in self.restricted:
-            return True
-        return user_id in self.officers or user_id in self.participants.get(engagement_id, ())
-
-
 # --- reminders -----------------------------------------------------------------
-
-
-def _lead_days(user) -> int:
-    profile = getattr(user, "profile", None)
-    return profile.reminder_lead_days if profile else DEFAULT_LEAD_DAYS
 
 
 def _first_name(user) -> str:
     return user.first_name or user.get_username()
 
 
-def _commitment_milestone(due: dt.date, lead: int, since: dt.date, today: dt.date) -> tuple[str, str] | None:
-    """The latest reminder milestone of a commitment inside [since, today], as (kind, period), or None.
+def commitment_window(due: dt.date, lead: int, today: dt.date) -> tuple[str, str] | None:
+    """The reminder window of a commitment due on `due` that holds `today`, as (kind, period), or None.
 
-    Milestones: `lead` days before the due date (due soon), the due date
-    (due today), then every 7 days after it for OVERDUE_REMINDER_WEEKS weeks
-    (overdue). Each has its own outbox period, so each is sent at most once;
-    when a catch-up window holds several, only the latest goes out.
+    "due soon" in [due - lead, due), "due today" on the due date, "overdue" in
+    week w = days overdue // 7 for w = 0..OVERDUE_REMINDER_WEEKS (week 0 is
+    days 1 to 6). The period names the due date, so each window is sent once
+    per due date and a moved due date opens new ones.
     """
-    overdue_days = (today - due).days
-    if overdue_days >= 7:
-        week = min(overdue_days // 7, OVERDUE_REMINDER_WEEKS)
-        if due + dt.timedelta(days=7 * week) >= since:
-            return Kind.COMMITMENT_OVERDUE, f"{due.isoformat()}/w{week}"
-    if since <= due <= today:
+    days = (due - today).days
+    if days < 0:
+        if -days > OVERDUE_WINDOW_DAYS:
+            return None
+        return Kind.COMMITMENT_OVERDUE, f"{due.isoformat()}/w{-days // 7}"
+    if days == 0:
         return Kind.COMMITMENT_DUE_TODAY, due.isoformat()
-    if since <= due - dt.timedelta(days=lead) <= today < due:
-        # Once per due date: moving the due date gives a new reminder.
+    if days <= lead:
         return Kind.COMMITMENT_DUE_SOON, due.isoformat()
     return None
 
@@ -190,20 +144,19 @@ def _commitment_reminder(row: "DueCommitment", owner: "ReminderOwner", kind: str
     )
 
 
-def _follow_up_reminder(engagement: Engagement, today: dt.date) -> Outgoing:
-    owner = engagement.owner
+def _follow_up_reminder(engagement: Engagement, recipient: "Recipient", today: dt.date) -> Outgoing:
     days = (today - engagement.follow_up_by).days
     headline = "Follow-up due today" if days == 0 else f"Follow-up was due {days} day{'s' if days != 1 else ''} ago"
     return Outgoing(
         kind=Kind.ENGAGEMENT_FOLLOW_UP,
-        recipient_id=owner.pk,
-        to_email=owner.email,
+        recipient_id=recipient.pk,
+        to_email=recipient.email,
         subject_type="engagement",
         subject_id=engagement.pk,
         period=engagement.follow_up_by.isoformat(),
         summary=f"{headline}: {engagement.title[:200]}",
         context={
-            "first_name": _first_name(owner),
+            "first_name": recipient.first_name or recipient.username,
             "headline": headline,
             "title": engagement.title,
             "follow_up_by": human_date(engagement.follow_up_by),
@@ -258,22 +211,11 @@ def _agreement_reminders(agreement: Agreement, today: dt.date) -> list[Outgoing]
     return found
 
 
-def _owner_sees(owner_ref: str, engagement_ref: str) -> dict:
-    """Annotations: the owner is an officer, or took part in the engagement (no extra query)."""
-    User = get_user_model()
-    return {
-        "owner_is_officer": Exists(
-            User.groups.through.objects.filter(user_id=OuterRef(owner_ref), group__name=OFFICER)
-        ),
-        "owner_took_part": Exists(
-            Engagement.staff.through.objects.filter(engagement_id=OuterRef(engagement_ref), user_id=OuterRef(owner_ref))
-        ),
-    }
-
-
-def _owner_may_see(record, restricted: bool) -> bool:
-    # The rule of Engagement.objects.visible_to, from the annotations above.
-    return not restricted or record.owner.is_superuser or record.owner_is_officer or record.owner_took_part
+def _sees(user_ref: str, via: str = "") -> Case:
+    """Annotation: the user `user_ref` of the row may use the CRM and see the row's engagement
+    (accounts.access's rule, in the same row: no extra query)."""
+    rule = user_may_use_q(user_ref) & user_sees_engagement_q(user_ref, via=via)
+    return Case(When(rule, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def _partner_names(through, owner_field: str) -> Subquery:
@@ -294,14 +236,13 @@ def _partner_names(through, owner_field: str) -> Subquery:
 
 @dataclass(frozen=True)
 class ReminderOwner:
-    """A user who can get commitment reminders, with what the scan needs to know about them."""
+    """A user who can get commitment reminders, with their lead time."""
 
     pk: int
     email: str
     first_name: str
     username: str
     lead_days: int
-    sees_all_restricted: bool
 
 
 @dataclass(frozen=True)
@@ -313,80 +254,41 @@ class DueCommitment:
     description: str
     partner_name: str | None
     engagement_title: str | None
-    restricted: bool
-    owner_took_part: bool
+    owner_sees: bool
 
 
-def last_commitment_scan() -> dt.date | None:
-    return ReminderScan.objects.filter(pk=ReminderScan.COMMITMENTS).values_list("last_scanned_on", flat=True).first()
-
-
-def reminder_owners() -> tuple[dict[int, ReminderOwner], dt.date | None]:
-    """Active users with an email (their lead time and whether they see every restricted record),
-    and the office date of the last commitment scan: one query over the small users table."""
+def reminder_owners() -> dict[int, ReminderOwner]:
+    """Users with an email who may use the CRM (active, with a role), with their lead time: one query
+    over the small users table."""
     User = get_user_model()
     rows = (
-        User.objects.filter(is_active=True)
+        User.objects.filter(user_may_use_q())
         .exclude(email="")
-        .annotate(
-            lead=Coalesce("profile__reminder_lead_days", Value(DEFAULT_LEAD_DAYS)),
-            is_officer=Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=OFFICER)),
-            last_scan=Subquery(
-                ReminderScan.objects.filter(pk=ReminderScan.COMMITMENTS).values("last_scanned_on")[:1]
-            ),
-        )
-        .values_list("pk", "email", "first_name", "username", "lead", "is_superuser", "is_officer", "last_scan")
+        .annotate(lead=Coalesce("profile__reminder_lead_days", Value(DEFAULT_LEAD_DAYS)))
+        .values_list("pk", "email", "first_name", "username", "lead")
     )
-    owners, last_scan = {}, None
-    for pk, email, first_name, username, lead, is_superuser, is_officer, last in rows:
-        owners[pk] = ReminderOwner(pk, email, first_name, username, lead, bool(is_superuser or is_officer))
-        last_scan = last
-    return owners, last_scan
+    return {row[0]: ReminderOwner(*row) for row in rows}
 
 
-def scan_since(today: dt.date, last_scan: dt.date | None) -> dt.date:
-    """First office date whose milestones this scan still covers.
+def scan_window(today: dt.date, leads) -> tuple[dt.date, dt.date]:
+    """The due dates whose commitments may have a reminder window holding `today`:
+    [today - OVERDUE_WINDOW_DAYS, today + the longest lead time in use]."""
+    longest = max(leads, default=DEFAULT_LEAD_DAYS)
+    return today - dt.timedelta(days=OVERDUE_WINDOW_DAYS), today + dt.timedelta(days=longest)
 
-    Normally the day of the previous scan (so a commitment added after the last
-    scan of yesterday is still caught); after downtime, every day since, up to
-    MAX_CATCH_UP_DAYS; with no record, FIRST_SCAN_CATCH_UP_DAYS.
+
+def due_commitments(today: dt.date, *, leads=None):
+    """Open commitments with an owner whose due date is in `scan_window(today, leads)`.
+
+    `leads` defaults to the lead times of active users (one small query). One
+    range of the partial index commitment_open_due, which also holds the owner:
+    an index-only scan that joins nothing (P6). Rows: (id, due_date, owner_id).
     """
-    if last_scan is None:
-        return today - dt.timedelta(days=FIRST_SCAN_CATCH_UP_DAYS)
-    return max(min(last_scan, today), today - dt.timedelta(days=MAX_CATCH_UP_DAYS))
-
-
-def _due_dates(today: dt.date, since: dt.date, leads) -> list[dt.date]:
-    """The due dates whose milestone falls in [since, today], in order.
-
-    For each day d of the window: d itself (due today), d + each lead time in
-    use (due soon), d - 7k for k = 1..OVERDUE_REMINDER_WEEKS (overdue). The
-    hourly scan's window is one day: 1 + leads + 8 dates; the widest catch-up
-    (MAX_CATCH_UP_DAYS) with every lead time 1..60 in use, about a thousand.
-    """
-    offsets = {0} | set(leads) | {-7 * week for week in range(1, OVERDUE_REMINDER_WEEKS + 1)}
-    days = [since + dt.timedelta(days=n) for n in range((today - since).days + 1)]
-    return sorted({day + dt.timedelta(days=offset) for day in days for offset in offsets})
-
-
-def due_commitments(today: dt.date, *, since: dt.date | None = None, leads=None):
-    """Open commitments with an owner whose due date puts a reminder milestone in [since, today].
-
-    `since` defaults to `today` (the steady state of the hourly scan), `leads`
-    to the lead times of active users (one small query). In the steady state
-    that is a short list of exact due dates (today, today + each lead time,
-    today - 7k for k = 1..OVERDUE_REMINDER_WEEKS), read through the partial
-    index commitment_open_due, which also holds the owner; nothing else is
-    joined, so the query touches only index pages (P6). Rows: (id, due_date, owner_id).
-    """
-    since = today if since is None else since
     if leads is None:
-        leads = {owner.lead_days for owner in reminder_owners()[0].values()}
-    # One list of exact dates (not ranges ORed together): PostgreSQL reads it as one
-    # index-only scan of commitment_open_due, which carries the owner, in due-date order.
+        leads = {owner.lead_days for owner in reminder_owners().values()}
     return (
         Commitment.objects.open()
-        .filter(due_date__in=_due_dates(today, since, leads or {DEFAULT_LEAD_DAYS}), owner__isnull=False)
+        .filter(due_date__range=scan_window(today, leads), owner__isnull=False)
         .order_by("due_date", "id")
         .values_list("id", "due_date", "owner_id")
     )
@@ -397,75 +299,151 @@ def commitment_details(ids) -> dict[int, DueCommitment]:
     engagement: one query over those rows only (partner and engagement by primary key)."""
     rows = (
         Commitment.objects.filter(pk__in=list(ids))
-        .annotate(
-            owner_took_part=Exists(
-                Engagement.staff.through.objects.filter(
-                    engagement_id=OuterRef("engagement_id"), user_id=OuterRef("owner_id")
-                )
-            )
-        )
+        .annotate(owner_sees=_sees("owner_id", via="engagement__"))
         .values_list(
-            "pk", "due_date", "owner_id", "status", "description", "partner__name", "engagement__title",
-            "engagement__confidentiality", "owner_took_part",
+            "pk", "due_date", "owner_id", "status", "description", "partner__name", "engagement__title", "owner_sees"
         )
     )
-    return {
-        row[0]: DueCommitment(*row[:7], restricted=row[7] == Confidentiality.RESTRICTED, owner_took_part=bool(row[8]))
-        for row in rows
-    }
+    return {row[0]: DueCommitment(*row) for row in rows}
 
 
-def due_commitment_reminders(today: dt.date) -> tuple[list[Outgoing], dt.date | None]:
-    """The commitment reminders whose milestone fell since the last scan, and that scan's date.
+def _already_queued(keys) -> set[str]:
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        found.update(OutboxMessage.objects.filter(key__in=keys[start : start + 5000]).values_list("key", flat=True))
+    return found
 
-    1-3 queries: owners (+ last scan), due commitments, details of the hits.
+
+def due_commitment_reminders(today: dt.date) -> list[Outgoing]:
+    """The commitment reminders whose window holds `today` and that are not in the outbox yet.
+
+    Four queries at most: owners, the window's commitments, which of their
+    reminders' keys are already in the outbox, details of the new ones.
     """
-    owners, last_scan = reminder_owners()
+    owners = reminder_owners()
     if not owners:
-        return [], last_scan
-    since = scan_since(today, last_scan)
-    hits: dict[int, tuple[str, str]] = {}
-    for pk, due, owner_id in due_commitments(today, since=since, leads={o.lead_days for o in owners.values()}):
+        return []
+    candidates: dict[int, tuple[int, str, str]] = {}  # commitment -> (owner, kind, period)
+    for pk, due, owner_id in due_commitments(today, leads={o.lead_days for o in owners.values()}):
         owner = owners.get(owner_id)
-        milestone = owner and _commitment_milestone(due, owner.lead_days, since, today)
-        if milestone:
-            hits[pk] = milestone
-    if not hits:
-        return [], last_scan
+        window = owner and commitment_window(due, owner.lead_days, today)
+        if window:
+            candidates[pk] = (owner_id, *window)
+    if not candidates:
+        return []
+
+    def key(pk, owner_id, kind, period):
+        return OutboxMessage.make_key(
+            kind=kind, subject_type="commitment", subject_id=pk, period=period, recipient_id=owner_id
+        )
+
+    queued = _already_queued(key(pk, *c) for pk, c in candidates.items())
+    new = {pk: c for pk, c in candidates.items() if key(pk, *c) not in queued}
+    if not new:
+        return []
     found = []
-    for pk, row in sorted(commitment_details(hits).items(), key=lambda item: (item[1].due_date, item[0])):
-        owner = owners.get(row.owner_id)
-        if owner is None or row.pk not in hits:
+    for pk, row in sorted(commitment_details(new).items(), key=lambda item: (item[1].due_date, item[0])):
+        owner_id, kind, period = new[pk]
+        # The row as read now: a commitment closed, moved or reassigned since the scan read it waits for the next scan.
+        if row.owner_id != owner_id or row.status not in Commitment.OPEN_STATUSES:
+            continue
+        if commitment_window(row.due_date, owners[owner_id].lead_days, today) != (kind, period):
             continue
         # An owner who may not see the restricted meeting gets no email about it.
-        if row.restricted and not (owner.sees_all_restricted or row.owner_took_part):
+        if not row.owner_sees:
             continue
-        kind, period = hits[row.pk]
-        found.append(_commitment_reminder(row, owner, kind, period, today))
-    return found, last_scan
+        found.append(_commitment_reminder(row, owners[owner_id], kind, period, today))
+    return found
 
 
 # --- follow-ups and agreements ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recipient:
+    pk: int
+    email: str
+    first_name: str
+    username: str
+
+
 def due_follow_ups(today: dt.date):
+    """Engagements whose follow-up date is reached (FOLLOW_UP_GRACE_DAYS of grace), not cancelled.
+
+    Annotated in the same row: whether the owner may see it (`owner_sees`)
+    and took part (`owner_took_part`), whether anyone took part (`attended`),
+    and who logged it (`logged_by`: the user of its first history row).
+    """
+    staff = Engagement.staff.through.objects.filter(engagement_id=OuterRef("pk"))
+    first_version = Engagement.history.model.objects.filter(id=OuterRef("pk"), history_type="+").order_by(
+        "history_date"
+    )
     return (
         Engagement.objects.exclude(status=Engagement.Status.CANCELLED)
-        .filter(
-            follow_up_by__gte=today - dt.timedelta(days=FOLLOW_UP_GRACE_DAYS),
-            follow_up_by__lte=today,
-            owner__is_active=True,
-        )
-        .exclude(owner__email="")
+        .filter(follow_up_by__gte=today - dt.timedelta(days=FOLLOW_UP_GRACE_DAYS), follow_up_by__lte=today)
         .select_related("owner")
-        .annotate(**_owner_sees("owner_id", "pk"), partner_names=_partner_names(Engagement.partners.through, "engagement_id"))
+        .annotate(
+            owner_sees=_sees("owner_id"),
+            owner_took_part=Exists(staff.filter(user_id=OuterRef("owner_id"))),
+            attended=Exists(staff),
+            logged_by=Subquery(first_version.values("history_user_id")[:1]),
+            partner_names=_partner_names(Engagement.partners.through, "engagement_id"),
+        )
+        .order_by("follow_up_by", "id")
     )
+
+
+def _attendees(engagement_ids) -> dict[int, list[Recipient]]:
+    """{engagement: its staff who took part and can get mail (may use the CRM, with an email)}, in one query."""
+    result: dict[int, list[Recipient]] = {}
+    rows = (
+        Engagement.staff.through.objects.filter(engagement_id__in=list(engagement_ids))
+        .filter(user_may_use_q("user_id"))
+        .exclude(user__email="")
+        .order_by("engagement_id", "user_id")
+        .values_list("engagement_id", "user_id", "user__email", "user__first_name", "user__username")
+    )
+    for engagement_id, *user in rows:
+        result.setdefault(engagement_id, []).append(Recipient(*user))
+    return result
+
+
+def reminds_owner(engagement: Engagement) -> bool:
+    """The follow-up goes to the engagement's owner: they can get mail and may see it, and did not
+    merely log it (logged it, took no part, while others did: then those others are reminded)."""
+    owner = engagement.owner
+    if not (owner and owner.is_active and owner.email and engagement.owner_sees):
+        return False
+    merely_logged = owner.pk == engagement.logged_by and not engagement.owner_took_part
+    return not (merely_logged and engagement.attended)
+
+
+def due_follow_up_reminders(today: dt.date) -> list[Outgoing]:
+    """Follow-ups go to the engagement's owner, or else to each of its staff who took part (who may see it).
+
+    One query, and one more for the staff of the engagements whose owner is not reminded.
+    """
+    engagements = list(due_follow_ups(today))
+    to_owner = {e.pk for e in engagements if reminds_owner(e)}
+    need_staff = [e.pk for e in engagements if e.pk not in to_owner and e.attended]
+    attendees = _attendees(need_staff) if need_staff else {}
+    found = []
+    for engagement in engagements:
+        if engagement.pk in to_owner:
+            owner = engagement.owner
+            recipients = [Recipient(owner.pk, owner.email, owner.first_name, owner.get_username())]
+        else:
+            recipients = attendees.get(engagement.pk, [])
+        found.extend(_follow_up_reminder(engagement, recipient, today) for recipient in recipients)
+    return found
 
 
 def due_agreements(today: dt.date):
     horizon = today + dt.timedelta(days=AGREEMENT_WINDOWS[0])
     return (
-        Agreement.objects.filter(status=Agreement.Status.IN_FORCE, owner__is_active=True)
+        Agreement.objects.filter(status=Agreement.Status.IN_FORCE)
+        .filter(user_may_use_q("owner_id"))
         .filter(Q(expires_on__range=(today, horizon)) | Q(notice_by__range=(today, horizon)))
         .exclude(owner__email="")
         .select_related("owner")
@@ -476,26 +454,23 @@ def due_agreements(today: dt.date):
 @dataclass
 class ReminderBatch:
     today: dt.date
-    last_scan: dt.date | None
     messages: list[Outgoing]
 
 
 def scan_reminders(*, now: dt.datetime) -> ReminderBatch:
-    """Every reminder due at `now` (office time), for owners allowed to see the record.
+    """Every reminder due at `now` (office time) and not yet in the outbox, for people allowed to see the record.
 
-    At most 5 queries whatever the number of items: owners (+ the last scan
-    date), due commitments, their details, follow-ups, agreements (partner
-    names aggregated in the same rows). The caller records `today` as the
-    last scan once the messages are in the outbox (services.enqueue_due_reminders).
+    At most 7 queries whatever the number of items: owners, the window's
+    commitments, their keys in the outbox, details of the new ones,
+    follow-ups, their staff, agreements (partner names aggregated in the
+    same rows).
     """
     today = office_today(now)
-    found, last_scan = due_commitment_reminders(today)
-    for engagement in due_follow_ups(today):
-        if _owner_may_see(engagement, engagement.is_restricted):
-            found.append(_follow_up_reminder(engagement, today))
+    found = due_commitment_reminders(today)
+    found.extend(due_follow_up_reminders(today))
     for agreement in due_agreements(today):
         found.extend(_agreement_reminders(agreement, today))
-    return ReminderBatch(today=today, last_scan=last_scan, messages=found)
+    return ReminderBatch(today=today, messages=found)
 
 
 def due_reminders(*, now: dt.datetime) -> list[Outgoing]:

@@ -40,7 +40,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .digest import build_weekly_digests
-from .models import OutboxMessage, ReminderScan
+from .models import OutboxMessage
 from .rendering import render_message
 from .selectors import Outgoing, scan_reminders
 
@@ -140,29 +140,12 @@ def enqueue(*, messages: Iterable[Outgoing], now: dt.datetime | None = None) -> 
 
 @transaction.atomic
 def enqueue_due_reminders(*, now: dt.datetime) -> int:
-    """Every reminder due at `now` (office time) into the outbox, once per key.
+    """Every reminder whose window holds `now` (office time) into the outbox, once per key.
 
-    The scan date is recorded in the same transaction: if this rolls back,
-    the next scan covers the same days again.
+    Nothing to remember between scans: a scan that did not run is made up by
+    the next, which still finds every commitment inside its window.
     """
-    batch = scan_reminders(now=now)
-    created = enqueue(messages=batch.messages, now=now)
-    record_commitment_scan(batch.today, batch.last_scan)
-    return created
-
-
-def record_commitment_scan(today: dt.date, last_scan: dt.date | None) -> None:
-    """Remember `today` as the last commitment scan; no query when it is already recorded (hourly runs)."""
-    if last_scan is None:
-        # First scan (or no reminder owner at all): a concurrent scan may insert it too.
-        ReminderScan.objects.bulk_create(
-            [ReminderScan(name=ReminderScan.COMMITMENTS, last_scanned_on=today)], ignore_conflicts=True
-        )
-    elif last_scan < today:
-        # Never moves back: a --now in the past does not shorten the next real scan's window.
-        ReminderScan.objects.filter(name=ReminderScan.COMMITMENTS, last_scanned_on__lt=today).update(
-            last_scanned_on=today
-        )
+    return enqueue(messages=scan_reminders(now=now).messages, now=now)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Profile
 from engagements.models import Commitment, Engagement
 from notifications import services
-from notifications.models import OutboxMessage, ReminderScan
+from notifications.models import OutboxMessage
 from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smtp]
@@ -122,8 +122,7 @@ def test_reminder_enqueue_queries_are_constant_between_20_and_200(django_user_mo
             ]
         )
         OutboxMessage.objects.all().delete()
-        # Each size is a first scan: every one of them has a reminder date in its catch-up window.
-        ReminderScan.objects.all().delete()
+        # Each of them is inside a reminder window (due soon, today, or overdue by 1-2 days).
         with CaptureQueriesContext(connection) as q:
             created = services.enqueue_due_reminders(now=MONDAY)
         counts[n] = len(q)

@@ -25,7 +25,7 @@ from engagements.models import Commitment
 from notifications import services
 from notifications.models import OutboxMessage
 
-from .conftest_notifications import Figures, celery_client, wait_until
+from .conftest_notifications import Figures, celery_client, give_role, wait_until
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=LA)
@@ -42,6 +42,7 @@ def seed_due(django_user_model, n: int, *, opt_out_digest: bool = False) -> set[
         [django_user_model(username=f"owner-{tag}-{i}", email=f"owner-{tag}-{i}@city.example.org") for i in range(n)]
     )
     Profile.objects.bulk_create([Profile(user=o, digest_opt_out=opt_out_digest) for o in owners])
+    give_role(owners)
     commitments = Commitment.objects.bulk_create(
         [Commitment(description=f"Deliver item {i} <b>", owner=o, due_date=TODAY) for i, o in enumerate(owners)]
     )
@@ -134,8 +135,11 @@ def test_r1_three_sequential_runs_send_each_key_once(django_user_model, outbox_t
     """R1: 3 runs of send_reminders and send_weekly_digest -> 200 reminders + 50 digests, once each."""
     expected = seed_due(django_user_model, 200, opt_out_digest=True)
     digest_readers = seed_due(django_user_model, 0)  # noqa: F841 (nothing)
-    readers = django_user_model.objects.bulk_create(
-        [django_user_model(username=f"reader{i}", email=f"reader{i}@city.example.org") for i in range(50)]
+    readers = give_role(
+        django_user_model.objects.bulk_create(
+            [django_user_model(username=f"reader{i}", email=f"reader{i}@city.example.org") for i in range(50)]
+        ),
+        "viewer",
     )
     expected |= {
         OutboxMessage.make_key(kind="weekly_digest", subject_type="week", subject_id=None, period="2025-W11", recipient_id=u.pk)

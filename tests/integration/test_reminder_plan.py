@@ -3,7 +3,9 @@
 QUALITY.md P6 and test design 3.3: seed 100k commitments (~90 % done) and
 100k engagements with `INSERT ... SELECT generate_series` (a few seconds),
 ANALYZE, then `EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS)` the exact SQL that
-`notifications.selectors.due_commitments` emits, walk the plan and assert:
+`notifications.selectors.due_commitments` emits (one range of due dates:
+today - 62 days to today + the longest lead time in use), walk the plan and
+assert:
 - no Seq Scan on the commitment table (nor on engagements: they are not joined);
 - the partial index `commitment_open_due` is used;
 - the whole query touches at most 2 % of the commitment table's pages;
@@ -14,10 +16,11 @@ The data: commitments were created day by day over ten years (~25 a day), each
 due 1 to 8 weeks after it was created; the past ones are 97 % done, the ones
 still ahead 45 % done, so ~9 % are open. Owners have lead times of 7 and 14
 days. Descriptions are a realistic sentence (~140 characters); the 2 % share
-depends on that: with the bench's ~70-character descriptions the same 62
-buffers are 3.2 % of 1,958 pages. The scan measured against 2 % is the hourly
-steady state (the previous scan ran earlier today); the first scan of a day
-also reads yesterday's dates and is held to about twice that.
+depends on that. Every scan is the same: reminders go by window, so there is
+no catch-up after a missed scan that would read more. The scan is an
+index-only scan of a ~80-day range: right after the bulk load (no visibility
+map yet) it also checks one heap page per row and is held to the window's
+size; after VACUUM (what autovacuum does on a live table) to 2 % of the table.
 """
 
 import datetime as dt
@@ -31,8 +34,10 @@ from django.utils import timezone
 from accounts.models import Profile
 from engagements.models import Commitment, Engagement
 from notifications import selectors, services
-from notifications.models import OutboxMessage, ReminderScan
+from notifications.models import OutboxMessage
 from notifications.periods import office_today
+
+from .conftest_notifications import give_role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
 
@@ -121,13 +126,14 @@ def relpages(table: str) -> int:
 @pytest.fixture
 def big_office(postgres_required, django_user_model):
     owners = [django_user_model.objects.create_user(f"owner{i}", email=f"owner{i}@city.example.org") for i in range(40)]
+    give_role(owners)
     Profile.objects.filter(user__in=owners[::4]).update(reminder_lead_days=14)
     today = office_today(timezone.now())
     seed(today, [o.pk for o in owners])
     return today
 
 
-def assert_p6(plan: dict, label: str) -> dict:
+def assert_p6(plan: dict, label: str, *, share: float | None = 0.02) -> dict:
     table = Commitment._meta.db_table
     nodes = list(plan_nodes(plan["Plan"]))
     seq_scans = [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"]
@@ -147,51 +153,56 @@ def assert_p6(plan: dict, label: str) -> dict:
     assert table not in seq_scans, (label, figures, seq_scans)
     assert Engagement._meta.db_table not in seq_scans, (label, figures, seq_scans)
     assert PARTIAL_INDEX in indexes, (label, figures)
-    assert buffers <= 0.02 * pages, (label, figures)
+    if share is not None:
+        assert buffers <= share * pages, (label, figures)
     return figures
 
 
+@pytest.mark.django_db(transaction=True)  # VACUUM cannot run inside the test's transaction
 def test_p6_reminder_scan_reads_a_few_index_pages_not_the_table(big_office):
     today = big_office
     assert Commitment.objects.count() == COMMITMENTS
     open_share = Commitment.objects.open().count() / COMMITMENTS
     assert 0.05 < open_share < 0.15, open_share  # ~90 % done, as P6 states
-    leads = {owner.lead_days for owner in selectors.reminder_owners()[0].values()}
+    leads = {owner.lead_days for owner in selectors.reminder_owners().values()}
     assert leads == {7, 14}
+    first, last = selectors.scan_window(today, leads)
+    assert (today - first).days == 62 and (last - today).days == 14
 
-    # The hourly steady state: the previous scan ran earlier today.
-    steady = assert_p6(explain(selectors.due_commitments(today, since=today, leads=leads)), "hourly")
-    assert 20 <= steady["rows"] <= 400, steady
-    # The first scan of a day also covers yesterday's dates.
-    # The first scan of a day also covers yesterday's dates: about twice the work, still the index.
-    first = explain(selectors.due_commitments(today, since=today - dt.timedelta(days=1), leads=leads))
-    nodes = list(plan_nodes(first["Plan"]))
-    assert Commitment._meta.db_table not in [n.get("Relation Name") for n in nodes if n["Node Type"] == "Seq Scan"]
-    assert PARTIAL_INDEX in {n.get("Index Name") for n in nodes}
-    first_buffers = first["Plan"]["Shared Hit Blocks"] + first["Plan"]["Shared Read Blocks"]
-    print(f"P6 first scan of the day: rows {first['Plan']['Actual Rows']}, buffers {first_buffers}")
-    assert first["Plan"]["Actual Rows"] > steady["rows"]
-    assert first_buffers <= 2.5 * steady["buffers"]
+    # Straight after a bulk load no heap page is all-visible yet, so the index-only scan checks
+    # one heap page per row it returns: bounded by the window's rows, not by the table.
+    cold = assert_p6(explain(selectors.due_commitments(today, leads=leads)), "window, before VACUUM", share=None)
+    assert 20 <= cold["rows"] <= 600, cold
+    assert cold["buffers"] <= cold["rows"] + 30, cold
+    # Autovacuum sets the visibility map of a live table (QUALITY, Calibration): then the
+    # window is a few pages of the partial index, well within 2 % of the table.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Commitment._meta.db_table}")
+    warm = assert_p6(explain(selectors.due_commitments(today, leads=leads)), "window")
+    assert warm["rows"] == cold["rows"]
 
 
-def test_p6_the_scan_finds_what_the_hourly_state_says_and_the_outbox_lookup_uses_its_unique_index(big_office):
+def test_p6_the_scan_finds_each_window_and_the_outbox_lookup_uses_its_unique_index(big_office):
     today = big_office
     now = timezone.now()
-    ReminderScan.objects.create(name=ReminderScan.COMMITMENTS, last_scanned_on=today)
     with CaptureQueriesContext(connection) as queries:
         created = services.enqueue_due_reminders(now=now)
     assert created > 20
     assert len(queries) <= 10, [q["sql"][:100] for q in queries.captured_queries]
-    # Every reminder written is for a commitment whose milestone is today.
+    # Every reminder written is for a commitment whose window holds today.
     periods = OutboxMessage.objects.exclude(period="2000-01-01").values_list("kind", "period")
     for kind, period in periods:
         due = dt.date.fromisoformat(period.split("/")[0])
         if kind == OutboxMessage.Kind.COMMITMENT_DUE_TODAY:
             assert due == today
         elif kind == OutboxMessage.Kind.COMMITMENT_OVERDUE:
-            assert (today - due).days % 7 == 0
+            assert period.endswith(f"/w{(today - due).days // 7}") and 1 <= (today - due).days <= 62
         else:
-            assert (due - today).days in (7, 14)
+            assert 1 <= (due - today).days <= 14
+    # A second scan of the same hour writes nothing and reads no details.
+    with CaptureQueriesContext(connection) as again:
+        assert services.enqueue_due_reminders(now=now) == 0
+    assert len(again) <= len(queries)
 
     # The anti-join of services.enqueue: which of these keys are already in the outbox.
     keys = list(OutboxMessage.objects.exclude(period="2000-01-01").values_list("key", flat=True)) + ["none:0:0:x:u0"]
@@ -207,4 +218,6 @@ def test_p6_the_scan_finds_what_the_hourly_state_says_and_the_outbox_lookup_uses
 def _unique_indexes(table: str) -> set[str]:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
-    return {name for name, c in constraints.items() if c["unique"] and c["columns"] == ["key"]}
+    # The unique index, or its varchar_pattern_ops twin Django adds for LIKE (the same column,
+    # equally good for equality; the planner picks either for a few hundred keys).
+    return {name for name, c in constraints.items() if c["columns"] == ["key"] and c["index"] or c["unique"] and c["columns"] == ["key"]}

@@ -198,3 +198,45 @@ def test_the_digest_builds_in_a_fixed_number_of_queries(week, viewer, django_ass
     assert len(digests) == 4  # viewer, staff_user, other_staff, officer
     assert services.enqueue_weekly_digests(now=MONDAY) == 4
     assert services.enqueue_weekly_digests(now=MONDAY) == 0
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text.split(start)[1].split(end)[0]
+
+
+def test_an_old_overdue_commitment_is_listed_as_yours_for_as_long_as_it_is_open(
+    officer, other_staff, viewer, mailoutbox
+):
+    """Issue 14: overdue since 2019, listed in colleagues' digests, credited to her, but not in her own."""
+    CommitmentFactory(owner=officer, description="Return the signed 2019 protocol", due_date=dt.date(2019, 5, 1))
+    CommitmentFactory(owner=officer, description="Send the delegation list", due_date=dt.date(2025, 3, 3))
+    CommitmentFactory(owner=officer, description="Book the hall", due_date=dt.date(2025, 3, 14))
+    call_command("send_weekly_digest", now=MONDAY.isoformat())
+    digests = digests_by_user(mailoutbox)
+    text, html = digests[officer.email]
+    mine = _section(text, "YOUR COMMITMENTS", "THE OFFICE'S OTHER COMMITMENTS")
+    # Oldest first, each with how long it has been overdue.
+    assert mine.index("Return the signed 2019 protocol") < mine.index("Send the delegation list") < mine.index(
+        "Book the hall"
+    )
+    assert "OVERDUE by 5 years, was due Wed 1 May 2019: Return the signed 2019 protocol" in mine
+    assert "OVERDUE by 7 days, was due Mon 3 Mar 2025: Send the delegation list" in mine
+    html_mine = html.split("Your commitments")[1].split("other commitments")[0]
+    assert "Return the signed 2019 protocol" in html_mine and "5 years" in html_mine
+    # Not listed twice in her own digest, and still in everyone else's, credited to her.
+    others = _section(text, "THE OFFICE'S OTHER COMMITMENTS", "RELATIONSHIPS GOING QUIET")
+    assert "Return the signed 2019 protocol" not in others
+    for user in (other_staff, viewer):
+        others = _section(digests[user.email][0], "THE OFFICE'S OTHER COMMITMENTS", "RELATIONSHIPS GOING QUIET")
+        assert "Return the signed 2019 protocol" in others and "Omar Officer" in others
+
+
+def test_yours_says_how_many_more_are_not_shown(staff_user, mailoutbox):
+    for i in range(13):
+        CommitmentFactory(owner=staff_user, description=f"Old promise {i:02d}", due_date=dt.date(2020, 1, 1 + i))
+    call_command("send_weekly_digest", now=MONDAY.isoformat())
+    text, html = digests_by_user(mailoutbox)[staff_user.email]
+    mine = _section(text, "YOUR COMMITMENTS", "THE OFFICE'S OTHER COMMITMENTS")
+    assert [f"Old promise {i:02d}" in mine for i in range(13)] == [True] * 10 + [False] * 3
+    assert "...and 3 more: https://crm.example.org/commitments/" in mine
+    assert "and 3 more" in html

@@ -9,8 +9,9 @@ from django.db import transaction
 
 from engagements.models import Commitment, Engagement
 from notifications import services
-from notifications.models import OutboxMessage, ReminderScan
+from notifications.models import OutboxMessage
 from partners.models import Agreement
+from tests.conftest import make_user
 from tests.factories import AgreementFactory, CommitmentFactory, EngagementFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,6 @@ def commitment(owner, due, **kw):
 # --- commitments ---------------------------------------------------------------------
 
 
-def scanned_on(day: dt.date) -> None:
-    """The hourly scan already ran on `day` (the steady state)."""
-    ReminderScan.objects.update_or_create(name=ReminderScan.COMMITMENTS, defaults={"last_scanned_on": day})
-
-
 def headlines() -> list[str]:
     return sorted(OutboxMessage.objects.values_list("context__headline", flat=True))
 
@@ -50,27 +46,26 @@ def headlines() -> list[str]:
     ("days_ahead", "expected"),
     [
         (8, []),  # outside the default 7-day lead
-        (7, [("commitment_due_soon", "2025-03-17")]),  # the lead time before the due date
-        (6, []),  # reminded yesterday, at its lead time
-        (1, []),
+        (7, [("commitment_due_soon", "2025-03-17")]),  # the lead time before the due date begins
+        (6, [("commitment_due_soon", "2025-03-16")]),  # still inside it: whenever it was logged
+        (1, [("commitment_due_soon", "2025-03-11")]),
         (0, [("commitment_due_today", "2025-03-10")]),
-        (-1, []),  # reminded yesterday, on the due day
-        (-3, []),
-        (-7, [("commitment_overdue", "2025-03-03/w1")]),  # then weekly while overdue
-        (-10, []),
+        (-1, [("commitment_overdue", "2025-03-09/w0")]),  # overdue: at once (week 0) ...
+        (-6, [("commitment_overdue", "2025-03-04/w0")]),
+        (-7, [("commitment_overdue", "2025-03-03/w1")]),  # ... then once a week
+        (-13, [("commitment_overdue", "2025-02-25/w1")]),
         (-14, [("commitment_overdue", "2025-02-24/w2")]),
         (-56, [("commitment_overdue", "2025-01-13/w8")]),
-        (-63, []),  # after 8 weekly reminders only the weekly digest lists it
+        (-62, [("commitment_overdue", "2025-01-07/w8")]),
+        (-63, []),  # after week 8 only the weekly digest lists it
     ],
 )
-def test_commitment_reminder_schedule_in_the_hourly_steady_state(staff_user, days_ahead, expected):
-    scanned_on(TODAY)
+def test_the_window_that_holds_today_is_reminded(staff_user, days_ahead, expected):
     commitment(staff_user, TODAY + dt.timedelta(days=days_ahead))
     assert kinds() == expected
 
 
 def test_it_honours_the_owners_lead_time(staff_user):
-    scanned_on(TODAY)
     staff_user.profile.reminder_lead_days = 3
     staff_user.profile.save()
     commitment(staff_user, TODAY + dt.timedelta(days=4))
@@ -93,8 +88,11 @@ def test_due_today_uses_the_office_date_not_utc(staff_user):
     commitment(staff_user, TODAY)
     # 23:30 in Los Angeles is already the 11th in UTC: still "due today" here.
     assert kinds(at(TODAY, 23, 30)) == [("commitment_due_today", "2025-03-10")]
-    # 00:30 the next morning in Los Angeles it is overdue, but it was reminded on its due day.
-    assert kinds(at(TODAY + dt.timedelta(days=1), 0, 30)) == [("commitment_due_today", "2025-03-10")]
+    # 00:30 the next morning in Los Angeles it is overdue (08:30 UTC, still the 11th there).
+    assert kinds(at(TODAY + dt.timedelta(days=1), 0, 30)) == [
+        ("commitment_due_today", "2025-03-10"),
+        ("commitment_overdue", "2025-03-10/w0"),
+    ]
     # A week after the due date, office time, the first overdue reminder.
     assert ("commitment_overdue", "2025-03-10/w1") in kinds(at(TODAY + dt.timedelta(days=7), 0, 30))
 
@@ -104,22 +102,25 @@ def test_overdue_is_reminded_once_a_week_until_done(staff_user):
     for day in range(0, 16):  # the hourly scan, every day for a fortnight
         for hour in (0, 9, 23):
             services.enqueue_due_reminders(now=at(TODAY + dt.timedelta(days=day), hour))
-        if day == 3:  # overdue by 3 days: not reminded again, it was on the due day
-            assert kinds(at(TODAY + dt.timedelta(days=day), 23)) == [("commitment_due_today", "2025-03-10")]
+        if day == 3:  # overdue by 3 days: reminded once when it became overdue, not since
+            assert kinds(at(TODAY + dt.timedelta(days=day), 23)) == [
+                ("commitment_due_today", "2025-03-10"),
+                ("commitment_overdue", "2025-03-10/w0"),
+            ]
     assert kinds(at(TODAY + dt.timedelta(days=15))) == [
         ("commitment_due_today", "2025-03-10"),
+        ("commitment_overdue", "2025-03-10/w0"),
         ("commitment_overdue", "2025-03-10/w1"),
         ("commitment_overdue", "2025-03-10/w2"),
     ]
-    assert headlines() == ["Due today", "Overdue by 14 days", "Overdue by 7 days"]
+    assert headlines() == ["Due today", "Overdue by 1 day", "Overdue by 14 days", "Overdue by 7 days"]
     c.status, c.completed_on = Commitment.Status.DONE, TODAY
     c.save()
     services.enqueue_due_reminders(now=at(TODAY + dt.timedelta(days=21)))
-    assert OutboxMessage.objects.count() == 3
+    assert OutboxMessage.objects.count() == 4
 
 
 def test_moving_the_due_date_gives_a_new_reminder(staff_user):
-    scanned_on(TODAY)
     c = commitment(staff_user, TODAY)
     assert kinds() == [("commitment_due_today", "2025-03-10")]
     c.due_date = TODAY + dt.timedelta(days=7)
@@ -128,24 +129,23 @@ def test_moving_the_due_date_gives_a_new_reminder(staff_user):
 
 
 def test_a_missed_day_of_scans_still_reminds(staff_user):
-    scanned_on(TODAY - dt.timedelta(days=1))  # the last scan, the day before
-    commitment(staff_user, TODAY)  # due on the day nothing ran
-    # No scan at all on TODAY; the next morning's scan catches up.
-    assert kinds(at(TODAY + dt.timedelta(days=1), 1)) == [("commitment_due_today", "2025-03-10")]
+    commitment(staff_user, TODAY)  # due on a day nothing ran
+    # No scan at all on TODAY; the next morning's scan finds it in its first overdue week.
+    assert kinds(at(TODAY + dt.timedelta(days=1), 1)) == [("commitment_overdue", "2025-03-10/w0")]
     assert headlines() == ["Overdue by 1 day"]
 
 
 def test_a_weekend_of_downtime_loses_nothing(staff_user):
     friday, saturday, sunday, monday = (TODAY + dt.timedelta(days=n) for n in (4, 5, 6, 7))
-    scanned_on(friday)  # the last scan before the outage, Friday evening
+    services.enqueue_due_reminders(now=at(friday, 18))  # the last scan before the outage
     commitment(staff_user, saturday)  # due on Saturday
-    commitment(staff_user, sunday + dt.timedelta(days=7))  # its 7-day lead fell on Sunday
+    commitment(staff_user, sunday + dt.timedelta(days=7))  # its 7-day lead began on Sunday
     commitment(staff_user, saturday - dt.timedelta(days=7))  # its first overdue week ended on Saturday
     commitment(staff_user, monday + dt.timedelta(days=8))  # not due for a reminder yet
     assert kinds(at(monday, 0, 5)) == [
         ("commitment_due_soon", "2025-03-23"),
-        ("commitment_due_today", "2025-03-15"),
         ("commitment_overdue", "2025-03-08/w1"),
+        ("commitment_overdue", "2025-03-15/w0"),
     ]
     # The next scans of the week do not repeat them.
     for hour in (12, 18):
@@ -153,23 +153,12 @@ def test_a_weekend_of_downtime_loses_nothing(staff_user):
     assert OutboxMessage.objects.count() == 3
 
 
-def test_after_an_outage_only_the_latest_reminder_of_a_commitment_goes_out(staff_user):
-    scanned_on(TODAY - dt.timedelta(days=10))
-    commitment(staff_user, TODAY - dt.timedelta(days=8))  # due day and first overdue week both missed
+def test_after_an_outage_only_the_window_that_holds_today_goes_out(staff_user):
+    commitment(staff_user, TODAY - dt.timedelta(days=8))  # due day and week 0 both missed
     assert kinds() == [("commitment_overdue", "2025-03-02/w1")]
 
 
-def test_a_first_scan_catches_up_the_past_few_days(staff_user):
-    # No scan was ever recorded (a new installation): the past FIRST_SCAN_CATCH_UP_DAYS count.
-    commitment(staff_user, TODAY + dt.timedelta(days=1))  # lead time reached 6 days ago
-    commitment(staff_user, TODAY - dt.timedelta(days=1))
-    commitment(staff_user, TODAY - dt.timedelta(days=70))  # past its 8 weekly reminders
-    assert kinds() == [("commitment_due_soon", "2025-03-11"), ("commitment_due_today", "2025-03-09")]
-    assert ReminderScan.objects.get().last_scanned_on == TODAY
-
-
-def test_a_rolled_back_scan_is_scanned_again(staff_user):
-    scanned_on(TODAY - dt.timedelta(days=1))
+def test_a_rolled_back_scan_is_made_up_by_the_next(staff_user):
     commitment(staff_user, TODAY)
 
     class Boom(Exception):
@@ -179,14 +168,8 @@ def test_a_rolled_back_scan_is_scanned_again(staff_user):
         with transaction.atomic():
             services.enqueue_due_reminders(now=NOW)
             raise Boom
-    assert ReminderScan.objects.get().last_scanned_on == TODAY - dt.timedelta(days=1)
-    assert kinds(at(TODAY + dt.timedelta(days=1))) == [("commitment_due_today", "2025-03-10")]
-
-
-def test_a_scan_in_the_past_does_not_move_the_record_back(staff_user):
-    scanned_on(TODAY)
-    services.enqueue_due_reminders(now=at(TODAY - dt.timedelta(days=20)))
-    assert ReminderScan.objects.get().last_scanned_on == TODAY
+    assert OutboxMessage.objects.count() == 0
+    assert kinds(at(TODAY, 10)) == [("commitment_due_today", "2025-03-10")]
 
 
 @pytest.mark.parametrize("status", [Commitment.Status.DONE, Commitment.Status.DROPPED])
@@ -320,7 +303,7 @@ def test_no_row_without_its_cause_when_the_transaction_rolls_back(staff_user, ma
 
 
 def test_reminder_enqueue_runs_a_fixed_number_of_queries(django_user_model, django_assert_max_num_queries):
-    owners = [django_user_model.objects.create_user(f"owner{i}", email=f"o{i}@x.org") for i in range(5)]
+    owners = [make_user(django_user_model, f"owner{i}", "staff", email=f"o{i}@x.org") for i in range(5)]
     for i, owner in enumerate(owners):
         commitment(owner, TODAY + dt.timedelta(days=i - 2))
         EngagementFactory(owner=owner, follow_up_by=TODAY)
