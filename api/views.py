@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from diplomacy_crm.deletion import delete_record
 from diplomacy_crm.services import save_record
 from engagements import services as engagement_services
 from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, TradeMissionFilter
@@ -92,10 +93,8 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return Response(self._present(record))
 
     def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
-        with transaction.atomic():
-            instance._history_user = request.user  # the history row's "who"
-            instance.delete()
+        # Refused with a 409 listing what still points here (api.exceptions) when in use.
+        delete_record(self.get_object(), actor=request.user)
         return Response(status=HTTP_204_NO_CONTENT)
 
     def _present(self, record):
