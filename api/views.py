@@ -19,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from diplomacy_crm.deletion import delete_record
-from diplomacy_crm.services import save_record
 from engagements import services as engagement_services
 from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, TradeMissionFilter
 from partners import services as partner_services
@@ -80,8 +79,10 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = self.create_service(actor=request.user, **serializer.validated_data)
-        return Response(self._present(record), status=HTTP_201_CREATED)
+        # One transaction for the write and its answer: a request refused at any step writes nothing.
+        with transaction.atomic():
+            record = self.create_service(actor=request.user, **serializer.validated_data)
+            return Response(self._present(record), status=HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -89,8 +90,9 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             return Response(self._present(instance))  # nothing to change: no write, no history row
-        record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
-        return Response(self._present(record))
+        with transaction.atomic():  # as in create(): refused at any step, nothing written
+            record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
+            return Response(self._present(record))
 
     def destroy(self, request, *args, **kwargs):
         # Refused with a 409 listing what still points here (api.exceptions) when in use.
@@ -102,12 +104,6 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         # as a GET would show them, and only what this user may see.
         fresh = self.get_queryset().filter(pk=record.pk).first()
         return self.get_serializer(fresh or record).data
-
-
-@transaction.atomic
-def topic_update(*, topic, actor, **data):
-    # partners/services.py has topic_create but no topic_update yet.
-    return save_record(topic, actor=actor, fields=data)
 
 
 def crm_schema(name: str):
@@ -133,7 +129,7 @@ class TopicViewSet(CRMViewSet):
     serializer_class = serializers.TopicSerializer
     selector = staticmethod(selectors.api_topics)
     create_service = staticmethod(partner_services.topic_create)
-    update_service = staticmethod(topic_update)
+    update_service = staticmethod(partner_services.topic_update)
     instance_kwarg = "topic"
 
 

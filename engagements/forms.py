@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from diplomacy_crm import dates
 from partners.forms import (
     PARTNER_LOOKUP,
     LookupSelectMultiple,
@@ -53,8 +54,8 @@ class WallClockDateTimeField(forms.DateTimeField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         if result is None:
             result = BaseTemporalField.to_python(self, value)
-        if result.year < 1900 or result.year > 2200:
-            raise ValidationError("Enter a year between 1900 and 2200.", code="invalid")
+        if not dates.year_in_range(result):
+            raise ValidationError(dates.OUT_OF_RANGE, code="invalid")
         return timezone.make_naive(result) if timezone.is_aware(result) else result
 
 
