@@ -137,6 +137,9 @@ class EngagementForm(forms.ModelForm):
             return data
         for name in ("starts_at", "ends_at"):
             if isinstance(data.get(name), dt.datetime) and data[name].tzinfo is None:
+                if self._unchanged_time(name, data[name], zone):
+                    data[name] = getattr(self.instance, name)
+                    continue
                 try:
                     data[name] = _attach_zone(data[name], zone)
                 except ValidationError as exc:
@@ -144,6 +147,18 @@ class EngagementForm(forms.ModelForm):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "An engagement must end after it starts.")
         return data
+
+    def _unchanged_time(self, name: str, typed: dt.datetime, zone) -> bool:
+        """The time sent back as shown (to the minute, in the office zone): keep the stored instant.
+
+        Otherwise an edit of anything else would round the time to the minute
+        and, for an 1876 record, move it by the seconds of that year's local
+        mean time offset.
+        """
+        stored = getattr(self.instance, name, None) if self.instance.pk else None
+        if stored is None or zone.key != settings.TIME_ZONE:
+            return False
+        return typed == timezone.localtime(stored).replace(tzinfo=None, second=0, microsecond=0)
 
     def _post_clean(self):
         # Model validation runs in the service (engagement_create/update); the
