@@ -9,9 +9,10 @@ through the same service functions as the pages, so the rules cannot drift.
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.templatetags.static import static
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -106,6 +107,25 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return self.get_serializer(fresh or record).data
 
 
+IN_USE_BODY = inline_serializer(
+    "RecordInUse",
+    fields={
+        "detail": drf_serializers.CharField(),
+        "blocking": drf_serializers.ListField(child=drf_serializers.CharField(), help_text="Kinds of records in the way."),
+        "references": drf_serializers.ListField(
+            child=inline_serializer(
+                "Reference",
+                fields={
+                    "kind": drf_serializers.CharField(help_text="e.g. engagements; “other records” for what you may not see."),
+                    "count": drf_serializers.IntegerField(),
+                },
+            ),
+            required=False,
+        ),
+    },
+)
+
+
 def crm_schema(name: str):
     """Tag the resource and document 409 on delete."""
     return extend_schema_view(
@@ -118,7 +138,7 @@ def crm_schema(name: str):
             tags=[name],
             responses={
                 204: OpenApiResponse(description="Deleted."),
-                409: OpenApiResponse(description="Other records still refer to this one."),
+                409: OpenApiResponse(IN_USE_BODY, description="Other records still refer to this one; nothing was deleted."),
             },
         ),
     )
