@@ -220,3 +220,26 @@ def test_the_page_offers_archiving_instead(client, officer):
     body = client.get(f"/contacts/{contact.pk}/delete/").content.decode()
     assert "no longer in post" in body
     assert f"/contacts/{contact.pk}/edit/" in body
+
+
+def test_the_back_office_deletes_what_is_not_in_use_keeping_who_did_it(client, superuser):
+    topic = factories.TopicFactory(slug="unused")
+    client.force_login(superuser)
+    response = client.post(f"/admin/partners/topic/{topic.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    deleted = Topic.history.filter(id=topic.pk).latest()
+    assert (deleted.history_type, deleted.history_user) == ("-", superuser)
+
+
+def test_back_office_inlines_do_not_delete_what_others_may_point_to(client, superuser):
+    partner = factories.PartnerFactory()
+    factories.ContactFactory(partner=partner)
+    factories.PartnerFactory(parent=partner)
+    engagement = factories.EngagementFactory()
+    factories.CommitmentFactory(engagement=engagement)
+    client.force_login(superuser)
+    partner_page = client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
+    assert 'name="contacts-0-DELETE"' not in partner_page
+    assert 'name="children-0-DELETE"' not in partner_page
+    # Nothing points to commitments: their inline keeps its delete box.
+    assert 'name="commitments-0-DELETE"' in client.get(f"/admin/engagements/engagement/{engagement.pk}/change/").content.decode()
