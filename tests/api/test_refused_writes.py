@@ -160,3 +160,19 @@ def test_the_accepted_range_is_1800_to_2199(client_as, starts_at, accepted):
     )
     assert response.status_code == (201 if accepted else 400), response.content
     assert Engagement.objects.filter(title="Old visit").exists() == accepted
+
+
+def test_a_write_that_loses_a_race_is_a_409_not_a_500(client_as, records, monkeypatch):
+    # As when a partner is deleted between the check of the body and the insert of the link
+    # (tests/integration/test_delete_races.py runs the real race on PostgreSQL).
+    from django.db import IntegrityError
+
+    def lost(**kwargs):
+        raise IntegrityError("insert or update on table violates foreign key constraint")
+
+    monkeypatch.setattr("api.views.ContactViewSet.update_service", staticmethod(lost))
+    before = database_snapshot()
+    response = client_as("officer").patch(f"{API}contacts/{records['contacts'].pk}/", {"title": "X"}, format="json")
+    assert response.status_code == 409
+    assert "nothing was written" in response.json()["detail"]
+    assert database_snapshot() == before
