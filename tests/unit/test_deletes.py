@@ -243,3 +243,16 @@ def test_back_office_inlines_do_not_delete_what_others_may_point_to(client, supe
     assert 'name="children-0-DELETE"' not in partner_page
     # Nothing points to commitments: their inline keeps its delete box.
     assert 'name="commitments-0-DELETE"' in client.get(f"/admin/engagements/engagement/{engagement.pk}/change/").content.decode()
+
+
+def test_restoring_a_version_that_names_a_deleted_partner_is_refused_and_writes_nothing(client, officer):
+    kept, gone = factories.PartnerFactory(name="Kept"), factories.PartnerFactory(name="Gone")
+    engagement = factories.EngagementFactory(partners=[kept, gone])
+    old = Engagement.history.filter(id=engagement.pk).latest()
+    engagement.partners.set([kept])  # no longer named: the partner may go
+    client.force_login(officer)
+    assert _api(officer).delete(f"/api/v1/partners/{gone.pk}/").status_code == 204
+    before = database_snapshot()
+    response = client.post(f"/history/engagement/{engagement.pk}/restore/{old.history_id}/", follow=True)
+    assert "cannot be restored" in response.content.decode()
+    assert database_snapshot() == before
