@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
+from django.http import Http404
 from django.db.models import ProtectedError, RestrictedError
 from django.db.models.options import Options
 
@@ -115,7 +116,7 @@ def delete_record(record, *, actor, reason: str | None = None) -> None:
     """Delete `record` unless something still points to it; keep a restorable history version.
 
     Raises PermissionDenied when `actor` may not delete this kind of record,
-    and RecordInUse (with the references `actor` may see) when other records
+    Http404 when it is already gone, and RecordInUse (with the references `actor` may see) when other records
     point to it; in both cases nothing is written. The record's row is locked
     first, so a link added concurrently either lands before the check (and
     is seen) or waits for the delete (and then fails on its own).
@@ -123,7 +124,9 @@ def delete_record(record, *, actor, reason: str | None = None) -> None:
     if actor is not None and not may_delete(actor, record):
         raise PermissionDenied("Only officers delete records.")
     model = type(record)
-    list(model._default_manager.select_for_update().filter(pk=record.pk).values_list("pk", flat=True))
+    if not model._default_manager.select_for_update().filter(pk=record.pk).values_list("pk", flat=True):
+        # Deleted meanwhile (two people pressing "Delete"): the second finds nothing, and writes nothing.
+        raise Http404(f"This {model._meta.verbose_name} no longer exists.")
     refs = references_to(record, user=actor)
     if refs:
         raise RecordInUse(record, refs)
@@ -142,18 +145,15 @@ def delete_record(record, *, actor, reason: str | None = None) -> None:
     _attach_links_to_deletion_row(record, links)
 
 
-def _history_m2m_fields(record) -> list:
-    manager = getattr(type(record), getattr(record._meta, "simple_history_manager_attribute", ""), None)
-    return list(getattr(manager.model, "_history_m2m_fields", [])) if manager is not None else []
-
-
 def _m2m_links(record) -> list[tuple[type, list[dict]]]:
     """The tracked many-to-many links of `record` as through-table rows (ids), read before the delete removes them."""
     from simple_history.utils import get_m2m_field_name
 
     manager = getattr(type(record), getattr(record._meta, "simple_history_manager_attribute", ""), None)
+    if manager is None:
+        return []
     found = []
-    for field in _history_m2m_fields(record):
+    for field in getattr(manager.model, "_history_m2m_fields", []):
         m2m_history_model = getattr(manager.model, field.name).model
         through = field.remote_field.through
         columns = [f.attname for f in through._meta.fields]

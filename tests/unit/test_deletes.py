@@ -257,3 +257,16 @@ def test_restoring_a_version_that_names_a_deleted_partner_is_refused_and_writes_
     response = client.post(f"/history/engagement/{engagement.pk}/restore/{old.history_id}/", follow=True)
     assert "cannot be restored" in response.content.decode()
     assert database_snapshot() == before
+
+
+def test_deleting_what_is_already_gone_is_a_404_and_writes_nothing(officer):
+    from django.http import Http404
+
+    contact = factories.ContactFactory()
+    stale = Contact.objects.get(pk=contact.pk)
+    delete_record(contact, actor=officer)
+    before = database_snapshot()
+    with pytest.raises(Http404):
+        delete_record(stale, actor=officer)  # the second of two people pressing "Delete"
+    assert database_snapshot() == before
+    assert Contact.history.filter(id=contact.pk, history_type="-").count() == 1
