@@ -3,7 +3,8 @@
 One thread deletes a partner while another names it on an engagement (or
 adds a contact to it). Whatever the interleaving, never both succeed: either
 the delete is refused because the link is there, or the partner is gone and
-the link failed, leaving no engagement without its partner.
+the link failed, leaving no engagement without its partner. Two people
+deleting the same record at once delete it once, with one deletion row.
 """
 
 import threading
@@ -87,3 +88,31 @@ def test_a_delete_racing_a_new_contact_never_orphans(postgres_required, officer)
         contacts = Contact.objects.filter(partner_id=partner.pk).count()
         assert not (outcome["link"] == "ok" and outcome["delete"] == "ok"), outcome
         assert exists or contacts == 0
+
+
+def test_two_deletes_of_one_record_delete_it_once(postgres_required, officer):
+    from django.http import Http404
+
+    for _ in range(ROUNDS // 2):
+        contact = factories.ContactFactory()
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def delete(pk=contact.pk):
+            try:
+                stale = Contact.objects.get(pk=pk)
+                barrier.wait(timeout=10)
+                delete_record(stale, actor=officer)
+                outcomes.append("deleted")
+            except Http404:
+                outcomes.append("gone")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=delete) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["deleted", "gone"]
+        assert Contact.history.filter(id=contact.pk, history_type="-").count() == 1
