@@ -87,12 +87,14 @@ def records(db, staff_user):
     partner = factories.PartnerFactory(name="Port of Busan Authority", country="KR", city="Busan")
     contact = factories.ContactFactory(partner=partner, full_name="Hana Kim", email="hana@busan.example")
     stranger = factories.ContactFactory(full_name="Someone Else")
+    other_partner = factories.PartnerFactory(name="Port of Incheon", country="KR")
     mission = factories.TradeMissionFactory(name="Korea ports mission")
     engagement = factories.EngagementFactory(title="Port call", partners=[partner], contacts=[contact], staff=[staff_user])
     return {
         "partner": partner,
         "contact": contact,
         "stranger": stranger,
+        "other_partner": other_partner,
         "mission": mission,
         "engagement": engagement,
         "agreement": factories.AgreementFactory(title="Ports MOU", partners=[partner]),
@@ -116,6 +118,13 @@ def _cases(r):
                                                                        "expires_on": "2025-05-01"}),
         ("/engagements/new/", "title", "Another call", {"kind": "call", "partners": [str(p.pk)],
                                                        "starts_at": "2025-05-01T10:00", "ends_at": "2025-05-01T09:00"}),
+        # The meeting is valid; its second promise breaks a commitment rule (the partner who made it, with two
+        # partners present): the meeting and the first promise, written before it is checked, are rolled back.
+        ("/engagements/new/", "title", "Call with two ports", {
+            "kind": "call", "partners": [str(p.pk), str(r["other_partner"].pk)], "starts_at": "2025-05-01T10:00",
+            "commitments-0-description": "Send the study", "commitments-0-made_by": "city",
+            "commitments-1-description": "They send theirs", "commitments-1-made_by": "partner",
+            "commitments-1-partner": ""}),
         (f"/engagements/{e.pk}/edit/", "title", "Changed", {"ends_at": "2000-01-01T00:00"}),
         (f"/engagements/{e.pk}/edit/", "summary", "Changed", {"contacts": [str(r["stranger"].pk)]}),  # service rule
         (f"/engagements/{e.pk}/edit/", "title", "Changed", {"starts_at": "1700-01-01T10:00"}),
