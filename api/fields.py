@@ -16,6 +16,8 @@ from django_countries import countries
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from diplomacy_crm import dates
+
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 MAX_KEY_LENGTH = 255
 MAX_RELATED = 1000  # ids in one many-to-many list
@@ -174,15 +176,23 @@ class CountryCodeField(serializers.ChoiceField):
 class BoundedDateTimeField(serializers.DateTimeField):
     """ISO 8601 with offset; a time without one is read in TIME_ZONE.
 
-    Years 1900-2199 only: a year-1 or year-9999 instant overflows Python's
-    datetime when moved between zones (a 500 otherwise, in DRF's own
-    ambiguity check or in the database adapter).
+    Years 1800-2199 only (diplomacy_crm.dates): a year-1 or year-9999
+    instant overflows Python's datetime when moved between zones (a 500
+    otherwise, in DRF's own ambiguity check or in the database adapter).
+    The range is checked on input only: a stored value is always shown.
     """
 
-    default_error_messages = {"out_of_range": "Date and time must be between 1900 and 2199."}
+    default_error_messages = {"out_of_range": dates.OUT_OF_RANGE}
+
+    def to_internal_value(self, value):
+        self._checking_input = True
+        try:
+            return super().to_internal_value(value)
+        finally:
+            self._checking_input = False
 
     def enforce_timezone(self, value):
-        if not 1900 <= value.year < 2200:
+        if getattr(self, "_checking_input", False) and not dates.year_in_range(value):
             self.fail("out_of_range")
         if timezone.is_naive(value):
             # A wall-clock time that the zone skips (spring forward) or has

@@ -9,16 +9,17 @@ through the same service functions as the pages, so the rules cannot drift.
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.templatetags.static import static
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from diplomacy_crm.services import save_record
+from diplomacy_crm.deletion import delete_record
 from engagements import services as engagement_services
 from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, TradeMissionFilter
 from partners import services as partner_services
@@ -79,8 +80,10 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = self.create_service(actor=request.user, **serializer.validated_data)
-        return Response(self._present(record), status=HTTP_201_CREATED)
+        # One transaction for the write and its answer: a request refused at any step writes nothing.
+        with transaction.atomic():
+            record = self.create_service(actor=request.user, **serializer.validated_data)
+            return Response(self._present(record), status=HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -88,14 +91,13 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             return Response(self._present(instance))  # nothing to change: no write, no history row
-        record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
-        return Response(self._present(record))
+        with transaction.atomic():  # as in create(): refused at any step, nothing written
+            record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
+            return Response(self._present(record))
 
     def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
-        with transaction.atomic():
-            instance._history_user = request.user  # the history row's "who"
-            instance.delete()
+        # Refused with a 409 listing what still points here (api.exceptions) when in use.
+        delete_record(self.get_object(), actor=request.user)
         return Response(status=HTTP_204_NO_CONTENT)
 
     def _present(self, record):
@@ -105,10 +107,23 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return self.get_serializer(fresh or record).data
 
 
-@transaction.atomic
-def topic_update(*, topic, actor, **data):
-    # partners/services.py has topic_create but no topic_update yet.
-    return save_record(topic, actor=actor, fields=data)
+IN_USE_BODY = inline_serializer(
+    "RecordInUse",
+    fields={
+        "detail": drf_serializers.CharField(),
+        "blocking": drf_serializers.ListField(child=drf_serializers.CharField(), help_text="Kinds of records in the way."),
+        "references": drf_serializers.ListField(
+            child=inline_serializer(
+                "Reference",
+                fields={
+                    "kind": drf_serializers.CharField(help_text="e.g. engagements; “other records” for what you may not see."),
+                    "count": drf_serializers.IntegerField(),
+                },
+            ),
+            required=False,
+        ),
+    },
+)
 
 
 def crm_schema(name: str):
@@ -123,7 +138,7 @@ def crm_schema(name: str):
             tags=[name],
             responses={
                 204: OpenApiResponse(description="Deleted."),
-                409: OpenApiResponse(description="Other records still refer to this one."),
+                409: OpenApiResponse(IN_USE_BODY, description="Other records still refer to this one; nothing was deleted."),
             },
         ),
     )
@@ -134,7 +149,7 @@ class TopicViewSet(CRMViewSet):
     serializer_class = serializers.TopicSerializer
     selector = staticmethod(selectors.api_topics)
     create_service = staticmethod(partner_services.topic_create)
-    update_service = staticmethod(topic_update)
+    update_service = staticmethod(partner_services.topic_update)
     instance_kwarg = "topic"
 
 

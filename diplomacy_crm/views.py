@@ -123,21 +123,51 @@ def list_page(
     )
 
 
+# What to do instead of deleting a record in use: (URL name, button, explanation).
+ARCHIVE_INSTEAD = {
+    "partners.partner": (
+        "partners:archive", "Archive instead", "Archive the partner instead: it is marked inactive and every link stays."
+    ),
+    "partners.contact": (
+        "partners:contact-edit",
+        "Edit the contact",
+        "Mark them as no longer in post instead (untick “in post”): they stay on the records that name them.",
+    ),
+    "engagements.trademission": (
+        "engagements:mission-edit",
+        "Edit the mission",
+        "Set the mission's status to cancelled instead: its meetings and commitments stay linked.",
+    ),
+    "engagements.engagement": (
+        "engagements:edit",
+        "Edit the engagement",
+        "Set the engagement's status to cancelled instead: its commitments and gifts stay linked.",
+    ),
+}
+
+
 def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpResponse:
-    """GET: a confirmation page. POST: delete, or say (as a message) what still refers to the record."""
+    """GET: a confirmation page. POST: delete through diplomacy_crm.deletion.
+
+    A record others still point to is never deleted: GET and POST then show
+    what points to it (counts of what the user may see) and offer archiving
+    instead; the refused POST answers 409.
+    """
     from django.contrib import messages
-    from django.db.models import ProtectedError
     from django.shortcuts import redirect
+
+    from .deletion import RecordInUse, delete_record, references_to
 
     if request.method == "POST":
         try:
-            obj.delete()
-        except ProtectedError as exc:
-            blockers = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
-            messages.error(request, f"“{obj}” cannot be deleted: {', '.join(blockers)} still refer to it.")
-            return redirect(cancel_url)
-        messages.success(request, f"“{obj}” deleted.")
+            delete_record(obj, actor=request.user)
+        except RecordInUse as exc:
+            return _delete_refused(request, obj, exc.references, cancel_url=cancel_url, status=409)
+        messages.success(request, f"“{obj}” deleted. Its history keeps a copy an officer can restore.")
         return redirect(success_url)
+    references = references_to(obj, user=request.user)
+    if references:
+        return _delete_refused(request, obj, references, cancel_url=cancel_url)
     return render_page(
         request,
         "includes/confirm_page.html",
@@ -149,6 +179,25 @@ def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpRe
             "danger": True,
             "cancel_url": cancel_url,
         },
+    )
+
+
+def _delete_refused(request, obj, references, *, cancel_url: str, status: int = 200) -> HttpResponse:
+    from django.urls import reverse
+
+    instead = ARCHIVE_INSTEAD.get(obj._meta.label_lower)
+    return render_page(
+        request,
+        "includes/delete_refused.html",
+        {
+            "object": obj,
+            "references": references,
+            "instead_url": reverse(instead[0], args=[obj.pk]) if instead else None,
+            "instead_button": instead[1] if instead else "",
+            "instead_text": instead[2] if instead else "",
+            "cancel_url": cancel_url,
+        },
+        status=status,
     )
 
 

@@ -1,13 +1,12 @@
 """FilterSets for engagements, missions, commitments and gifts (HTML lists and API alike)."""
 
-import datetime as dt
-
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from diplomacy_crm import dates
 from diplomacy_crm.filters import SearchFilter, StrictBooleanFilter, country_filter
 from partners.filters import IdFilter
 from partners.models import Topic
@@ -19,8 +18,8 @@ User = get_user_model()
 
 def _sane_instant(value):
     # Far-off instants overflow Python's datetime when converted to UTC for the query.
-    if not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= value < dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
-        raise ValidationError("Enter a date and time between 1900 and 2199.")
+    if not dates.year_in_range(value):
+        raise ValidationError(dates.OUT_OF_RANGE)
 
 
 class EngagementFilter(django_filters.FilterSet):

@@ -11,6 +11,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from diplomacy_crm import dates
 from partners.forms import (
     PARTNER_LOOKUP,
     LookupSelectMultiple,
@@ -53,8 +54,8 @@ class WallClockDateTimeField(forms.DateTimeField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         if result is None:
             result = BaseTemporalField.to_python(self, value)
-        if result.year < 1900 or result.year > 2200:
-            raise ValidationError("Enter a year between 1900 and 2200.", code="invalid")
+        if not dates.year_in_range(result):
+            raise ValidationError(dates.OUT_OF_RANGE, code="invalid")
         return timezone.make_naive(result) if timezone.is_aware(result) else result
 
 
@@ -136,6 +137,9 @@ class EngagementForm(forms.ModelForm):
             return data
         for name in ("starts_at", "ends_at"):
             if isinstance(data.get(name), dt.datetime) and data[name].tzinfo is None:
+                if self._unchanged_time(name, data[name], zone):
+                    data[name] = getattr(self.instance, name)
+                    continue
                 try:
                     data[name] = _attach_zone(data[name], zone)
                 except ValidationError as exc:
@@ -143,6 +147,18 @@ class EngagementForm(forms.ModelForm):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "An engagement must end after it starts.")
         return data
+
+    def _unchanged_time(self, name: str, typed: dt.datetime, zone) -> bool:
+        """The time sent back as shown (to the minute, in the office zone): keep the stored instant.
+
+        Otherwise an edit of anything else would round the time to the minute
+        and, for an 1876 record, move it by the seconds of that year's local
+        mean time offset.
+        """
+        stored = getattr(self.instance, name, None) if self.instance.pk else None
+        if stored is None or zone.key != settings.TIME_ZONE:
+            return False
+        return typed == timezone.localtime(stored).replace(tzinfo=None, second=0, microsecond=0)
 
     def _post_clean(self):
         # Model validation runs in the service (engagement_create/update); the

@@ -17,6 +17,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from accounts import access
+from diplomacy_crm import dates
 from diplomacy_crm.models import TimeStampedModel
 from partners.models import NAME_MAX, Contact, Partner, Topic
 
@@ -170,6 +171,10 @@ class Engagement(TimeStampedModel):
         return self.title
 
     def clean(self):
+        # The accepted range (diplomacy_crm.dates), here so that every way in (form, API, import) keeps to it.
+        for name in ("starts_at", "ends_at"):
+            if not dates.year_in_range(getattr(self, name)):
+                raise ValidationError({name: dates.OUT_OF_RANGE})
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "An engagement must end after it starts."})
 

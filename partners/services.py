@@ -50,6 +50,11 @@ def topic_create(*, actor, **data) -> Topic:
 
 
 @transaction.atomic
+def topic_update(*, topic: Topic, actor, **data) -> Topic:
+    return save_record(topic, actor=actor, fields=data)
+
+
+@transaction.atomic
 def agreement_create(*, actor, **data) -> Agreement:
     fields, m2m = _split(data, AGREEMENT_M2M)
     return save_record(Agreement(), actor=actor, fields=fields, m2m=m2m)

@@ -171,6 +171,7 @@ def _pages(world) -> dict[str, list[str]]:
             "/engagements/",
             "/engagements/?q=hanoi",
             f"/engagements/{meeting.pk}/",
+            f"/engagements/{meeting.pk}/delete/",  # refused: its commitment points to it
             "/missions/",
             f"/missions/{world['mission'].pk}/",
             "/commitments/",

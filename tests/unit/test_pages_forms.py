@@ -405,5 +405,11 @@ def test_officer_deletes_commitments_and_missions(as_user, officer, world):
     promise = CommitmentFactory(description="Drop me")
     assert client.post(f"/commitments/{promise.pk}/delete/").status_code == 302
     assert not Commitment.objects.filter(pk=promise.pk).exists()
-    response = client.post(f"/missions/{world['mission'].pk}/delete/", follow=True)
-    assert response.status_code == 200  # its commitments/meetings either block it (message) or it goes
+    # The world's mission has meetings: the delete is refused, and the page says why.
+    response = client.post(f"/missions/{world['mission'].pk}/delete/")
+    assert response.status_code == 409
+    assert "cannot be deleted" in response.content.decode()
+    assert TradeMission.objects.filter(pk=world["mission"].pk).exists()
+    lonely = TradeMission.objects.create(name="Never went", start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
+    assert client.post(f"/missions/{lonely.pk}/delete/").status_code == 302
+    assert not TradeMission.objects.filter(pk=lonely.pk).exists()
