@@ -8,6 +8,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from accounts import access
 from partners.models import Partner
 
 from .models import Commitment, Engagement, Gift, TradeMission
@@ -45,6 +46,13 @@ def access_gift(user, pk) -> Gift:
     return get_object_or_404(gifts_for(user), pk=pk)
 
 
+# Partners, contacts and agreements carry no confidentiality of their own; their
+# reads live in accounts.access (partners/ may not import this layer).
+access_partner = access.access_partner
+access_contact = access.access_contact
+access_agreement = access.access_agreement
+
+
 def annotate_partner_stats(queryset, user):
     """Add `last_engagement_at` and `open_commitments`, counting only what `user` may see.
 
@@ -75,6 +83,6 @@ def annotate_partner_stats(queryset, user):
 
 
 def partners_for(user):
-    return annotate_partner_stats(Partner.objects.select_related("owner", "parent"), user)
+    return annotate_partner_stats(access.partners_for(user, Partner.objects.select_related("owner", "parent")), user)
 
 
