@@ -327,3 +327,19 @@ def test_calendar_feed_agrees(user, world):
         f"commitment-{c.pk}" for c in world.commitments if c.pk in want["commitment"] and c.owner_id == user.pk
     }
     assert uids == engagements | commitments
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_the_role_lookup_also_loads_the_group_permissions_django_would(request, who, django_user_model, django_assert_num_queries):
+    """accounts.roles reads the role with the groups' permissions in one query; `has_perm` then asks for no more
+    than the user's own permissions, and finds what Django alone would have found."""
+    user = request.getfixturevalue(who)
+    fresh = django_user_model.objects.get(pk=user.pk)
+    django_way = fresh.get_all_permissions()
+    asked = django_user_model.objects.get(pk=user.pk)
+    # Superusers and inactive users are answered without a query; Django gives them all/no permissions.
+    with django_assert_num_queries(0 if user.is_superuser or not user.is_active else 1):
+        access.may_use_crm(asked)
+        access.visibility_class(asked)
+    with django_assert_num_queries({"superuser": 2, "inactive": 0}.get(who, 1)):
+        assert asked.get_all_permissions() == django_way
