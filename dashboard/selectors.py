@@ -27,7 +27,6 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
     TextField,
     Value,

@@ -1,7 +1,9 @@
 """Reads, with role and confidentiality applied once.
 
 Every page and API view fetches records through `access_*` (a 404 for what
-the user may not see: no existence leak) and lists through `*_for(user)`.
+the user may not see: no existence leak) and lists through `*_for(user)`;
+the rule itself is `accounts.access` (partners, contacts and agreements are
+read through its own `access_partner`, `access_contact`, `access_agreement`).
 """
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
@@ -45,12 +47,6 @@ def access_mission(user, pk) -> TradeMission:
 def access_gift(user, pk) -> Gift:
     return get_object_or_404(gifts_for(user), pk=pk)
 
-
-# Partners, contacts and agreements carry no confidentiality of their own; their
-# reads live in accounts.access (partners/ may not import this layer).
-access_partner = access.access_partner
-access_contact = access.access_contact
-access_agreement = access.access_agreement
 
 
 def annotate_partner_stats(queryset, user):
