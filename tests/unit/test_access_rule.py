@@ -343,3 +343,38 @@ def test_the_role_lookup_also_loads_the_group_permissions_django_would(request, 
         access.visibility_class(asked)
     with django_assert_num_queries({"superuser": 2, "inactive": 0}.get(who, 1)):
         assert asked.get_all_permissions() == django_way
+
+
+def test_api_querysets_agree(user, world):
+    from api import selectors as api
+
+    want = expected(user, world)
+    assert pks(api.api_engagements(user)) == want["engagement"]
+    assert pks(api.api_commitments(user)) == want["commitment"]
+    assert pks(api.api_gifts(user)) == want["gift"]
+    everything = want["other"]
+    assert pks(api.api_partners(user)) == (pks(Partner.objects.all()) if everything else set())
+    assert pks(api.api_contacts(user)) == (pks(Contact.objects.all()) if everything else set())
+    assert pks(api.api_agreements(user)) == (pks(Agreement.objects.all()) if everything else set())
+    assert pks(api.api_topics(user)) == (pks(Topic.objects.all()) if everything else set())
+    assert pks(api.api_missions(user)) == (pks(TradeMission.objects.all()) if everything else set())
+
+
+def test_detail_pages_fetch_through_the_rule(user, world, client):
+    """Each detail page shows a record exactly when the rule says so (its title in the page), else refuses."""
+    want = expected(user, world)
+    if user.is_active:
+        client.force_login(user)  # an inactive user cannot sign in at all
+    pages = [(f"/partners/{p.pk}/", p.name, want["other"]) for p in world.partners[:1]]
+    pages += [(f"/contacts/{c.pk}/", c.full_name, want["other"]) for c in world.contacts]
+    pages += [(f"/agreements/{a.pk}/", a.title, want["other"]) for a in world.agreements]
+    pages += [(f"/missions/{m.pk}/", m.name, want["other"]) for m in world.missions]
+    pages += [(f"/engagements/{e.pk}/", e.title, e.pk in want["engagement"]) for e in world.engagements]
+    pages += [(f"/commitments/{c.pk}/", c.description, c.pk in want["commitment"]) for c in world.commitments]
+    for url, text, visible in pages:
+        response = client.get(url)
+        body = response.content.decode()
+        if visible:
+            assert response.status_code == 200 and text in body, url
+        else:
+            assert response.status_code in (302, 403, 404) and text not in body, (url, response.status_code)
