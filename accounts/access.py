@@ -13,8 +13,9 @@ forms:
 - `sees_all_restricted(user)`: officers and superusers;
 - `engagement_q(user, via=...)`: the rule as a `Q` for a queryset of
   engagements (`via=""`) or of records linked to one (`via="engagement__"`);
-- `attended_probe(user, ref)`: the attendance check as a per-row probe, for
-  reads that stop at a LIMIT (see `probed_engagement_q`);
+- `probed_engagement_q(user, via=...)`: the same rule with the attendance
+  check as a per-row probe (`attended_probe`), for reads that probe few rows
+  or stop at a LIMIT (the dashboard's, the partner timeline's);
 - `may_see_engagement(user, engagement)`: the rule for one loaded record;
 - `visibility_class(user)`: the key caches use, with `class_engagement_q`
   (the rows every member of a class sees) and `beyond_class_q` (what one
@@ -45,6 +46,9 @@ from accounts.roles import has_role, officer_membership, sees_all_restricted
 RESTRICTED = "restricted"
 
 __all__ = [
+    "ALL",
+    "NONE",
+    "OPEN",
     "RESTRICTED",
     "access_agreement",
     "access_contact",
