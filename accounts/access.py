@@ -13,11 +13,13 @@ forms:
 - `sees_all_restricted(user)`: officers and superusers;
 - `engagement_q(user, via=...)`: the rule as a `Q` for a queryset of
   engagements (`via=""`) or of records linked to one (`via="engagement__"`);
-- `attended_probe(user, ref)`: the attendance check as a per-row probe, for
-  reads that stop at a LIMIT (see `probed_engagement_q`);
+- `probed_engagement_q(user, via=...)`: the same rule with the attendance
+  check as a per-row probe (`attended_probe`), for reads that probe few rows
+  or stop at a LIMIT (the dashboard's, the partner timeline's);
 - `may_see_engagement(user, engagement)`: the rule for one loaded record;
-- `visibility_class(user)`: the key caches use: users of one class see the
-  same rows;
+- `visibility_class(user)`: the key caches use, with `class_engagement_q`
+  (the rows every member of a class sees) and `beyond_class_q` (what one
+  user sees on top: the restricted engagements they took part in);
 - `is_restricted(value)`: is a confidentiality value the restricted one;
 - `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
   over records pointing at one through `user_ref`) who see every restricted
@@ -34,6 +36,10 @@ forms:
 - `engagement_audience(user_ids, confidentiality_by_engagement)`: the rule
   for many users x many engagements, in two queries, answered in Python
   (the weekly digest).
+- `partners_for`, `contacts_for`, `agreements_for`, `topics_for` and
+  `access_partner`, `access_contact`, `access_agreement`: the records that
+  carry no confidentiality of their own, readable by every user who may use
+  the CRM (a 404 for anyone else, as for a missing id).
 
 It lives in `accounts/`, beside the roles, below every app whose records it
 guards (partners, engagements and the pages above them all import it).
@@ -45,24 +51,37 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
 
 from accounts.roles import ROLES, has_role, officer_membership, sees_all_restricted
 
 RESTRICTED = "restricted"
 
 __all__ = [
+    "ALL",
+    "NONE",
+    "OPEN",
     "RESTRICTED",
+    "access_agreement",
+    "access_contact",
+    "access_partner",
+    "agreements_for",
     "attended_ids",
     "attended_probe",
+    "beyond_class_q",
+    "class_engagement_q",
+    "contacts_for",
     "engagement_q",
     "is_restricted",
     "may_see_engagement",
     "hidden_history_versions",
     "history_hidden_engagement_ids",
     "may_use_crm",
+    "partners_for",
     "probed_engagement_q",
     "sees_all_restricted",
     "engagement_audience",
+    "topics_for",
     "user_sees_all_q",
     "user_may_use_q",
     "user_sees_engagement_q",
@@ -155,18 +174,98 @@ def may_see_engagement(user, engagement) -> bool:
     return _staff_link().objects.filter(engagement_id=engagement.pk, user_id=user.pk).exists()
 
 
-def visibility_class(user) -> str:
-    """A cache key part: users of one class see the same records.
+ALL, OPEN, NONE = "all", "open", "none"
 
-    "none" may read nothing; "all" sees every restricted engagement; any other
-    user sees the unrestricted ones plus those they took part in, so their
-    class is their own.
+
+def visibility_class(user) -> str:
+    """A cache key part: the class whose shared rows a cache entry may hold.
+
+    "none"  may read nothing;
+    "all"   sees every engagement (officers, superusers);
+    "open"  everyone else with a role: every engagement but the restricted
+            ones, plus (not part of the class) the restricted ones they took
+            part in.
+
+    Every member of a class sees `class_engagement_q(cls)`, and no member sees
+    less; what a user sees on top of it is `beyond_class_q(user)`, always a
+    few rows, which a cached read lays over its shared entry live. So for
+    every user: engagement_q(user) == class_engagement_q(cls) | beyond_class_q(user)
+    (tests/unit/test_access_rule.py). One entry per class, not per user: the
+    dashboard's quiet partners and charts are shared by every viewer.
     """
     if not may_use_crm(user):
-        return "none"
+        return NONE
     if sees_all_restricted(user):
-        return "all"
-    return f"user:{user.pk}"
+        return ALL
+    return OPEN
+
+
+def class_engagement_q(cls: str, via: str = "") -> Q:
+    """The engagements (or, `via="engagement__"`, their commitments and gifts) every member of `cls` sees."""
+    if cls == ALL:
+        return Q()
+    if cls == OPEN:
+        if not via:
+            return ~Q(confidentiality=RESTRICTED)
+        return Q(**{f"{via}isnull": True}) | ~Q(**{f"{via}confidentiality": RESTRICTED})
+    return _NOTHING
+
+
+def beyond_class_q(user) -> Q:
+    """Engagements `user` sees beyond `visibility_class(user)`'s shared rows: the restricted ones they took part in.
+
+    A join on the staff link (a person takes part in few restricted meetings,
+    so the rows stay few); matches nothing for the "all" and "none" classes.
+    """
+    if visibility_class(user) != OPEN:
+        return _NOTHING
+    return Q(confidentiality=RESTRICTED, staff=user)
+
+
+def _readable(user, queryset):
+    # Partners, contacts, agreements and topics carry no confidentiality: a
+    # user of the CRM reads them all, anyone else none.
+    return queryset if may_use_crm(user) else queryset.none()
+
+
+def _objects(label: str):
+    # By name, as for the staff link: partners/ sits above this module.
+    return apps.get_model(*label.split(".")).objects.all()
+
+
+def partners_for(user, queryset=None):
+    """Partners `user` may read (`queryset`: a partner queryset shaped by the caller, default all)."""
+    return _readable(user, _objects("partners.Partner") if queryset is None else queryset)
+
+
+def contacts_for(user, queryset=None):
+    """Contacts `user` may read (as partners)."""
+    return _readable(user, _objects("partners.Contact") if queryset is None else queryset)
+
+
+def agreements_for(user, queryset=None):
+    """Agreements `user` may read (as partners)."""
+    return _readable(user, _objects("partners.Agreement") if queryset is None else queryset)
+
+
+def topics_for(user, queryset=None):
+    """Topics `user` may read (as partners)."""
+    return _readable(user, _objects("partners.Topic") if queryset is None else queryset)
+
+
+def access_partner(user, pk, queryset=None):
+    """The partner `pk` if `user` may read it, else Http404 (the same answer as for a missing id)."""
+    return get_object_or_404(partners_for(user, queryset), pk=pk)
+
+
+def access_contact(user, pk, queryset=None):
+    """The contact `pk` if `user` may read it, else Http404."""
+    return get_object_or_404(contacts_for(user, queryset), pk=pk)
+
+
+def access_agreement(user, pk, queryset=None):
+    """The agreement `pk` if `user` may read it, else Http404."""
+    return get_object_or_404(agreements_for(user, queryset), pk=pk)
 
 
 def user_sees_all_q(user_ref: str = "pk") -> Q:

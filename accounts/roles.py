@@ -52,9 +52,31 @@ def role_permissions() -> dict[str, set[str]]:
 
 
 def _group_names(user) -> set[str]:
-    # Cached on the user object: role checks happen many times per request.
+    """The user's group names, cached on the user object: role checks happen many times per request.
+
+    Read in one query with the groups' permissions, which are then handed to
+    Django's ModelBackend cache (`_group_perm_cache`, the set it would build
+    from `Permission.objects.filter(group__user=user)`), so that asking the
+    role and then `has_perm` costs what `has_perm` alone cost. Not for
+    superusers (the backend gives them every permission) nor inactive users
+    (it gives them none), nor when the backend already loaded its own.
+    """
     if not hasattr(user, "_crm_group_names"):
-        user._crm_group_names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        if not user.is_authenticated:
+            user._crm_group_names = set()
+            return user._crm_group_names
+        fill = user.is_active and not user.is_superuser and not hasattr(user, "_group_perm_cache")
+        if not fill:
+            user._crm_group_names = set(user.groups.values_list("name", flat=True))
+            return user._crm_group_names
+        names, perms = set(), set()
+        rows = user.groups.values_list("name", "permissions__content_type__app_label", "permissions__codename")
+        for name, app_label, codename in rows:
+            names.add(name)
+            if codename is not None:
+                perms.add(f"{app_label}.{codename}")
+        user._crm_group_names = names
+        user._group_perm_cache = perms
     return user._crm_group_names
 
 

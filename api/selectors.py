@@ -11,8 +11,8 @@ eight queries per call (QUALITY.md P1).
 from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
 
+from accounts import access
 from engagements.selectors import commitments_for, engagements_for, gifts_for, missions_for, partners_for
-from partners.models import Agreement, Contact, Topic
 
 
 def with_related_keys(queryset, **relations):
@@ -38,7 +38,7 @@ def with_related_keys(queryset, **relations):
 
 
 def api_topics(user):
-    return Topic.objects.all()
+    return access.topics_for(user)
 
 
 def api_partners(user):
@@ -46,11 +46,11 @@ def api_partners(user):
 
 
 def api_contacts(user):
-    return Contact.objects.all()
+    return access.contacts_for(user)
 
 
 def api_agreements(user):
-    return with_related_keys(Agreement.objects.select_related("owner"), partners="pk")
+    return with_related_keys(access.agreements_for(user).select_related("owner"), partners="pk")
 
 
 def api_engagements(user):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
+from accounts import access
 from diplomacy_crm.views import render_page
 from engagements.models import Commitment, Engagement
 from engagements.selectors import commitments_for, engagements_for
@@ -139,7 +140,8 @@ def engagement_briefing(user, pk, *, now=None) -> EngagementBriefing:
     shown, more = partners[:CONDENSED_PARTNERS], len(partners) > CONDENSED_PARTNERS
     ids = [p.pk for p in shown]
     contacts = list(
-        Contact.objects.filter(partner_id__in=ids, is_active=True).order_by("partner_id", "full_name", "id")[:CONDENSED_LIMIT]
+        access.contacts_for(user)
+        .filter(partner_id__in=ids, is_active=True).order_by("partner_id", "full_name", "id")[:CONDENSED_LIMIT]
     )
     # Through rows: an agreement shared by two of the partners is listed under both.
     agreement_links = list(

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
+from accounts import access
 from accounts.models import Profile
 from engagements.models import Engagement
 from engagements.selectors import commitments_for, engagements_for
-from partners.models import Partner
 
 FEED_PAST_DAYS = 90
 FEED_FUTURE_DAYS = 365
@@ -216,7 +216,9 @@ def feed(request):
 def engagement_ics(request, pk):
     """/engagements/<id>/ics/: one engagement as a file to add to a calendar (404 when not visible)."""
     engagement = get_object_or_404(engagements_for(request.user), pk=pk)
-    partners = list(Partner.objects.filter(engagements=engagement).only("id", "name").order_by("name", "id"))
+    partners = list(
+        access.partners_for(request.user).filter(engagements=engagement).only("id", "name").order_by("name", "id")
+    )
     cal = new_calendar(engagement.title)
     cal.add("method", "PUBLISH")
     cal.add_component(engagement_event(engagement, partners))

@@ -15,7 +15,7 @@ registered on the connection), ranked by the weight of the fields that hold a
 word; snippets are cut and highlighted in Python.
 
 Snippets are always built from escaped text: the only markup in a result is
-our own <mark>. Confidentiality comes from the visibility selectors of the
+our own <mark>. Confidentiality comes from accounts.access and the visibility selectors of the
 layers below, and each type costs exactly one query (LIMIT n+1: no COUNT).
 """
 
@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from accounts import access
 from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for, engagements_for, missions_for
 from partners.models import Agreement, Contact, Partner
@@ -134,12 +135,12 @@ def search_model(search_type: SearchType):
 
 
 def visible_queryset(search_type: SearchType, user):
-    """What `user` may see of one type (the visibility selectors of the layers below)."""
+    """What `user` may see of one type (accounts.access and the visibility selectors of the layers below)."""
     key = search_type.key
     if key == "partner":
-        return Partner.objects.all()
+        return access.partners_for(user)
     if key == "contact":
-        return Contact.objects.all()
+        return access.contacts_for(user)
     if key == "engagement":
         return engagements_for(user)
     if key == "mission":
@@ -147,7 +148,7 @@ def visible_queryset(search_type: SearchType, user):
     if key == "commitment":
         return commitments_for(user)
     if key == "agreement":
-        return Agreement.objects.all()
+        return access.agreements_for(user)
     raise ValueError(key)
 
 

@@ -1,8 +1,9 @@
 """Reads for the pages that combine everything: dashboard, partner history, country view.
 
 Every read starts from the visibility selectors of the layers below
-(`engagements_for`, `commitments_for`), so the confidentiality rule is the
-one written in engagements.models, and counts and charts obey it too.
+(`engagements_for`, `commitments_for`) or from the SQL forms and cache
+classes of `accounts.access`, the one home of the confidentiality rule, so
+counts and charts obey it too.
 
 Every list is bounded, by a LIMIT on an indexed order or by a date window
 on an indexed column, and every function here returns materialised lists:
@@ -26,19 +27,17 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
     TextField,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_countries import countries
 
-from accounts.roles import sees_all_restricted
-from engagements.models import Commitment, Confidentiality, Engagement, TradeMission
+from accounts import access
+from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for, engagements_for
 from partners.models import Agreement, Partner
 
@@ -98,41 +97,25 @@ def _partner_names():
     return Prefetch("partners", queryset=Partner.objects.only("id", "name", "country").order_by("name", "id"))
 
 
-def _attended(user, engagement_ref: str) -> Exists:
-    """The user took part in the engagement `OuterRef(engagement_ref)`: one probe of the staff link's unique index."""
-    return Exists(Engagement.staff.through.objects.filter(engagement_id=OuterRef(engagement_ref), user_id=user.pk))
-
-
 def _probed_engagements(user):
     """`engagements_for(user)`, with the attendance check written as a probe per row.
 
-    Same rule as `EngagementQuerySet.visible_to` (engagements.models); there
-    the attended ids are one hashed subplan, which suits scans of many rows.
-    But PostgreSQL charges that subplan's set-up to every probe of a nested
-    loop, so for a member of staff with thousands of meetings it hash-joins
-    the whole engagement table where a walk of a few dozen rows would do
-    (3.5 s instead of 13 ms for recent activity, 6 s for a country page).
-    Use this form for reads that probe few rows or stop at a LIMIT;
-    tests/unit/test_dashboard_selectors.py checks both forms agree.
+    Same rule as `EngagementQuerySet.visible_to` (`access.engagement_q`);
+    there the attended ids are one hashed subplan, which suits scans of many
+    rows. But PostgreSQL charges that subplan's set-up to every probe of a
+    nested loop, so for a member of staff with thousands of meetings it
+    hash-joins the whole engagement table where a walk of a few dozen rows
+    would do (3.5 s instead of 13 ms for recent activity, 6 s for a country
+    page). Use this form (`access.probed_engagement_q`) for reads that probe
+    few rows or stop at a LIMIT; tests/unit/test_access_rule.py checks both
+    forms agree.
     """
-    if sees_all_restricted(user):
-        return Engagement.objects.all()
-    if not user.is_authenticated:
-        return Engagement.objects.none()
-    return Engagement.objects.filter(~Q(confidentiality=Confidentiality.RESTRICTED) | _attended(user, "pk"))
+    return Engagement.objects.filter(access.probed_engagement_q(user))
 
 
 def _probed_commitments(user):
     """`commitments_for(user)` written as probes (see `_probed_engagements`)."""
-    if sees_all_restricted(user):
-        return Commitment.objects.all()
-    if not user.is_authenticated:
-        return Commitment.objects.none()
-    return Commitment.objects.filter(
-        Q(engagement__isnull=True)
-        | ~Q(engagement__confidentiality=Confidentiality.RESTRICTED)
-        | _attended(user, "engagement_id")
-    )
+    return Commitment.objects.filter(access.probed_engagement_q(user, via="engagement__"))
 
 
 def last_contact_subquery(user, *, now=None):
@@ -246,18 +229,17 @@ class QuietPartner:
 QUIET_CACHE_SECONDS = 60
 
 
-def _quiet_shared(officer: bool, *, now, cutoff) -> list[tuple]:
+def _quiet_shared(visibility: str, *, now, cutoff) -> list[tuple]:
     """Every quiet partner of a visibility class, in the panel's order: [(pk, name, last_contact, owner), …].
 
-    "all" (officers) counts every engagement; "open" (everyone else) only the
-    non-restricted ones. No user-specific filter here, so one entry serves a
-    whole class, and the restricted-attendance subplan stays out of it.
-    Cached 60 s per class and `charts_generation` (bumped after any
-    engagement, partner or engagement-partner link is written).
+    Counts the engagements every member of the class sees
+    (`access.class_engagement_q`): "all" (officers) every engagement, "open"
+    (everyone else) the non-restricted ones. No user-specific filter here, so
+    one entry serves a whole class, and the restricted-attendance subplan
+    stays out of it. Cached 60 s per class and `charts_generation` (bumped
+    after any engagement, partner or engagement-partner link is written).
     """
-    engagements = Engagement.objects.held()
-    if not officer:
-        engagements = engagements.exclude(confidentiality=Confidentiality.RESTRICTED)
+    engagements = Engagement.objects.held().filter(access.class_engagement_q(visibility))
     recent = engagements.filter(partners=OuterRef("pk"), starts_at__gte=cutoff)
     rows = (
         Partner.objects.active()
@@ -276,12 +258,12 @@ def _quiet_shared(officer: bool, *, now, cutoff) -> list[tuple]:
 def _own_restricted_contacts(user) -> list[tuple[int, dt.datetime]]:
     """(partner id, start) of the held restricted engagements `user` took part in, with priority-1 active partners.
 
-    What a non-officer sees beyond the shared "open" class; a person takes
-    part in few restricted meetings, so the rows stay few (one query).
+    What a user of the "open" class sees beyond it (`access.beyond_class_q`);
+    a person takes part in few restricted meetings, so the rows stay few (one query).
     """
     return list(
         Engagement.partners.through.objects.filter(
-            engagement__in=Engagement.objects.held().filter(confidentiality=Confidentiality.RESTRICTED, staff=user),
+            engagement__in=Engagement.objects.held().filter(access.beyond_class_q(user)),
             partner__priority=Partner.Priority.HIGH,
             partner__status=Partner.Status.ACTIVE,
         )
@@ -305,23 +287,23 @@ def quiet_partners(user, *, now=None) -> Bounded:
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
-    officer = sees_all_restricted(user)
-    if not officer and not user.is_authenticated:
+    visibility = access.visibility_class(user)
+    if visibility == access.NONE:
         return Bounded([])
     key = ":".join(
         (
             "dashboard:quiet:v1",
             str(charts_generation()),
-            "all" if officer else "open",
+            visibility,
             timezone.localdate(now).isoformat(),
         )
     )
     shared = cache.get(key)
     if shared is None:
-        shared = _quiet_shared(officer, now=now, cutoff=cutoff)
+        shared = _quiet_shared(visibility, now=now, cutoff=cutoff)
         cache.set(key, shared, QUIET_CACHE_SECONDS)
     rows = shared
-    if not officer:
+    if visibility != access.ALL:
         in_window, latest = set(), {}
         for partner_id, starts_at in _own_restricted_contacts(user):
             if starts_at >= cutoff:
@@ -400,7 +382,9 @@ def recent_activity(user, *, limit: int = ACTIVITY_LIMIT) -> list[Activity]:
     since = timezone.now() - dt.timedelta(days=ACTIVITY_WINDOW_DAYS)
     engagement_history = Engagement.history.model.objects.filter(history_date__gte=since)
     commitment_history = Commitment.history.model.objects.filter(history_date__gte=since)
-    if not sees_all_restricted(user):
+    if not access.may_use_crm(user):
+        return []
+    if not access.sees_all_restricted(user):
         # Checked per row as each member walks its index (see _probed_engagements).
         engagement_history = engagement_history.filter(Exists(_probed_engagements(user).filter(pk=OuterRef("id"))))
         commitment_history = commitment_history.filter(Exists(_probed_commitments(user).filter(pk=OuterRef("id"))))
@@ -495,19 +479,14 @@ def _chart_counts(engagements, window_start, window_end) -> dict:
 
 
 def _own_restricted_counts(user, window_start, window_end) -> dict:
-    """What a non-officer adds to the shared figures: restricted engagements they took part in.
+    """What a user of the "open" class adds to its shared figures (`access.beyond_class_q`).
 
     One query; a person takes part in few restricted meetings a year, so the
     rows (engagement × partner × topic) stay few.
     """
     rows = (
         Engagement.objects.held()
-        .filter(
-            confidentiality=Confidentiality.RESTRICTED,
-            staff=user,
-            starts_at__gte=window_start,
-            starts_at__lt=window_end,
-        )
+        .filter(access.beyond_class_q(user), starts_at__gte=window_start, starts_at__lt=window_end)
         .order_by()
         .values_list("id", "starts_at", "partners__country", "topics__name")
     )
@@ -557,8 +536,7 @@ def engagement_charts(user, *, now=None) -> dict:
     took part in. So nobody's figures include a meeting they may not see.
     """
     window_start, window_end, months = _chart_window(now)
-    officer = sees_all_restricted(user)
-    visibility = "all" if officer else "open"
+    visibility = access.visibility_class(user)
     key = ":".join(
         (
             "dashboard:charts:v1",
@@ -570,13 +548,11 @@ def engagement_charts(user, *, now=None) -> dict:
     )
     shared = cache.get(key)
     if shared is None:
-        engagements = Engagement.objects.all()
-        if not officer:
-            engagements = engagements.exclude(confidentiality=Confidentiality.RESTRICTED)
+        engagements = Engagement.objects.filter(access.class_engagement_q(visibility))
         shared = _chart_counts(engagements, window_start, window_end)
         cache.set(key, shared, CHART_CACHE_SECONDS)
     counts = shared
-    if not officer:
+    if visibility == access.OPEN:
         own = _own_restricted_counts(user, window_start, window_end)
         counts = {name: _merge(shared[name], own[name]) for name in ("months", "countries", "topics")}
     return {
@@ -661,7 +637,7 @@ def access_partner_for_history(user, pk, *, now=None) -> Partner:
         .prefetch_related("topics")
         .annotate(last_contact=_last_contact_with(user, pk, now=now))
     )
-    return get_object_or_404(queryset, pk=pk)
+    return access.access_partner(user, pk, queryset)
 
 
 @dataclass
@@ -705,7 +681,7 @@ class TimelineItem:
 
     @property
     def is_restricted(self) -> bool:
-        return self.confidentiality == Confidentiality.RESTRICTED
+        return access.is_restricted(self.confidentiality)
 
     @property
     def is_open_commitment(self) -> bool:
@@ -764,7 +740,7 @@ def _timeline_union(user, partner: Partner, *, limit: int):
         owner=None,
     )
     missions = columns(
-        TradeMission.objects.filter(partners=partner),
+        TradeMission.objects.visible_to(user).filter(partners=partner),
         day=F("start_date"),
         rank=1,
         at=Value(None, output_field=DateTimeField()),
@@ -923,7 +899,8 @@ def country_overview(user, code: str, *, now=None) -> CountryOverview:
     country = country_or_404(code)
     code = country.code
     partners = (
-        Partner.objects.filter(country=code)
+        access.partners_for(user)
+        .filter(country=code)
         .select_related("owner", "parent")
         .annotate(last_contact=last_contact_subquery(user, now=now))
         .order_by("priority", "name", "id")
@@ -936,7 +913,7 @@ def country_overview(user, code: str, *, now=None) -> CountryOverview:
         .prefetch_related(_partner_names())
     )
     # CountryField(multiple=True) stores "VN,JP": two-letter codes cannot match across a comma.
-    missions = TradeMission.objects.filter(countries__contains=code).order_by("-start_date", "-id")
+    missions = TradeMission.objects.visible_to(user).filter(countries__contains=code).order_by("-start_date", "-id")
     commitments = (
         commitments_for(user)
         .open()
@@ -946,7 +923,8 @@ def country_overview(user, code: str, *, now=None) -> CountryOverview:
     )
     agreement_links = Agreement.partners.through.objects.filter(agreement_id=OuterRef("pk"), partner__country=code)
     agreements = (
-        Agreement.objects.filter(Exists(agreement_links))
+        access.agreements_for(user)
+        .filter(Exists(agreement_links))
         .order_by(F("signed_on").desc(nulls_last=True), "title", "id")
         .prefetch_related(Prefetch("partners", queryset=Partner.objects.only("id", "name").order_by("name", "id")))
     )

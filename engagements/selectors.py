@@ -1,13 +1,16 @@
 """Reads, with role and confidentiality applied once.
 
 Every page and API view fetches records through `access_*` (a 404 for what
-the user may not see: no existence leak) and lists through `*_for(user)`.
+the user may not see: no existence leak) and lists through `*_for(user)`;
+the rule itself is `accounts.access` (partners, contacts and agreements are
+read through its own `access_partner`, `access_contact`, `access_agreement`).
 """
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from accounts import access
 from partners.models import Partner
 
 from .models import Commitment, Engagement, Gift, TradeMission
@@ -45,6 +48,7 @@ def access_gift(user, pk) -> Gift:
     return get_object_or_404(gifts_for(user), pk=pk)
 
 
+
 def annotate_partner_stats(queryset, user):
     """Add `last_engagement_at` and `open_commitments`, counting only what `user` may see.
 
@@ -75,6 +79,6 @@ def annotate_partner_stats(queryset, user):
 
 
 def partners_for(user):
-    return annotate_partner_stats(Partner.objects.select_related("owner", "parent"), user)
+    return annotate_partner_stats(access.partners_for(user, Partner.objects.select_related("owner", "parent")), user)
 
 

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import sees_all_restricted
+from accounts import access
 from diplomacy_crm.services import save_record
 
-from .models import Commitment, Confidentiality, Engagement, Gift, TradeMission
+from .models import Commitment, Engagement, Gift, TradeMission
 
 ENGAGEMENT_M2M = ("partners", "contacts", "staff", "topics")
 MISSION_M2M = ("delegates", "partners")
@@ -44,8 +44,8 @@ def _check_attendees(engagement: Engagement, m2m: dict) -> None:
 
 def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagement) -> None:
     """A staff member who logs a restricted meeting must not lock themselves out of it."""
-    restricted = fields.get("confidentiality", engagement.confidentiality) == Confidentiality.RESTRICTED
-    if not restricted or actor is None or sees_all_restricted(actor):
+    restricted = access.is_restricted(fields.get("confidentiality", engagement.confidentiality))
+    if not restricted or actor is None or access.sees_all_restricted(actor):
         return
     staff = m2m.get("staff")
     if staff is None:

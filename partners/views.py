@@ -12,10 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import access
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.views import apply_service_errors, confirm_delete, history_entries, list_page, materialise_choices, render_page, require_perm
 
@@ -96,7 +97,7 @@ def partner_create(request):
 @require_http_methods(["GET", "POST"])
 def partner_edit(request, pk):
     require_perm(request, "partners.change_partner")
-    partner = get_object_or_404(Partner, pk=pk)
+    partner = access.access_partner(request.user, pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
         try:
@@ -115,7 +116,7 @@ def partner_edit(request, pk):
 def partner_archive(request, pk):
     """Partners are archived (inactive), never deleted: their history stays."""
     require_perm(request, "partners.change_partner")
-    partner = get_object_or_404(Partner, pk=pk)
+    partner = access.access_partner(request.user, pk)
     if request.method == "POST":
         services.partner_archive(partner=partner, actor=request.user)
         messages.success(request, f"Partner “{partner.name}” archived. Its history is kept.")
@@ -164,7 +165,7 @@ def _json_trigger(event: str, detail: dict) -> str:
 def partner_lookup(request):
     """Type-ahead: `?q=` → up to 20 partners {id, name, country, text}; active first."""
     q = request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX].strip()
-    partners = Partner.objects.all()
+    partners = access.partners_for(request.user)
     for word in q.split()[:5]:
         partners = partners.filter(Q(name__icontains=word) | Q(city__icontains=word))
     partners = partners.order_by("status", "name", "pk").only("pk", "name", "country", "status")[:LOOKUP_LIMIT]
@@ -203,7 +204,7 @@ CONTACT_CSV = [
 def contact_list(request):
     return list_page(
         request,
-        queryset=Contact.objects.select_related("partner"),
+        queryset=access.contacts_for(request.user).select_related("partner"),
         filterset_class=ContactFilter,
         template="partners/contact_list.html",
         columns=CONTACT_CSV,
@@ -217,7 +218,7 @@ def contact_list(request):
 def contact_detail(request, pk):
     from engagements.selectors import engagements_for  # meetings attended, confidentiality applied
 
-    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
     # Materialised here (the template runs no query): the 25 latest meetings they attended.
     engagements = list(
         engagements_for(request.user).filter(contacts=contact).order_by("-starts_at", "-pk")[:25]
@@ -258,7 +259,7 @@ def contact_create(request):
 @require_http_methods(["GET", "POST"])
 def contact_edit(request, pk):
     require_perm(request, "partners.change_contact")
-    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         try:
@@ -303,7 +304,7 @@ def contact_lookup(request):
     """Attendee choices: `?partner=ID` (repeatable) and optional `?q=` → contacts, people in post first."""
     partner_ids = [int(p) for p in request.GET.getlist("partner")[:50] if p.isdigit() and len(p) < 19]
     q = request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX].strip()
-    contacts = Contact.objects.select_related("partner")
+    contacts = access.contacts_for(request.user).select_related("partner")
     if partner_ids:
         contacts = contacts.filter(partner_id__in=partner_ids)
     elif not q:
@@ -330,7 +331,7 @@ def contact_lookup(request):
 @require_http_methods(["GET", "POST"])
 def contact_delete(request, pk):
     require_perm(request, "partners.delete_contact")
-    contact = get_object_or_404(Contact.objects.select_related("partner"), pk=pk)
+    contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
     return confirm_delete(request, contact, success_url="/contacts/", cancel_url=contact.get_absolute_url())
 
 
@@ -355,7 +356,7 @@ AGREEMENT_CSV = [
 def agreement_list(request):
     return list_page(
         request,
-        queryset=Agreement.objects.select_related("owner").prefetch_related("partners"),
+        queryset=access.agreements_for(request.user).select_related("owner").prefetch_related("partners"),
         filterset_class=AgreementFilter,
         template="partners/agreement_list.html",
         columns=AGREEMENT_CSV,
@@ -367,7 +368,9 @@ def agreement_list(request):
 @login_required
 @require_GET
 def agreement_detail(request, pk):
-    agreement = get_object_or_404(Agreement.objects.select_related("owner").prefetch_related("partners"), pk=pk)
+    agreement = access.access_agreement(
+        request.user, pk, Agreement.objects.select_related("owner").prefetch_related("partners")
+    )
     # Materialised for the template: partners and the change history.
     history = history_entries(agreement)
     return render_page(
@@ -407,7 +410,7 @@ def agreement_create(request):
 @require_http_methods(["GET", "POST"])
 def agreement_edit(request, pk):
     require_perm(request, "partners.change_agreement")
-    agreement = get_object_or_404(Agreement, pk=pk)
+    agreement = access.access_agreement(request.user, pk)
     form = AgreementForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
         try:
@@ -425,5 +428,5 @@ def agreement_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def agreement_delete(request, pk):
     require_perm(request, "partners.delete_agreement")
-    agreement = get_object_or_404(Agreement, pk=pk)
+    agreement = access.access_agreement(request.user, pk)
     return confirm_delete(request, agreement, success_url="/agreements/", cancel_url=agreement.get_absolute_url())

@@ -5,10 +5,11 @@ Each list row carries three partners, two participants, two commitments and
 a restricted sibling, so that a per-row query anywhere would show.
 
 Queries of an officer's list call, with a token:
-  1 token + user   2-3 permissions (user's, groups') 4 group names (confidentiality)
-  5 COUNT          6 the page, many-to-many keys as correlated subqueries
-Missions and topics have no confidentiality (no group query). A session
-costs one more than a token (session row, then user).
+  1 token + user   2 the user's role and its groups' permissions (accounts.roles,
+                     one query; every resource asks accounts.access)
+  3 the user's own permissions
+  4 COUNT          5 the page, many-to-many keys as correlated subqueries
+A session costs one more than a token (session row, then user).
 """
 
 import pytest
@@ -25,14 +26,9 @@ RESOURCES = ["topics", "partners", "contacts", "engagements", "trade-missions", 
 
 # (resource, how) -> queries; "token"/"session" for an officer, "viewer" for a viewer's token.
 PINNED_LIST = {
-    ("topics", "token"): 5, ("topics", "session"): 6, ("topics", "viewer"): 5,
-    ("partners", "token"): 6, ("partners", "session"): 7, ("partners", "viewer"): 6,
-    ("contacts", "token"): 5, ("contacts", "session"): 6, ("contacts", "viewer"): 5,
-    ("engagements", "token"): 6, ("engagements", "session"): 7, ("engagements", "viewer"): 6,
-    ("trade-missions", "token"): 5, ("trade-missions", "session"): 6, ("trade-missions", "viewer"): 5,
-    ("commitments", "token"): 6, ("commitments", "session"): 7, ("commitments", "viewer"): 6,
-    ("agreements", "token"): 5, ("agreements", "session"): 6, ("agreements", "viewer"): 5,
-    ("gifts", "token"): 6, ("gifts", "session"): 7, ("gifts", "viewer"): 6,
+    (name, how): {"token": 5, "session": 6, "viewer": 5}[how]
+    for name in RESOURCES
+    for how in ("token", "session", "viewer")
 }  # fmt: skip
 # A detail is the list without the COUNT.
 PINNED_DETAIL = {key: n - 1 for key, n in PINNED_LIST.items()}

@@ -256,17 +256,19 @@ def test_xss_payloads_are_escaped_on_every_page(client, officer):
 # --- query budgets (QUALITY P1, P2) ---------------------------------------------------------
 
 # Officer, cold chart cache. The same at 3 and at 40 rows per list.
-#  dashboard (14): session, user, groups, upcoming + their partners (2), my/others' commitments (2),
+#  "role" is the user's groups with their permissions (one query, accounts.roles); "perms" the
+#  user's own permissions, for the layout.
+#  dashboard (13): session, user, role, upcoming + their partners (2), my/others' commitments (2),
 #    quiet partners (the shared list, cached), recent activity (one UNION), chart figures (3: months,
-#    countries, topics; cached), permissions for the layout (user + group permissions, 2)
-#  history (12): session, user, groups, partner (+ last contact), its topics, members, contacts,
-#    agreements, open commitments (both ways, one query), timeline page (one UNION), permissions (2)
-#  country (12): session, user, groups, partners, engagements + their partners (2), missions,
-#    commitments, agreements + their partners (2), permissions (2)
-EXPECTED_QUERIES = {"dashboard": 14, "history": 12, "country": 12}
+#    countries, topics; cached), perms
+#  history (11): session, user, role, partner (+ last contact), its topics, members, contacts,
+#    agreements, open commitments (both ways, one query), timeline page (one UNION), perms
+#  country (11): session, user, role, partners, engagements + their partners (2), missions,
+#    commitments, agreements + their partners (2), perms
+EXPECTED_QUERIES = {"dashboard": 13, "history": 11, "country": 11}
 # Non-officers add two queries on the dashboard, never cached: their own restricted meetings for the
 # charts, and for the quiet partners.
-EXPECTED_QUERIES_STAFF = {"dashboard": 16, "history": 12, "country": 12}
+EXPECTED_QUERIES_STAFF = {"dashboard": 15, "history": 11, "country": 11}
 
 
 @pytest.mark.parametrize("n", [3, 40])

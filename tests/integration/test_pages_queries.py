@@ -17,33 +17,34 @@ from tests.pages_fixtures import as_user, build_graph  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 # Logged in as an officer (sees everything). Every page pays: session, user,
-# the user's permissions (2: own + through groups, for the navigation), and
-# most pay the group names (1, the confidentiality rule). Lists add the
-# filter form's model choices, a COUNT, the page and its prefetches.
+# the user's role with its groups' permissions (1, "role"; accounts.roles: every
+# read asks accounts.access) and the user's own permissions (1, "perms", for
+# the navigation). Lists add the filter form's model choices, a COUNT, the
+# page and its prefetches.
 EXPECTED = {
-    # session, user, groups, perms x2, COUNT, page, topics prefetch, topic + owner choices
-    "partners:list": 10,
-    # session, user, perms x2, COUNT, page (partner joined)
+    # session, user, role, perms, COUNT, page, topics prefetch, topic + owner choices
+    "partners:list": 9,
+    # session, user, role, perms, COUNT, page (partner joined)
     "partners:contact-list": 6,
-    # session, user, groups, perms x2, COUNT, page, partners + topics prefetch, topic choices
-    "engagements:list": 10,
-    # session, user, groups, perms x2, COUNT, page, partners prefetch
+    # session, user, role, perms, COUNT, page, partners + topics prefetch, topic choices
+    "engagements:list": 9,
+    # session, user, role, perms, COUNT, page, partners prefetch
     "engagements:mission-list": 7,
-    # session, user, groups, perms x2, COUNT, page (4 joins), owner choices
-    "engagements:commitment-list": 8,
-    # session, user, perms x2, COUNT, page, partners prefetch
+    # session, user, role, perms, COUNT, page (4 joins), owner choices
+    "engagements:commitment-list": 7,
+    # session, user, role, perms, COUNT, page, partners prefetch
     "partners:agreement-list": 7,
-    # session, user, groups, engagement (2 joins), partners, topics, staff, contacts (+partner),
-    # commitments, history, perms x2
-    "engagements:detail": 12,
-    # session, user, mission, groups, itinerary, its partners, commitments, delegates, partners,
-    # history, perms x2
-    "engagements:mission-detail": 12,
-    # session, user, groups, commitment (4 joins), history, perms x2
-    "engagements:commitment-detail": 7,
-    # session, user, contact (+partner), groups, meetings attended, perms x2
-    "partners:contact-detail": 7,
-    # session, user, agreement, partners prefetch, history, perms x2
+    # session, user, role, engagement (2 joins), partners, topics, staff, contacts (+partner),
+    # commitments, history, perms
+    "engagements:detail": 11,
+    # session, user, role, mission, itinerary, its partners, commitments, delegates, partners,
+    # history, perms
+    "engagements:mission-detail": 11,
+    # session, user, role, commitment (4 joins), history, perms
+    "engagements:commitment-detail": 6,
+    # session, user, role, contact (+partner), meetings attended, perms
+    "partners:contact-detail": 6,
+    # session, user, role, agreement, partners prefetch, history, perms
     "partners:agreement-detail": 7,
 }
 
@@ -142,9 +143,10 @@ def test_templates_run_no_queries(as_user, officer, staff_user, other_staff, nam
 def test_csv_export_query_count_is_constant(as_user, officer, staff_user, other_staff, size):
     build(size, [staff_user, other_staff])
     client = as_user(officer)
-    # session, user, groups, perms x2 (the "add" button flag), the rows, then prefetches per
-    # 1,000-row chunk: engagements 2 (partners, topics), partners 1 (topics), commitments 0 (joins).
-    for url, expected in [("/engagements/?format=csv", 8), ("/commitments/?format=csv", 6), ("/partners/?format=csv", 7)]:
+    # session, user, role (with its groups' permissions), perms (the "add" button flag), the rows,
+    # then prefetches per 1,000-row chunk: engagements 2 (partners, topics), partners 1 (topics),
+    # commitments 0 (joins).
+    for url, expected in [("/engagements/?format=csv", 7), ("/commitments/?format=csv", 5), ("/partners/?format=csv", 6)]:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(url)
             rows = b"".join(response.streaming_content).count(b"\n")

@@ -184,12 +184,12 @@ def _graph(n: int, staff_user):
     return partner, upcoming
 
 
-# Partner: session, user, groups, partner (+topics), children, contacts, agreements, open commitments,
-# timeline, last engagements, Mayor meeting, permissions (user + group).
-EXPECTED_PARTNER = 14
-# Engagement: session, user, groups, engagement, its partners (+parents), their topics, its contacts,
-# staff, topics, contacts in post, agreements, open commitments, earlier engagements, permissions (2).
-EXPECTED_ENGAGEMENT = 15
+# Partner: session, user, role (groups with their permissions, one query), partner (+topics), children,
+# contacts, agreements, open commitments, timeline, last engagements, Mayor meeting, own permissions.
+EXPECTED_PARTNER = 13
+# Engagement: session, user, role, engagement, its partners (+parents), their topics, its contacts,
+# staff, topics, contacts in post, agreements, open commitments, earlier engagements, own permissions.
+EXPECTED_ENGAGEMENT = 14
 
 
 @pytest.mark.parametrize("size", [3, 40])

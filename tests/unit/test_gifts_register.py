@@ -186,11 +186,12 @@ def test_list_and_report_query_counts_are_constant(client, staff_user, django_as
         GiftFactory(partner=PartnerFactory(), engagement=secret if i % 3 == 0 else EngagementFactory(),
                     exchanged_on=dt.date(2025, 1, 1) + dt.timedelta(days=i))
     client.force_login(staff_user)
-    # session, user, groups, count, page (gifts + partner + engagement), filter form's choices: none; permissions (2)
-    with django_assert_num_queries(7):
+    # session, user, role (groups with their permissions, one query), count, page (gifts + partner +
+    # engagement), filter form's choices: none; own permissions
+    with django_assert_num_queries(6):
         response = client.get("/gifts/")
     assert response.status_code == 200 and "Lacquered box" in response.content.decode()
-    # session, user, groups, per-currency, per-disposition, flagged, permissions (2)
-    with django_assert_num_queries(8):
+    # session, user, role, per-currency, per-disposition, flagged, own permissions
+    with django_assert_num_queries(7):
         response = client.get("/gifts/report/", {"exchanged_after": "2025-01-01", "exchanged_before": "2025-12-31"})
     assert response.status_code == 200 and "Lacquered box" in response.content.decode()

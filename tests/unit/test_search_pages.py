@@ -160,10 +160,11 @@ def _seed(n: int, prefix: str):
         TradeMissionFactory(name=f"Budgetary mission {i}")
 
 
-# session, user, the user's groups (confidentiality), 6 types × 1 query, permissions (user + group)
-EXPECTED_ALL_TYPES = 11
-# session, user, groups, 1 query for the type, permissions (2)
-EXPECTED_ONE_TYPE = 6
+# session, user, the user's role (groups with their permissions, one query), 6 types × 1 query,
+# the user's own permissions
+EXPECTED_ALL_TYPES = 10
+# session, user, role, 1 query for the type, own permissions
+EXPECTED_ONE_TYPE = 5
 
 
 @pytest.mark.parametrize("size", [3, 40])
