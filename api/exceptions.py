@@ -5,6 +5,7 @@
 - a delete refused because other records point here (PROTECT) -> 409, with the
   kinds of records in the way.
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE read by Django itself -> 413.
+- an update based on a version the record has left (If-Match, EditConflict) -> 412.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
@@ -15,6 +16,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from diplomacy_crm.services import EditConflict
+
+from .preconditions import PreconditionFailed
 
 
 def _field_errors(exc: DjangoValidationError) -> dict:
@@ -37,6 +42,8 @@ def exception_handler(exc, context):
             {"detail": "Other records still refer to this one; remove or reassign them first.", "blocking": blocking},
             status=status.HTTP_409_CONFLICT,
         )
+    elif isinstance(exc, EditConflict):
+        exc = PreconditionFailed()
     elif isinstance(exc, RequestDataTooBig):
         return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     return drf_exception_handler(exc, context)

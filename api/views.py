@@ -26,6 +26,7 @@ from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
 
 from . import schema  # noqa: F401 (registers the OpenAPI extensions)
 from . import selectors, serializers
+from .preconditions import check_if_match, etag
 from .authentication import TokenAuthentication
 from .parsers import StrictJSONParser
 from .permissions import RolePermissions
@@ -76,20 +77,37 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return self.selector(self.request.user)
 
+    def get_object(self):
+        """The record; for PUT, PATCH and DELETE, 412 first if an `If-Match` names another version."""
+        instance = super().get_object()
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            self._if_match_version = check_if_match(self.request, instance)
+        return instance
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return Response(self.get_serializer(instance).data, headers=etag(instance))
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = self.create_service(actor=request.user, **serializer.validated_data)
-        return Response(self._present(record), status=HTTP_201_CREATED)
+        return Response(self._present(record), status=HTTP_201_CREATED, headers=etag(record))
 
     def update(self, request, *args, **kwargs):
+        """PUT and PATCH write only the fields the body names (save_record), so concurrent
+        changes of other fields survive. With `If-Match`, the version is compared again
+        under the row lock: a write that lost the race answers 412 and changes nothing."""
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
-            return Response(self._present(instance))  # nothing to change: no write, no history row
-        record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
-        return Response(self._present(record))
+            return Response(self._present(instance), headers=etag(instance))  # nothing to change: no write, no history row
+        data = dict(serializer.validated_data)
+        if getattr(self, "_if_match_version", None) is not None:
+            data["version"] = self._if_match_version
+        record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **data)
+        return Response(self._present(record), headers=etag(record))
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
