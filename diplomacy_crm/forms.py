@@ -29,7 +29,10 @@ class RecordFormMixin:
                 widget=forms.HiddenInput, required=False, min_value=1, initial=instance.version
             )
         else:
-            self.fields["submit_token"] = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
+            # Any text is accepted: one that is not a UUID (tampered) is no token at all.
+            self.fields["submit_token"] = forms.CharField(
+                widget=forms.HiddenInput, required=False, max_length=64, initial=uuid.uuid4
+            )
         self.submit_token_value = None
 
     def clean(self):

@@ -160,16 +160,23 @@ def submitted_url(token, user) -> str | None:
 
 
 @transaction.atomic
-def create_once(*, token, user, create: Callable[[], models.Model]) -> models.Model:
+def create_once(
+    *, token, user, create: Callable[[], models.Model], url: Callable[[models.Model], str] | None = None
+) -> models.Model:
     """Run `create()` (a service call) unless this form's one-time token was used already.
 
     The token is claimed (a row with it as primary key) in the same
     transaction as the creation: a second, concurrent POST waits on the
     first's claim and, once that commits, raises AlreadySubmitted with the
     first record's URL; if the first one failed and rolled back, the second
-    one creates. Without a token (a client that sends none), it just creates.
+    one creates. Without a token (a client that sends none, or not a UUID), it just creates.
+    `url(record)` is where a second POST is sent (default: get_absolute_url()).
     """
-    if not token:
+    try:
+        token = uuid.UUID(str(token)) if token else None
+    except ValueError:
+        token = None
+    if token is None:
         return create()
     from .models import SubmitToken
 
@@ -182,6 +189,6 @@ def create_once(*, token, user, create: Callable[[], models.Model]) -> models.Mo
             raise ValidationError("This form was already sent. Reload the page to start afresh.") from None
         raise AlreadySubmitted(url) from None
     record = create()
-    claim.url = record.get_absolute_url()
+    claim.url = url(record) if url is not None else record.get_absolute_url()
     claim.save(update_fields=["url"])
     return record

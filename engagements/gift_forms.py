@@ -3,6 +3,7 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from diplomacy_crm.forms import RecordFormMixin
 from partners.forms import PARTNER_LOOKUP, LookupSelect, PartnerChoiceField
 from partners.models import Partner
 
@@ -11,7 +12,7 @@ from .models import Engagement, Gift
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, such as USD, EUR or JPY.")
 
 
-class GiftForm(forms.ModelForm):
+class GiftForm(RecordFormMixin, forms.ModelForm):
     # Hidden: set from ?engagement=<id> or kept on edit; only engagements the user may see are accepted.
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)
     partner = PartnerChoiceField(
