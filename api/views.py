@@ -9,7 +9,7 @@ through the same service functions as the pages, so the rules cannot drift.
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.templatetags.static import static
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -129,19 +129,31 @@ def topic_update(*, topic, actor, **data):
     return save_record(topic, actor=actor, fields=data)
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The record\'s ETag (W/"<version>") from a read: the write happens only if the record is still at that '
+    "version, else 412 Precondition Failed and nothing changes.",
+)
+
+
 def crm_schema(name: str):
-    """Tag the resource and document 409 on delete."""
+    """Tag the resource; document If-Match (412) on writes and 409 on delete."""
     return extend_schema_view(
         list=extend_schema(tags=[name]),
         retrieve=extend_schema(tags=[name]),
         create=extend_schema(tags=[name]),
-        update=extend_schema(tags=[name]),
-        partial_update=extend_schema(tags=[name]),
+        update=extend_schema(tags=[name], parameters=[IF_MATCH]),
+        partial_update=extend_schema(tags=[name], parameters=[IF_MATCH]),
         destroy=extend_schema(
             tags=[name],
+            parameters=[IF_MATCH],
             responses={
                 204: OpenApiResponse(description="Deleted."),
                 409: OpenApiResponse(description="Other records still refer to this one."),
+                412: OpenApiResponse(description="If-Match names an earlier version."),
             },
         ),
     )
