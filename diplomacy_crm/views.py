@@ -150,7 +150,7 @@ def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpRe
     )
 
 
-HISTORY_SKIP = {"id", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
+HISTORY_SKIP = {"id", "version", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
 
 
 def history_entries(record, limit: int = 50) -> list:
