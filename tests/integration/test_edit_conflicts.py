@@ -181,6 +181,23 @@ def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(postgres_requi
     assert (meeting.summary, meeting.location, meeting.outcomes) == ("Agreed on a port visit.", "Harbour office", "Visit in May.")
 
 
+def test_etags_on_create_and_if_match_star_or_current_proceeds(postgres_required, officer, meeting):
+    client = api_as(officer)
+    created = client.post(
+        "/api/v1/engagements/",
+        {"title": "Follow-up call", "kind": "call", "starts_at": "2026-11-20T10:00:00+01:00", "partners": [meeting.partners.get().pk]},
+        format="json",
+    )
+    assert created.status_code == 201 and created["ETag"] == 'W/"1"'
+    url = f"/api/v1/engagements/{meeting.pk}/"
+    assert client.patch(url, {"status": "cancelled"}, format="json", HTTP_IF_MATCH="*")["ETag"] == 'W/"2"'
+    assert client.patch(url, {"status": "held"}, format="json", HTTP_IF_MATCH='"1", W/"2"').status_code == 200
+    meeting.refresh_from_db()
+    assert meeting.partners.count() == 1  # not named in any PATCH: untouched
+    assert client.delete(url, HTTP_IF_MATCH='W/"3"').status_code == 204
+    assert not Engagement.objects.filter(pk=meeting.pk).exists()
+
+
 def test_a_patch_writes_only_the_fields_it_names(postgres_required, staff_user, meeting):
     """Another writer's change to a field the PATCH does not name survives it (no stale rewrite)."""
     stale_copy = Engagement.objects.get(pk=meeting.pk)
