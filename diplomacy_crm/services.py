@@ -61,6 +61,8 @@ def save_record(
     update_fields = None
     if not created and hasattr(instance, "version"):
         update_fields = _lock_and_refresh(instance, expected=expected, named=named)
+    elif instance.pk is not None and hasattr(instance, "version"):
+        _continue_versions(instance)  # a deleted record re-created (restored)
     for name, value in (named or {}).items():
         setattr(instance, name, value)
     instance.full_clean(exclude=list(exclude_from_validation) or None)
@@ -109,6 +111,17 @@ def _lock_and_refresh(instance: models.Model, *, expected, named: dict | None) -
         if field.name not in written:
             setattr(instance, field.attname, row[field.attname])
     return written
+
+
+def _continue_versions(instance: models.Model) -> None:
+    """A record re-created under its old id continues after its last recorded version, so no old ETag matches it."""
+    attribute = getattr(instance._meta, "simple_history_manager_attribute", None)
+    if attribute is None:
+        return
+    history = getattr(type(instance), attribute).filter(**{instance._meta.pk.attname: instance.pk})
+    last = history.aggregate(last=models.Max("version"))["last"]
+    if last is not None:
+        instance.version = last + 1
 
 
 def _save_and_set(instance: models.Model, m2m: Mapping[str, Iterable] | None, update_fields: set | None = None) -> None:

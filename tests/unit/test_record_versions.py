@@ -52,3 +52,16 @@ def test_a_write_of_named_fields_keeps_the_others_as_stored(staff_user):
     assert (fresh.title, fresh.location) == ("Port call", "Harbour office")
     assert stale.location == "Harbour office"  # the instance (and its history row) show the stored state
     assert meeting.history.latest("history_id").location == "Harbour office"
+
+
+def test_a_restored_deleted_record_continues_its_versions(officer):
+    from audit.services import record_restore
+
+    meeting = factories.EngagementFactory(title="Call")
+    with transaction.atomic():
+        save_record(meeting, actor=officer, fields={"title": "Call, renamed"})
+    first, pk = meeting.history.earliest("history_id"), meeting.pk
+    meeting.delete()
+    restored = record_restore(historical=first, actor=officer)
+    assert restored.version == 3  # after 1 and 2 (and the deletion's row at 2)
+    assert Engagement.objects.get(pk=pk).version == 3
