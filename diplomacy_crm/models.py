@@ -14,7 +14,9 @@ class VersionedModel(models.Model):
     compares it with the row's current version under a row lock (see there).
     """
 
-    version = models.PositiveIntegerField(default=1, editable=False, help_text="Incremented by every write.")
+    version = models.PositiveIntegerField(
+        default=1, db_default=1, editable=False, help_text="Incremented by every write."
+    )
 
     class Meta:
         abstract = True
