@@ -45,16 +45,38 @@ def changes_since(record, version: int) -> list[Change]:
     newer = list(history.filter(version__gt=version).order_by("history_date", "history_id"))
     base = history.filter(version__lte=version).order_by("-history_date", "-history_id").first()
     model_fields = [f for f in record._meta.concrete_fields if f.name not in HIDDEN]
+    link_fields = list(getattr(record.history.model, "_history_m2m_fields", []))
+    base_links = _links(base, link_fields) if base is not None else None
     changes = []
     for row in newer:
         change = Change(user=row.history_user, date=row.history_date, version=row.version)
+        links = _links(row, link_fields)
         if base is not None:
             for model_field in model_fields:
                 if getattr(row, model_field.attname) != getattr(base, model_field.attname):
                     change.fields.append((model_field.verbose_name, _shown(base, model_field), _shown(row, model_field)))
+            for link_field in link_fields:
+                old, new = base_links[link_field.name], links[link_field.name]
+                if old != new:
+                    names = _names(link_field, old | new)
+                    change.fields.append(
+                        (link_field.verbose_name, "; ".join(names[i] for i in sorted(old)), "; ".join(names[i] for i in sorted(new)))
+                    )
         changes.append(change)
-        base = row
+        base, base_links = row, links
     return changes
+
+
+def _links(row, link_fields) -> dict:
+    """The ids of each tracked many-to-many relation as the history row recorded it."""
+    return {
+        f.name: set(getattr(row, f.name).values_list(f.m2m_reverse_field_name(), flat=True)) for f in link_fields
+    }
+
+
+def _names(link_field, ids) -> dict:
+    related = link_field.related_model._base_manager.in_bulk(ids)
+    return {i: str(related[i]) if i in related else f"#{i} (deleted)" for i in ids}
 
 
 def conflict_page(request, conflict: EditConflict, form, template: str, context: dict):

@@ -156,3 +156,18 @@ def test_a_malformed_token_is_no_token_not_a_500(officers):
     url, model, typed = CREATES["partner"]
     response = client.post(url, {**form_of(client.get(url)), **typed(), "submit_token": "not-a-uuid"})
     assert response.status_code == 302 and model.objects.count() == 1
+
+
+def test_the_conflict_page_lists_changed_links_too(officers):
+    japan, korea = factories.PartnerFactory(name="Consulate General of Japan"), factories.PartnerFactory(name="Port of Busan")
+    meeting = factories.EngagementFactory(partners=[japan])
+    url = f"/engagements/{meeting.pk}/edit/"
+    first, second = signed_in(officers[0]), signed_in(officers[1])
+    firsts, seconds = form_of(first.get(url)), form_of(second.get(url))
+    firsts["partners"] = [str(japan.pk), str(korea.pk)]
+    assert first.post(url, firsts).status_code == 302
+    seconds["summary"] = ["Ola's notes"]
+    conflict = second.post(url, seconds)
+    assert conflict.status_code == 409
+    page = conflict.content.decode()
+    assert "Consulate General of Japan; Port of Busan" in page
