@@ -7,10 +7,12 @@ version the user saw (from history: who, when, each field old → new).
 Sending the form again saves the user's input on top of those changes.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from .services import AlreadySubmitted, EditConflict, submitted_url
 from .views import render_page
@@ -33,7 +35,13 @@ def _shown(row, model_field):
         value = getattr(row, model_field.name, None)  # the related record, as history rows know it
         return "" if value is None else str(value)
     value = getattr(row, model_field.attname)
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the office's zone, as the pages show times
+    return value
 
 
 def changes_since(record, version: int) -> list[Change]:
@@ -54,7 +62,9 @@ def changes_since(record, version: int) -> list[Change]:
         if base is not None:
             for model_field in model_fields:
                 if getattr(row, model_field.attname) != getattr(base, model_field.attname):
-                    change.fields.append((model_field.verbose_name, _shown(base, model_field), _shown(row, model_field)))
+                    was, now = _shown(base, model_field), _shown(row, model_field)
+                    if was != now:  # not a difference nobody could see (seconds the form drops)
+                        change.fields.append((model_field.verbose_name, was, now))
             for link_field in link_fields:
                 old, new = base_links[link_field.name], links[link_field.name]
                 if old != new:
