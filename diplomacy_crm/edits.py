@@ -111,9 +111,9 @@ def already_created(request, form=None):
     url = submitted_url(request.POST.get("submit_token"), request.user) if request.method == "POST" else None
     if url is None:
         return None
-    return once_more(request, AlreadySubmitted(url))
+    return to_first_record(request, AlreadySubmitted(url))
 
 
-def once_more(request, done: AlreadySubmitted):
+def to_first_record(request, done: AlreadySubmitted):
     messages.info(request, "This form had already been saved; here is what it created.")
     return redirect(done.url)

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_crm.csv import stream_csv
-from diplomacy_crm.edits import already_created, conflict_page, once_more
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, history_entries, list_page, render_page, require_perm
 from partners.forms import prepare_lookups
@@ -159,7 +159,7 @@ def gift_create(request):
                 url=_after_create,
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

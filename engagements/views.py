@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from diplomacy_crm.edits import already_created, conflict_page, once_more
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import (
     apply_service_errors,
@@ -160,7 +160,7 @@ def engagement_create(request):
                 ),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc, extra={f"commitments[{i}]": row for i, row in enumerate(rows)})
         else:
@@ -297,7 +297,7 @@ def mission_create(request):
                 create=partial(services.trade_mission_create, actor=request.user, **form.cleaned_data),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -410,7 +410,7 @@ def commitment_create(request):
                 create=partial(services.commitment_create, actor=request.user, **form.cleaned_data),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

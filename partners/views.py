@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from diplomacy_crm.edits import already_created, conflict_page, once_more
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, confirm_delete, history_entries, list_page, materialise_choices, render_page, require_perm
@@ -94,7 +94,7 @@ def partner_create(request):
                 create=partial(services.partner_create, actor=request.user, **form.cleaned_data),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -267,7 +267,7 @@ def contact_create(request):
                 create=partial(services.contact_create, actor=request.user, **form.cleaned_data),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -427,7 +427,7 @@ def agreement_create(request):
                 create=partial(services.agreement_create, actor=request.user, **form.cleaned_data),
             )
         except AlreadySubmitted as done:
-            return once_more(request, done)
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
