@@ -9,6 +9,7 @@
   deleted a moment before, say) -> 409; the service's transaction has rolled
   it back, so nothing was written.
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE read by Django itself -> 413.
+- an update based on a version the record has left (If-Match, EditConflict) -> 412.
 """
 
 import logging
@@ -28,6 +29,10 @@ from diplomacy_crm.deletion import RecordInUse
 IN_USE = "Other records still refer to this one; remove or reassign them first, or archive it."
 RACE = "A record this change names was changed or deleted at the same moment; nothing was written. Try again."
 logger = logging.getLogger(__name__)
+
+from diplomacy_crm.services import EditConflict
+
+from .preconditions import PreconditionFailed
 
 
 def _field_errors(exc: DjangoValidationError) -> dict:
@@ -63,6 +68,8 @@ def exception_handler(exc, context):
         # Validation ran first (model full_clean, services), so this is a concurrent change, not bad input.
         logger.warning("write refused by a database constraint: %s", exc)
         return Response({"detail": RACE}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, EditConflict):
+        exc = PreconditionFailed()
     elif isinstance(exc, RequestDataTooBig):
         return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     return drf_exception_handler(exc, context)

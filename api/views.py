@@ -9,7 +9,7 @@ through the same service functions as the pages, so the rules cannot drift.
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.templatetags.static import static
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
 from rest_framework import serializers as drf_serializers
@@ -27,6 +27,7 @@ from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
 
 from . import schema  # noqa: F401 (registers the OpenAPI extensions)
 from . import selectors, serializers
+from .preconditions import check_if_match, etag
 from .authentication import TokenAuthentication
 from .parsers import StrictJSONParser
 from .permissions import RolePermissions
@@ -77,23 +78,40 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return self.selector(self.request.user)
 
+    def get_object(self):
+        """The record; for PUT, PATCH and DELETE, 412 first if an `If-Match` names another version."""
+        instance = super().get_object()
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            self._if_match_version = check_if_match(self.request, instance)
+        return instance
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return Response(self.get_serializer(instance).data, headers=etag(instance))
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # One transaction for the write and its answer: a request refused at any step writes nothing.
         with transaction.atomic():
             record = self.create_service(actor=request.user, **serializer.validated_data)
-            return Response(self._present(record), status=HTTP_201_CREATED)
+            return Response(self._present(record), status=HTTP_201_CREATED, headers=etag(record))
 
     def update(self, request, *args, **kwargs):
+        """PUT and PATCH write only the fields the body names (save_record), so concurrent
+        changes of other fields survive. With `If-Match`, the version is compared again
+        under the row lock: a write that lost the race answers 412 and changes nothing."""
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
-            return Response(self._present(instance))  # nothing to change: no write, no history row
+            return Response(self._present(instance), headers=etag(instance))  # nothing to change: no write, no history row
+        data = dict(serializer.validated_data)
+        if getattr(self, "_if_match_version", None) is not None:
+            data["version"] = self._if_match_version
         with transaction.atomic():  # as in create(): refused at any step, nothing written
-            record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **serializer.validated_data)
-            return Response(self._present(record))
+            record = self.update_service(actor=request.user, **{self.instance_kwarg: instance}, **data)
+            return Response(self._present(record), headers=etag(record))
 
     def destroy(self, request, *args, **kwargs):
         # Refused with a 409 listing what still points here (api.exceptions) when in use.
@@ -126,19 +144,31 @@ IN_USE_BODY = inline_serializer(
 )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The record\'s ETag (W/"<version>") from a read: the write happens only if the record is still at that '
+    "version, else 412 Precondition Failed and nothing changes.",
+)
+
+
 def crm_schema(name: str):
-    """Tag the resource and document 409 on delete."""
+    """Tag the resource; document If-Match (412) on writes and 409 on delete."""
     return extend_schema_view(
         list=extend_schema(tags=[name]),
         retrieve=extend_schema(tags=[name]),
         create=extend_schema(tags=[name]),
-        update=extend_schema(tags=[name]),
-        partial_update=extend_schema(tags=[name]),
+        update=extend_schema(tags=[name], parameters=[IF_MATCH]),
+        partial_update=extend_schema(tags=[name], parameters=[IF_MATCH]),
         destroy=extend_schema(
             tags=[name],
+            parameters=[IF_MATCH],
             responses={
                 204: OpenApiResponse(description="Deleted."),
                 409: OpenApiResponse(IN_USE_BODY, description="Other records still refer to this one; nothing was deleted."),
+                412: OpenApiResponse(description="If-Match names an earlier version."),
             },
         ),
     )

@@ -201,7 +201,7 @@ def _delete_refused(request, obj, references, *, cancel_url: str, status: int = 
     )
 
 
-HISTORY_SKIP = {"id", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
+HISTORY_SKIP = {"id", "version", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
 
 
 def history_entries(record, limit: int = 50, *, user=None) -> list:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from diplomacy_crm import dates
+from diplomacy_crm.forms import RecordFormMixin
 from partners.forms import (
     PARTNER_LOOKUP,
     LookupSelectMultiple,
@@ -73,7 +74,7 @@ class ContactMultipleChoiceField(forms.ModelMultipleChoiceField):
         return label if obj.is_active else f"{label} (no longer in post)"
 
 
-class EngagementForm(forms.ModelForm):
+class EngagementForm(RecordFormMixin, forms.ModelForm):
     """Log or edit an engagement. Times are typed in a chosen zone (the office's by default)."""
 
     starts_at = WallClockDateTimeField(label="Starts")
@@ -209,7 +210,7 @@ CommitmentFormSet = forms.formset_factory(
 )
 
 
-class TradeMissionForm(forms.ModelForm):
+class TradeMissionForm(RecordFormMixin, forms.ModelForm):
     partners = PartnerMultipleChoiceField(queryset=Partner.objects.all(), required=False, widget=LookupSelectMultiple(PARTNER_LOOKUP))
     delegates = ContactMultipleChoiceField(
         queryset=Contact.objects.select_related("partner"),
@@ -237,7 +238,7 @@ class TradeMissionForm(forms.ModelForm):
         self.fields["countries"].widget.attrs["data-typeahead"] = ""
 
 
-class CommitmentForm(forms.ModelForm):
+class CommitmentForm(RecordFormMixin, forms.ModelForm):
     partner = PartnerChoiceField(queryset=Partner.objects.all(), required=False, widget=LookupSelect(PARTNER_LOOKUP))
     owner = UserChoiceField(queryset=active_users(), required=False, help_text="Reminders go to them.")
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)

@@ -2,13 +2,14 @@
 
 from django import forms
 
+from diplomacy_crm.forms import RecordFormMixin
 from partners.forms import PARTNER_LOOKUP, LookupSelect, PartnerChoiceField
 from partners.models import Partner
 
 from .models import Engagement, Gift, currency_code
 
 
-class GiftForm(forms.ModelForm):
+class GiftForm(RecordFormMixin, forms.ModelForm):
     # Hidden: set from ?engagement=<id> or kept on edit; only engagements the user may see are accepted.
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)
     partner = PartnerChoiceField(

@@ -13,6 +13,7 @@ officer); a gift in a currency without a rate is flagged for manual review.
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_crm.csv import stream_csv
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, history_entries, list_page, render_page, require_perm
 from partners.forms import prepare_lookups
 
@@ -115,21 +119,28 @@ def _form(request, *, instance=None, initial=None):
     return GiftForm(request.POST or None, instance=instance, initial=initial, engagements=engagements_for(request.user))
 
 
-def _render_form(request, form, gift=None, history=None):
+def _after_create(gift) -> str:
+    return gift.engagement.get_absolute_url() if gift.engagement_id else reverse("gifts:list")
+
+
+def _render_form(request, form, gift=None, history=None, conflict=None):
     prepare_lookups(form)
     engagement_id = form["engagement"].value()
     linked = None
     if engagement_id and str(engagement_id).isdigit() and len(str(engagement_id)) < 19:
         linked = engagements_for(request.user).filter(pk=engagement_id).only("id", "title", "starts_at").first()
-    return render_page(
-        request, "gifts/gift_form.html", {"form": form, "gift": gift, "linked_engagement": linked, "history": history or []}
-    )
+    context = {"form": form, "gift": gift, "linked_engagement": linked, "history": history or []}
+    if conflict is not None:
+        return conflict_page(request, conflict, form, "gifts/gift_form.html", context)
+    return render_page(request, "gifts/gift_form.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def gift_create(request):
     require_perm(request, "engagements.add_gift")
+    if done := already_created(request):
+        return done
     initial = {"currency": "USD"}
     engagement_id = str(request.GET.get("engagement", ""))
     if engagement_id.isdigit() and len(engagement_id) < 19:
@@ -141,12 +152,19 @@ def gift_create(request):
     form = _form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            gift = services.gift_create(actor=request.user, **form.cleaned_data)
+            gift = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.gift_create, actor=request.user, **form.cleaned_data),
+                url=_after_create,
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             messages.success(request, "Gift recorded.")
-            return redirect("gifts:list" if not gift.engagement_id else gift.engagement.get_absolute_url())
+            return redirect(_after_create(gift))
     return _render_form(request, form)
 
 
@@ -159,6 +177,8 @@ def gift_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.gift_update(gift=gift, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            return _render_form(request, form, gift, history_entries(gift), conflict=conflict)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts import access
 from diplomacy_crm import dates
-from diplomacy_crm.models import TimeStampedModel
+from diplomacy_crm.models import RecordModel
 from partners.models import NAME_MAX, Contact, Partner, Topic
 
 
@@ -35,7 +35,7 @@ class TradeMissionQuerySet(models.QuerySet):
         return self if access.may_use_crm(user) else self.none()
 
 
-class TradeMission(TimeStampedModel):
+class TradeMission(RecordModel):
     class Direction(models.TextChoices):
         OUTBOUND = "outbound", "Outbound (we travel)"
         INBOUND = "inbound", "Inbound (we host)"
@@ -92,7 +92,7 @@ class EngagementQuerySet(models.QuerySet):
         return self.exclude(status=Engagement.Status.CANCELLED)
 
 
-class Engagement(TimeStampedModel):
+class Engagement(RecordModel):
     class Kind(models.TextChoices):
         BILATERAL_MEETING = "bilateral_meeting", "Bilateral meeting"
         CALL = "call", "Call"
@@ -199,7 +199,7 @@ class CommitmentQuerySet(models.QuerySet):
         return self.open().filter(due_date__lt=today)
 
 
-class Commitment(TimeStampedModel):
+class Commitment(RecordModel):
     class MadeBy(models.TextChoices):
         CITY = "city", "Our city (we owe)"
         PARTNER = "partner", "The partner (they owe)"
@@ -288,7 +288,7 @@ class GiftQuerySet(models.QuerySet):
         return self.filter(access.engagement_q(user, via="engagement__"))
 
 
-class Gift(TimeStampedModel):
+class Gift(RecordModel):
     """A gift given or received at an engagement, for the ethics disclosure report."""
 
     class Direction(models.TextChoices):

@@ -6,6 +6,8 @@ absent from lists and 404 on their pages for those who may not see them.
 Every write goes through the services.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import (
     apply_service_errors,
     confirm_delete,
@@ -125,8 +129,14 @@ def engagement_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_create(request):
-    """Quick logging: the meeting, its attendees and the promises made, saved together or not at all."""
+    """Quick logging: the meeting, its attendees and the promises made, saved together or not at all.
+
+    Sent twice (a double click, a reload), the form's one-time token opens
+    the engagement the first POST logged instead of logging another.
+    """
     require_perm(request, "engagements.add_engagement")
+    if done := already_created(request):
+        return done
     # Logged right after the meeting: held, this hour, with the author present.
     this_hour = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     initial = {"staff": [request.user.pk], "status": "held", "starts_at": this_hour}
@@ -139,9 +149,18 @@ def engagement_create(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         rows = formset.filled_forms()
         try:
-            engagement = services.engagement_create(
-                actor=request.user, commitments=[row.cleaned_data for row in rows], **form.service_data()
+            engagement = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(
+                    services.engagement_create,
+                    actor=request.user,
+                    commitments=[row.cleaned_data for row in rows],
+                    **form.service_data(),
+                ),
             )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc, extra={f"commitments[{i}]": row for i, row in enumerate(rows)})
         else:
@@ -174,6 +193,9 @@ def engagement_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.engagement_update(engagement=engagement, actor=request.user, **form.service_data())
+        except EditConflict as conflict:
+            _prepare(form)
+            return conflict_page(request, conflict, form, "engagements/engagement_form.html", {"engagement": engagement})
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -264,10 +286,18 @@ def mission_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def mission_create(request):
     require_perm(request, "engagements.add_trademission")
+    if done := already_created(request):
+        return done
     form = TradeMissionForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         try:
-            mission = services.trade_mission_create(actor=request.user, **form.cleaned_data)
+            mission = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.trade_mission_create, actor=request.user, **form.cleaned_data),
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -286,6 +316,9 @@ def mission_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.trade_mission_update(mission=mission, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            _prepare(form)
+            return conflict_page(request, conflict, form, "engagements/mission_form.html", {"mission": mission})
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -362,6 +395,8 @@ def _commitment_form(request, instance=None, initial=None):
 @require_http_methods(["GET", "POST"])
 def commitment_create(request):
     require_perm(request, "engagements.add_commitment")
+    if done := already_created(request):
+        return done
     initial = {"owner": request.user}
     for name in ("engagement", "trade_mission", "partner"):
         if str(request.GET.get(name, "")).isdigit():
@@ -369,7 +404,13 @@ def commitment_create(request):
     form = _commitment_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            commitment = services.commitment_create(actor=request.user, **form.cleaned_data)
+            commitment = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.commitment_create, actor=request.user, **form.cleaned_data),
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -387,6 +428,8 @@ def commitment_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.commitment_update(commitment=commitment, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            return _render_commitment_form(request, form, commitment, conflict=conflict)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -395,16 +438,17 @@ def commitment_edit(request, pk):
     return _render_commitment_form(request, form, commitment)
 
 
-def _render_commitment_form(request, form, commitment=None):
+def _render_commitment_form(request, form, commitment=None, conflict=None):
     _prepare(form)
     # The linked engagement is shown by title (it is a hidden field).
     engagement_id = form["engagement"].value()
     linked = None
     if engagement_id and str(engagement_id).isdigit():
         linked = engagements_for(request.user).filter(pk=engagement_id).first()
-    return render_page(
-        request, "engagements/commitment_form.html", {"form": form, "commitment": commitment, "linked_engagement": linked}
-    )
+    context = {"form": form, "commitment": commitment, "linked_engagement": linked}
+    if conflict is not None:
+        return conflict_page(request, conflict, form, "engagements/commitment_form.html", context)
+    return render_page(request, "engagements/commitment_form.html", context)
 
 
 @login_required

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 
+from diplomacy_crm.forms import RecordFormMixin
+
 from .models import Agreement, Contact, Partner, Topic
 
 User = get_user_model()
@@ -93,7 +95,7 @@ class PartnerMultipleChoiceField(forms.ModelMultipleChoiceField):
 PARTNER_LOOKUP = reverse_lazy("partners:lookup")
 
 
-class PartnerForm(forms.ModelForm):
+class PartnerForm(RecordFormMixin, forms.ModelForm):
     parent = PartnerChoiceField(
         queryset=Partner.objects.all(),
         required=False,
@@ -121,7 +123,7 @@ class QuickPartnerForm(forms.ModelForm):
         fields = ["name", "kind", "country", "city"]
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(RecordFormMixin, forms.ModelForm):
     partner = PartnerChoiceField(queryset=Partner.objects.all(), widget=LookupSelect(PARTNER_LOOKUP))
 
     class Meta:
@@ -142,7 +144,7 @@ class QuickContactForm(forms.ModelForm):
         fields = ["partner", "honorific", "full_name", "title"]
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(RecordFormMixin, forms.ModelForm):
     partners = PartnerMultipleChoiceField(queryset=Partner.objects.all(), widget=LookupSelectMultiple(PARTNER_LOOKUP))
     owner = UserChoiceField(
         queryset=active_users(), required=False, help_text="Reminded 90 and 30 days before the expiry and notice dates."

@@ -8,12 +8,12 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from diplomacy_crm.models import TimeStampedModel
+from diplomacy_crm.models import RecordModel, VersionedModel
 
 NAME_MAX = 300
 
 
-class Topic(models.Model):
+class Topic(VersionedModel):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
 
@@ -31,7 +31,7 @@ class PartnerQuerySet(models.QuerySet):
         return self.filter(status=Partner.Status.ACTIVE)
 
 
-class Partner(TimeStampedModel):
+class Partner(RecordModel):
     class Kind(models.TextChoices):
         NATIONAL_GOVERNMENT = "national_government", "National government"
         SUBNATIONAL_GOVERNMENT = "subnational_government", "Subnational government"
@@ -119,7 +119,7 @@ class Partner(TimeStampedModel):
         return reverse("partner-history", args=[self.pk])
 
 
-class Contact(TimeStampedModel):
+class Contact(RecordModel):
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="contacts")
     full_name = models.CharField(max_length=NAME_MAX)
     honorific = models.CharField(
@@ -163,7 +163,7 @@ class Contact(TimeStampedModel):
         return reverse("partners:contact-detail", args=[self.pk])
 
 
-class Agreement(TimeStampedModel):
+class Agreement(RecordModel):
     class Kind(models.TextChoices):
         MOU = "mou", "Memorandum of understanding"
         SISTER_CITY = "sister_city", "Sister-city agreement"

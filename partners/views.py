@@ -7,6 +7,8 @@ inside the function: the one place this layer reads upward. (A partner's own
 page, its history, is the dashboard's view.)
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,7 +19,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
+from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.filters import SEARCH_MAX
+from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, confirm_delete, history_entries, list_page, materialise_choices, render_page, require_perm
 
 from . import services
@@ -80,10 +84,18 @@ def partner_list(request):
 @require_http_methods(["GET", "POST"])
 def partner_create(request):
     require_perm(request, "partners.add_partner")
+    if done := already_created(request):
+        return done
     form = PartnerForm(request.POST or None, initial={"owner": request.user if request.user.has_perm("partners.change_partner") else None})
     if request.method == "POST" and form.is_valid():
         try:
-            partner = services.partner_create(actor=request.user, **form.cleaned_data)
+            partner = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.partner_create, actor=request.user, **form.cleaned_data),
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -102,6 +114,9 @@ def partner_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.partner_update(partner=partner, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            _prepare(form)
+            return conflict_page(request, conflict, form, "partners/partner_form.html", {"partner": partner})
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -239,13 +254,21 @@ def contact_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def contact_create(request):
     require_perm(request, "partners.add_contact")
+    if done := already_created(request):
+        return done
     initial = {}
     if str(request.GET.get("partner", "")).isdigit():
         initial["partner"] = request.GET["partner"]
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_create(actor=request.user, **form.cleaned_data)
+            contact = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.contact_create, actor=request.user, **form.cleaned_data),
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -264,6 +287,9 @@ def contact_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_update(contact=contact, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            _prepare(form)
+            return conflict_page(request, conflict, form, "partners/contact_form.html", {"contact": contact})
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -390,13 +416,21 @@ def agreement_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def agreement_create(request):
     require_perm(request, "partners.add_agreement")
+    if done := already_created(request):
+        return done
     initial = {"owner": request.user}
     if str(request.GET.get("partner", "")).isdigit():
         initial["partners"] = [request.GET["partner"]]
     form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            agreement = services.agreement_create(actor=request.user, **form.cleaned_data)
+            agreement = create_once(
+                token=form.submit_token_value,
+                user=request.user,
+                create=partial(services.agreement_create, actor=request.user, **form.cleaned_data),
+            )
+        except AlreadySubmitted as done:
+            return to_first_record(request, done)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -415,6 +449,9 @@ def agreement_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.agreement_update(agreement=agreement, actor=request.user, **form.cleaned_data)
+        except EditConflict as conflict:
+            _prepare(form)
+            return conflict_page(request, conflict, form, "partners/agreement_form.html", {"agreement": agreement})
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -159,6 +159,11 @@ def zipf_cum_weights(n: int, exponent: float = 1.0) -> list[float]:
     return list(itertools.accumulate(1.0 / (rank + offset) ** exponent for rank in range(1, n + 1)))
 
 
+def seeded_columns(model) -> list[str]:
+    """The columns written by COPY: all but `version`, which the database default sets to 1."""
+    return [f.column for f in model._meta.concrete_fields if f.name != "version"]
+
+
 class _Writer:
     """Writes rows (tuples in column order) fast: COPY on PostgreSQL, executemany elsewhere."""
 
@@ -455,7 +460,7 @@ class Command(BaseCommand):
             self.partner_name[pid] = name
             for topic in rng.sample(self.topic_ids, rng.randint(0, 3)):
                 topic_links.append((pid, topic))
-        cols = [f.column for f in Partner._meta.concrete_fields]
+        cols = seeded_columns(Partner)
         assert cols == ["id", "created_at", "updated_at", "name", "kind", "country", "city", "parent_id", "website",
                         "description", "priority", "owner_id", "status", "external_id"], cols
         self.writer.write(Partner._meta.db_table, cols, rows)
@@ -494,7 +499,7 @@ class Command(BaseCommand):
                 )
             )
             self.contacts_of.setdefault(pid, []).append(cid)
-        cols = [f.column for f in Contact._meta.concrete_fields]
+        cols = seeded_columns(Contact)
         assert cols[:5] == ["id", "created_at", "updated_at", "partner_id", "full_name"], cols
         self.writer.write(Contact._meta.db_table, cols, rows)
         self.contact_ids = [r[0] for r in rows]
@@ -537,7 +542,7 @@ class Command(BaseCommand):
                 partner_links.append((mid, pid))
             for cid in sorted(set(rng.sample(self.contact_ids, min(len(self.contact_ids), rng.randint(2, 8))))):
                 delegate_links.append((mid, cid))
-        cols = [f.column for f in TradeMission._meta.concrete_fields]
+        cols = seeded_columns(TradeMission)
         assert cols[:4] == ["id", "created_at", "updated_at", "name"] and cols[-1] == "status", cols
         self.writer.write(TradeMission._meta.db_table, cols, rows)
         self.writer.write(TradeMission.partners.through._meta.db_table, ["trademission_id", "partner_id"], partner_links)
@@ -606,7 +611,7 @@ class Command(BaseCommand):
                 t_links.append((eid, topic))
             self.engagement_partners[eid] = partners
             self.engagement_meta[eid] = (day, status, owner)
-        cols = [f.column for f in Engagement._meta.concrete_fields]
+        cols = seeded_columns(Engagement)
         assert cols == ["id", "created_at", "updated_at", "title", "kind", "status", "starts_at", "ends_at", "location",
                         "is_virtual", "city_officials", "trade_mission_id", "summary", "outcomes", "confidentiality",
                         "follow_up_by", "owner_id"], cols
@@ -670,7 +675,7 @@ class Command(BaseCommand):
                     rng.choices([1, 2, 3], weights=[20, 55, 25])[0],
                 )
             )
-        cols = [f.column for f in Commitment._meta.concrete_fields]
+        cols = seeded_columns(Commitment)
         assert cols == ["id", "created_at", "updated_at", "description", "made_by", "partner_id", "engagement_id",
                         "trade_mission_id", "owner_id", "due_date", "status", "completed_on", "priority"], cols
         self.writer.write(Commitment._meta.db_table, cols, rows)
@@ -708,7 +713,7 @@ class Command(BaseCommand):
                 )
             )
             links.extend((aid, pid) for pid in partners)
-        cols = [f.column for f in Agreement._meta.concrete_fields]
+        cols = seeded_columns(Agreement)
         assert cols == ["id", "created_at", "updated_at", "title", "kind", "signed_on", "expires_on", "notice_by",
                         "status", "summary", "owner_id"], cols
         self.writer.write(Agreement._meta.db_table, cols, rows)
@@ -736,7 +741,7 @@ class Command(BaseCommand):
                     rng.choice(["pending", "retained_official", "archived", "donated"]),
                 )
             )
-        cols = [f.column for f in Gift._meta.concrete_fields]
+        cols = seeded_columns(Gift)
         assert cols[:4] == ["id", "created_at", "updated_at", "engagement_id"], cols
         self.writer.write(Gift._meta.db_table, cols, rows)
         self._count("gifts", n)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagements', '0005_engagement_kind_starts_covers_visibility'),
+        ('engagements', '0006_record_version'),
     ]
 
     operations = [

@@ -1,0 +1,119 @@
+"""Pages' side of safe edits: the conflict page after a stale save, and the answer to a second create.
+
+A stale save (diplomacy_crm.services.EditConflict) re-renders the same
+form, with status 409, everything the user typed kept and the hidden
+version moved to the current one, above it the changes made since the
+version the user saw (from history: who, when, each field old → new).
+Sending the form again saves the user's input on top of those changes.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from .services import AlreadySubmitted, EditConflict, submitted_url
+from .views import render_page
+
+HIDDEN = {"id", "version", "created_at", "updated_at"}
+
+
+@dataclass
+class Change:
+    user: object
+    date: object
+    version: int
+    fields: list = field(default_factory=list)  # (label, old, new)
+
+
+def _shown(row, model_field):
+    if model_field.choices:
+        return getattr(row, f"get_{model_field.name}_display")()
+    if model_field.is_relation:
+        value = getattr(row, model_field.name, None)  # the related record, as history rows know it
+        return "" if value is None else str(value)
+    value = getattr(row, model_field.attname)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the office's zone, as the pages show times
+    return value
+
+
+def changes_since(record, version: int) -> list[Change]:
+    """The writes of `record` after `version`, oldest first, each with its changed fields (old → new).
+
+    A conflict page is rare: a few queries per change (related names) are fine.
+    """
+    history = record.history.select_related("history_user")
+    newer = list(history.filter(version__gt=version).order_by("history_date", "history_id"))
+    base = history.filter(version__lte=version).order_by("-history_date", "-history_id").first()
+    model_fields = [f for f in record._meta.concrete_fields if f.name not in HIDDEN]
+    link_fields = list(getattr(record.history.model, "_history_m2m_fields", []))
+    base_links = _links(base, link_fields) if base is not None else None
+    changes = []
+    for row in newer:
+        change = Change(user=row.history_user, date=row.history_date, version=row.version)
+        links = _links(row, link_fields)
+        if base is not None:
+            for model_field in model_fields:
+                if getattr(row, model_field.attname) != getattr(base, model_field.attname):
+                    was, now = _shown(base, model_field), _shown(row, model_field)
+                    if was != now:  # not a difference nobody could see (seconds the form drops)
+                        change.fields.append((model_field.verbose_name, was, now))
+            for link_field in link_fields:
+                old, new = base_links[link_field.name], links[link_field.name]
+                if old != new:
+                    names = _names(link_field, old | new)
+                    change.fields.append(
+                        (link_field.verbose_name, "; ".join(names[i] for i in sorted(old)), "; ".join(names[i] for i in sorted(new)))
+                    )
+        changes.append(change)
+        base, base_links = row, links
+    return changes
+
+
+def _links(row, link_fields) -> dict:
+    """The ids of each tracked many-to-many relation as the history row recorded it."""
+    return {
+        f.name: set(getattr(row, f.name).values_list(f.m2m_reverse_field_name(), flat=True)) for f in link_fields
+    }
+
+
+def _names(link_field, ids) -> dict:
+    related = link_field.related_model._base_manager.in_bulk(ids)
+    return {i: str(related[i]) if i in related else f"#{i} (deleted)" for i in ids}
+
+
+def conflict_page(request, conflict: EditConflict, form, template: str, context: dict):
+    """The form page again, status 409: the user's input kept, on top of the record's current version."""
+    record = conflict.instance
+    record.refresh_from_db()
+    form.show_version(conflict.current)
+    return render_page(
+        request,
+        template,
+        {**context, "form": form, "conflict": {"changes": changes_since(record, conflict.expected), "record": record}},
+        status=409,
+    )
+
+
+def already_created(request, form=None):
+    """A redirect to the record this create form already made (second POST), or None.
+
+    Checked before validating: the second POST must not fail on rules the
+    first one's record now breaks (a unique name, say).
+    """
+    url = submitted_url(request.POST.get("submit_token"), request.user) if request.method == "POST" else None
+    if url is None:
+        return None
+    return to_first_record(request, AlreadySubmitted(url))
+
+
+def to_first_record(request, done: AlreadySubmitted):
+    messages.info(request, "This form had already been saved; here is what it created.")
+    return redirect(done.url)
