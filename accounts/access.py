@@ -161,3 +161,34 @@ def user_sees_all_q(user_ref: str = "pk") -> Q:
     """
     prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
     return Q(**{f"{prefix}is_superuser": True}) | Q(officer_membership(user_ref))
+
+
+# --- Appended for the back office and stored versions (h2) ----------------------------
+
+__all__ += ["may_enter_back_office", "may_see_engagement_id"]
+
+
+def may_enter_back_office(user) -> bool:
+    """Superusers only may enter /admin/: the back office is for administrators.
+
+    Officers already do every record task on the pages (deletes and history
+    restores included); what only the back office offers is the
+    administration of users, roles and two-factor devices, which is no role's
+    business. `is_staff` alone grants nothing.
+    """
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def may_see_engagement_id(user, engagement_id) -> bool:
+    """The rule for a record pointing at engagement `engagement_id` (None: no engagement),
+    such as a stored version of a deleted commitment or gift.
+
+    An id whose engagement no longer exists is judged as restricted: only
+    those who see every restricted engagement may see it.
+    """
+    if not may_use_crm(user):
+        return False
+    if engagement_id is None or sees_all_restricted(user):
+        return True
+    engagement = apps.get_model("engagements", "Engagement")._default_manager.filter(pk=engagement_id).first()
+    return engagement is not None and may_see_engagement(user, engagement)

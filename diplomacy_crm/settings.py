@@ -58,7 +58,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "diplomacy_crm.apps.BackOfficeAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
