@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from accounts.permissions import HasRole
 from diplomacy_crm.services import save_record
 from engagements import services as engagement_services
 from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, TradeMissionFilter
@@ -58,6 +59,10 @@ class ThrottleFirstMixin:
 
     def check_throttles(self, request):
         """Done in check_permissions."""
+
+    def get_permissions(self):
+        # A role first, whichever way the user signed in (accounts.permissions.HasRole).
+        return [HasRole(), *super().get_permissions()]
 
 
 class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
