@@ -104,12 +104,13 @@ MIDDLEWARE = [
     # A user with a TOTP device who only gave the password reaches nothing
     # but the code step (pages redirect there, session API calls get 403).
     "accounts.middleware.TwoFactorMiddleware",
-    # A signed-in user without a role gets a 403 "no role yet" page (JSON under /api/).
-    "accounts.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A signed-in user without a role gets a 403 "no role yet" page (JSON under /api/);
+    # after the header middleware above, so that page carries the same headers as any other.
+    "accounts.middleware.RoleRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns lockouts into responses.
     "axes.middleware.AxesMiddleware",

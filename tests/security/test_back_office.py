@@ -17,6 +17,7 @@ from django.test import Client
 from engagements.models import Commitment, Engagement
 from tests.conftest import make_user
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
+from tests.security.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +161,7 @@ def test_a_revert_is_one_save_with_the_actor(superuser, partner_with_engagement)
     client = signed_in(superuser)
     form_page = client.get(version_url(engagement, first.history_id))
     assert form_page.status_code == 200
-    data = form_data(form_page)
+    data = admin_form_data(form_page)
     response = client.post(version_url(engagement, first.history_id), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     engagement.refresh_from_db()
@@ -243,23 +244,3 @@ def partner_with_engagement(officer):
     return EngagementFactory(title="First title", confidentiality="internal", partners=[partner], owner=officer)
 
 
-def form_data(response) -> dict:
-    """The values of the admin form on a rendered page, as a browser would post them."""
-    form = response.context["adminform"].form
-    data = {}
-    for name in form.fields:
-        bound = form[name]
-        value = bound.value()
-        widget = bound.field.widget
-        if hasattr(widget, "widgets"):  # split date and time: two inputs
-            for index, part in enumerate(widget.decompress(value) if value is not None else []):
-                data[f"{name}_{index}"] = "" if part is None else str(part)
-        elif isinstance(value, (list, tuple)):
-            data[name] = [str(v) for v in value]
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            formatted = widget.format_value(value)
-            data[name] = "" if formatted is None else formatted
-    return data
