@@ -244,3 +244,19 @@ def partner_with_engagement(officer):
     return EngagementFactory(title="First title", confidentiality="internal", partners=[partner], owner=officer)
 
 
+
+
+def test_versions_written_while_restricted_are_left_out_of_the_history(door_open_to_staff, victor, restricted):
+    """Now internal, once restricted: the viewer sees the record's history without its restricted versions."""
+    restricted.title = "Now an open meeting"
+    restricted.summary = "Nothing secret"
+    restricted.confidentiality = "internal"
+    restricted.save()
+    secret_version = restricted.history.earliest()
+    client = signed_in(victor)
+    response = client.get(f"/admin/engagements/engagement/{restricted.pk}/history/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Now an open meeting" in page and SECRET not in page
+    assert client.get(version_url(restricted, secret_version.history_id)).status_code == 404
+    assert client.get(version_url(restricted)).status_code == 200
