@@ -122,6 +122,10 @@ class OneHistoryRowAdmin(VisibleChoicesMixin, SimpleHistoryAdmin):
     def _check_record_visible(self, request, object_id):
         """404 unless the record is in this user's queryset or, deleted, its latest version is visible."""
         pk_name = self.model._meta.pk.attname
+        try:
+            object_id = self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            raise Http404 from None  # not an id at all: as missing as any other
         if self.get_queryset(request).filter(**{pk_name: object_id}).exists():
             return
         if self.model._default_manager.filter(**{pk_name: object_id}).exists():
@@ -148,7 +152,11 @@ class OneHistoryRowAdmin(VisibleChoicesMixin, SimpleHistoryAdmin):
         object_id = unquote(object_id)
         self._check_record_visible(request, object_id)
         history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
-        version = history.filter(**{self.model._meta.pk.attname: object_id, "history_id": unquote(version_id)}).first()
+        try:
+            version_id = history.model._meta.pk.to_python(unquote(version_id))
+        except ValidationError:
+            raise Http404 from None
+        version = history.filter(**{self.model._meta.pk.attname: object_id, "history_id": version_id}).first()
         if version is None or not self.version_visible(request.user, version.instance):
             raise Http404
         if request.method == "POST":

@@ -260,3 +260,16 @@ def test_versions_written_while_restricted_are_left_out_of_the_history(door_open
     assert "Now an open meeting" in page and SECRET not in page
     assert client.get(version_url(restricted, secret_version.history_id)).status_code == 404
     assert client.get(version_url(restricted)).status_code == 200
+
+
+def test_malformed_history_ids_are_404s(superuser, restricted):
+    client = signed_in(superuser)
+    for url in (
+        "/admin/engagements/engagement/abc/history/",
+        f"/admin/engagements/engagement/{restricted.pk}/history/abc/",
+        "/admin/engagements/engagement/abc/history/1/",
+        f"/admin/engagements/engagement/{restricted.pk}/history/99999999/",
+        "/admin/engagements/engagement/99999999/history/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, (url, response.status_code)
