@@ -32,6 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from accounts.access import may_enter_back_office, may_use_crm, sees_all_restricted
 
@@ -110,6 +111,26 @@ class OneHistoryRowAdmin(VisibleChoicesMixin, SimpleHistoryAdmin):
         record_history(obj, created=not change)
 
     # --- history, under the access rule ------------------------------------------
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """On a history version page, the form shows the version's many-to-many links, not today's."""
+        form_class = super().get_form(request, obj, change, **kwargs)
+        version = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)  # set on a version's `.instance`
+        if version is None:
+            return form_class
+        links = {}
+        for field in getattr(version, "_history_m2m_fields", []):
+            target = self.model._meta.get_field(field.name).m2m_reverse_field_name()
+            links[field.name] = [row[target] for row in getattr(version, field.name).values(target)]
+
+        class VersionForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                for name, ids in links.items():
+                    if name in self.fields:
+                        self.initial[name] = ids
+
+        return VersionForm
+
     def version_visible(self, user, record) -> bool:
         """May `user` see `record` as a stored version holds it (the live record may be gone)?
 

@@ -169,7 +169,10 @@ def test_a_revert_is_one_save_with_the_actor(superuser, partner_with_engagement)
     assert engagement.history.count() == before + 1
     latest = engagement.history.latest()
     assert latest.history_user == superuser and latest.title == first.title
-    assert set(latest.partners.values_list("partner_id", flat=True)) == {engagement.partners.get().pk}
+    # The version's links come back with it (not today's), and the new row records them.
+    links = set(first.partners.values_list("partner_id", flat=True))
+    assert set(engagement.partners.values_list("pk", flat=True)) == links
+    assert set(latest.partners.values_list("partner_id", flat=True)) == links
 
 
 def test_the_mission_page_lists_only_visible_commitments(door_open_to_staff, victor, restricted):
@@ -273,3 +276,21 @@ def test_malformed_history_ids_are_404s(superuser, restricted):
     ):
         response = client.get(url)
         assert response.status_code == 404, (url, response.status_code)
+
+
+def test_a_deleted_record_is_brought_back_by_one_save(superuser, partner_with_engagement):
+    engagement = partner_with_engagement
+    pk, version = engagement.pk, engagement.history.latest()
+    engagement.delete()
+    before = Engagement.history.filter(id=pk).count()
+    client = signed_in(superuser)
+    url = version_url(engagement, version.history_id).replace("/None/", f"/{pk}/")
+    page = client.get(url)
+    assert page.status_code == 200
+    response = client.post(url, admin_form_data(page))
+    assert response.status_code == 302
+    restored = Engagement.objects.get(pk=pk)
+    assert restored.title == "First title" and restored.partners.count() == 1
+    rows = Engagement.history.filter(id=pk)
+    assert rows.count() == before + 1
+    assert rows.latest().history_type == "+" and rows.latest().history_user == superuser
