@@ -4,6 +4,8 @@ The table below maps each URL name of `get_resolver()` (and each operation of
 the OpenAPI schema) to how it is called and what each actor must get:
 
   anonymous            302 to the login page (API: 401)
+  no role              403 "You have no role yet" (pages and API alike), except signing in
+                       and out, the password change and /healthz
   missing permission   403 (viewer writes, staff deletes...)
   restricted record    404 for whoever may not see it (no existence leak)
   otherwise            200 (or the documented redirect / 204)
@@ -14,6 +16,11 @@ gift): none may appear, on any page, CSV, JSON or feed. On the surfaces
 marked `shows`, the markers the actor may see must appear, so a test cannot
 pass on an empty page. A route missing from the table fails
 `test_every_route_is_in_the_matrix`: a new page cannot ship uncovered.
+
+The back office is covered model by model from the admin registry itself
+(`test_admin`): changelist and search, add, change, delete, history, history
+version and its revert, autocomplete; only the superuser gets in, and no
+refused POST changes the database (row counts and the record's fields).
 """
 
 from collections.abc import Callable
