@@ -329,6 +329,8 @@ def hidden_history_versions(user, versions) -> set[int]:
         hidden = history_hidden_engagement_ids(user, {v.engagement_id for v in versions})
         return {v.history_id for v in versions if v.engagement_id in hidden}
     return set()
+
+
 def user_sees_engagement_q(user_ref: str, via: str = "") -> Q:
     """SQL: the user named by each row (`user_ref`, e.g. `"owner_id"`) may see that row's engagement.
 
@@ -402,3 +404,34 @@ def user_may_use_q(user_ref: str = "pk") -> Q:
     prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
     membership = get_user_model().groups.through.objects.filter(user_id=OuterRef(user_ref), group__name__in=ROLES)
     return Q(**{f"{prefix}is_active": True}) & (Q(**{f"{prefix}is_superuser": True}) | Q(Exists(membership)))
+
+
+# --- Appended for the back office and stored versions (h2) ----------------------------
+
+__all__ += ["may_enter_back_office", "may_see_engagement_id"]
+
+
+def may_enter_back_office(user) -> bool:
+    """Superusers only may enter /admin/: the back office is for administrators.
+
+    Officers already do every record task on the pages (deletes and history
+    restores included); what only the back office offers is the
+    administration of users, roles and two-factor devices, which is no role's
+    business. `is_staff` alone grants nothing.
+    """
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def may_see_engagement_id(user, engagement_id) -> bool:
+    """The rule for a record pointing at engagement `engagement_id` (None: no engagement),
+    such as a stored version of a deleted commitment or gift.
+
+    An id whose engagement no longer exists is judged as restricted: only
+    those who see every restricted engagement may see it.
+    """
+    if not may_use_crm(user):
+        return False
+    if engagement_id is None or sees_all_restricted(user):
+        return True
+    engagement = apps.get_model("engagements", "Engagement")._default_manager.filter(pk=engagement_id).first()
+    return engagement is not None and may_see_engagement(user, engagement)

@@ -24,3 +24,19 @@ def owe_two_factor_step(sender, request, user, **kwargs):
         request.session[two_factor.SESSION_KEY] = step
     else:
         request.session.pop(two_factor.SESSION_KEY, None)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.revoke_tokens_on_password_change")
+def revoke_api_tokens_on_password_change(sender, instance, created, raw=False, **kwargs):
+    """A new password revokes the user's API token, wherever it was set.
+
+    `set_password()` leaves the new password in `_password` until the save
+    that stores it (Django then calls the validators' `password_changed`):
+    the password change page, the back office, `changepassword` all pass here.
+    The user makes a new token with `create_api_token`.
+    """
+    if raw or created or getattr(instance, "_password", None) is None:
+        return
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=instance).delete()

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from diplomacy_crm.deletion import delete_record
+from accounts.permissions import HasRole
 from engagements import services as engagement_services
 from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, TradeMissionFilter
 from partners import services as partner_services
@@ -60,6 +61,10 @@ class ThrottleFirstMixin:
 
     def check_throttles(self, request):
         """Done in check_permissions."""
+
+    def get_permissions(self):
+        # A role first, whichever way the user signed in (accounts.permissions.HasRole).
+        return [HasRole(), *super().get_permissions()]
 
 
 class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class DiplomacyCrmConfig(AppConfig):
@@ -9,3 +10,10 @@ class DiplomacyCrmConfig(AppConfig):
         from . import audit
 
         audit.connect()
+
+
+class BackOfficeAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with our site as the default `admin.site`: superusers only (diplomacy_crm/admin.py)."""
+
+    default = False  # named in INSTALLED_APPS; DiplomacyCrmConfig stays this module's default
+    default_site = "diplomacy_crm.admin.BackOfficeSite"

@@ -1,11 +1,18 @@
+"""Back office for engagements, missions, commitments and gifts: every screen under the access rule.
+
+See diplomacy_crm/admin.py: superusers only may enter, and whoever enters
+sees, chooses and restores only what `accounts.access` lets them see.
+"""
+
 from django.contrib import admin
 
-from diplomacy_crm.admin import OneHistoryRowAdmin
+from accounts.access import may_see_engagement, may_see_engagement_id
+from diplomacy_crm.admin import VisibleInline, VisibleToUserAdmin
 
 from .models import Commitment, Engagement, Gift, TradeMission
 
 
-class CommitmentInline(admin.TabularInline):
+class CommitmentInline(VisibleInline):
     model = Commitment
     fields = ["description", "made_by", "partner", "owner", "due_date", "status", "completed_on"]
     autocomplete_fields = ["partner", "owner"]
@@ -13,17 +20,17 @@ class CommitmentInline(admin.TabularInline):
     show_change_link = True
 
 
-class GiftInline(admin.TabularInline):
+class GiftInline(VisibleInline):
     model = Gift
     fields = ["direction", "exchanged_on", "giver", "recipient", "description", "estimated_value", "currency"]
     extra = 0
 
 
-class VisibleToUserAdmin(OneHistoryRowAdmin):
-    """The back office obeys confidentiality too: restricted rows only for those who may see them."""
+class LinkedToEngagementAdmin(VisibleToUserAdmin):
+    """Commitments and gifts: a stored version is seen by whoever may see its engagement."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
+    def version_visible(self, user, record) -> bool:
+        return may_see_engagement_id(user, record.engagement_id)
 
 
 @admin.register(Engagement)
@@ -38,20 +45,24 @@ class EngagementAdmin(VisibleToUserAdmin):
     inlines = [CommitmentInline, GiftInline]
     readonly_fields = ["created_at", "updated_at"]
 
+    def version_visible(self, user, record) -> bool:
+        # The version's own confidentiality; attendance from the live staff list (none once deleted).
+        return may_see_engagement(user, record)
+
 
 @admin.register(TradeMission)
-class TradeMissionAdmin(OneHistoryRowAdmin):
+class TradeMissionAdmin(VisibleToUserAdmin):
     list_display = ["name", "direction", "start_date", "end_date", "lead", "status"]
     list_filter = ["direction", "status"]
     search_fields = ["name", "cities", "objectives", "outcomes", "lead"]
     autocomplete_fields = ["delegates", "partners", "owner"]
     date_hierarchy = "start_date"
-    inlines = [CommitmentInline]
+    inlines = [CommitmentInline]  # only the commitments this user may see (VisibleInline)
     readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(VisibleToUserAdmin):
+class CommitmentAdmin(LinkedToEngagementAdmin):
     list_display = ["__str__", "made_by", "partner", "owner", "due_date", "status", "completed_on"]
     list_filter = ["status", "made_by", "priority"]
     search_fields = ["description", "partner__name"]
@@ -62,7 +73,7 @@ class CommitmentAdmin(VisibleToUserAdmin):
 
 
 @admin.register(Gift)
-class GiftAdmin(VisibleToUserAdmin):
+class GiftAdmin(LinkedToEngagementAdmin):
     list_display = [
         "description", "direction", "exchanged_on", "giver", "recipient", "estimated_value", "currency", "disposition"
     ]
@@ -71,5 +82,3 @@ class GiftAdmin(VisibleToUserAdmin):
     autocomplete_fields = ["engagement", "partner"]
     date_hierarchy = "exchanged_on"
     readonly_fields = ["created_at", "updated_at"]
-
-

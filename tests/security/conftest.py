@@ -8,6 +8,13 @@ commitment's and gift's description:
   restricted   with `staff_user` among its staff: officers, superusers, staff_user
   secret       restricted, nobody's staff: officers and superusers only
 
+The cast: one user per role (viewer, staff participant `staff`, staff
+non-participant `other`, officer), each with `is_staff` (as `load_demo`
+once gave everyone: the flag must open nothing), a superuser (`root`), a
+user with no role (`norole`) and one whose role was just removed
+(`removed`: a staff member who took part in the restricted engagement and
+held a session when the group was taken away).
+
 The world lives in a transaction opened for the module and rolled back at its
 end; each test runs in a savepoint inside it (pytest-django's `db`), so a
 test's writes vanish and hundreds of matrix cases share one setup.
@@ -37,7 +44,8 @@ from tests.factories import (
     TradeMissionFactory,
 )
 
-ACTORS = ("anon", "viewer", "staff", "other", "officer", "root")
+ACTORS = ("anon", "viewer", "staff", "other", "officer", "root", "norole", "removed")
+NO_ROLE = frozenset({"norole", "removed"})  # signed in, no role: a 403 "no role yet" everywhere
 OBJECTS = ("internal", "restricted", "secret")
 # Who may see each engagement (and what derives from it): the contract's rule.
 SEES = {
@@ -87,11 +95,13 @@ def build_world() -> World:
 
     User = get_user_model()
     users = {
-        "viewer": make_user(User, "vera_viewer", "viewer"),
-        "staff": make_user(User, "sam_staff", "staff"),
-        "other": make_user(User, "olga_staff", "staff"),
-        "officer": make_user(User, "omar_officer", "officer"),
+        "viewer": make_user(User, "vera_viewer", "viewer", is_staff=True),
+        "staff": make_user(User, "sam_staff", "staff", is_staff=True),
+        "other": make_user(User, "olga_staff", "staff", is_staff=True),
+        "officer": make_user(User, "omar_officer", "officer", is_staff=True),
         "root": User.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple"),
+        "norole": make_user(User, "nina_norole", is_staff=True),
+        "removed": make_user(User, "rex_removed", "staff", is_staff=True),
     }
     topic = TopicFactory(name="Trade", slug="trade")
     partner = PartnerFactory(name="City of Osaka", country="JP", city="Osaka", priority=1, owner=users["officer"])
@@ -101,7 +111,7 @@ def build_world() -> World:
     mission = TradeMissionFactory(name="Kansai mission", countries=["JP"], cities="Osaka")
     mission.partners.set([partner])
     markers = {obj: f"LEAK-{uuid.uuid4().hex}" for obj in OBJECTS}
-    staff_of = {"internal": [users["staff"]], "restricted": [users["staff"]], "secret": []}
+    staff_of = {"internal": [users["staff"]], "restricted": [users["staff"], users["removed"]], "secret": []}
     confidentiality = {"internal": "internal", "restricted": "restricted", "secret": "restricted"}
     engagements, commitments, gifts = {}, {}, {}
     now = timezone.now()
@@ -168,6 +178,8 @@ def world(django_db_setup, django_db_blocker):
             built = build_world()
             for actor in ACTORS[1:]:
                 built.client(actor)  # one session per actor, outside any test's savepoint
+            # `removed` signed in as staff; then the role is taken away, the session kept.
+            built.users["removed"].groups.clear()
             yield built
         finally:
             transaction.set_rollback(True)
@@ -236,6 +248,28 @@ def check_headers(response, url, signed_in=True):
         assert "no-store" in cache, f"{url}: confidential page without no-store ({cache!r})"
 
 
+def admin_form_data(response) -> dict:
+    """The values of the admin form on a rendered change or history-version page, as a browser would post them."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        bound = form[name]
+        value = bound.value()
+        widget = bound.field.widget
+        if hasattr(widget, "widgets"):  # split date and time: two inputs
+            for index, part in enumerate(widget.decompress(value) if value is not None else []):
+                data[f"{name}_{index}"] = "" if part is None else str(part)
+        elif isinstance(value, (list, tuple)):
+            data[name] = [str(v) for v in value]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            formatted = widget.format_value(value)
+            data[name] = "" if formatted is None else formatted
+    return data
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -247,7 +281,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_sep("-", "permission matrix (S2)")
         terminalreporter.write_line(
             f"cases run: GET {matrix['get']}, POST {matrix['post']}, API {matrix.get('api', 0)}, "
-            f"admin {matrix.get('admin', 0)}; 5xx = {matrix['5xx']}; leaks = {matrix['leaks']}"
+            f"admin {matrix.get('admin', 0)}; 5xx = {matrix['5xx']}; leaks = {matrix['leaks']}; "
+            f"refused writes checked {matrix.get('refused_writes', 0)}, of which changed data: "
+            f"{matrix.get('writes_by_refused', 0)}"
         )
     figures = getattr(config, "_security_figures", None)
     if figures:

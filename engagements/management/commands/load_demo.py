@@ -196,11 +196,15 @@ class Command(BaseCommand):
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User(username=username, first_name=first, last_name=last, email=f"{username}@city.example.org")
-                user.is_staff = True  # the admin back office, limited by the role's permissions
                 user.is_superuser = is_super
                 user.set_password(DEMO_PASSWORD)
                 user.save()
                 self.created += 1
+            if user.is_staff != is_super:
+                # The back office is for superusers only (diplomacy_crm/admin.py); older demo
+                # databases gave every demo user is_staff, which is taken back here.
+                user.is_staff = is_super
+                user.save(update_fields=["is_staff"])
             if role:
                 user.groups.add(Group.objects.get(name=role))
             users[username] = user
