@@ -420,8 +420,6 @@ CELERY_BEAT_SCHEDULE = {
     # Every 30 s: deliver outbox rows whose send failed or whose worker died
     # (a dead worker's rows go out at most lease + this interval after its claim).
     "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
-    # Every minute: import jobs waiting for a worker (never queued, or their worker died).
-    "resume-import-jobs": {"task": "resume_import_jobs", "schedule": 60.0},
 }
 
 # --- REST framework -------------------------------------------------------
