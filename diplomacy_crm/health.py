@@ -48,12 +48,21 @@ def _ping_redis(url: str) -> str:
     return "ok"
 
 
+def _broker_url() -> str:
+    """The broker the Celery app really uses (settings' CELERY_BROKER_URL, as Celery read it)."""
+    from diplomacy_crm.celery import app
+
+    return app.conf.broker_url or ""
+
+
 def _check_broker() -> str:
-    url = settings.CELERY_BROKER_URL
+    from diplomacy_crm.celery import app
+
+    url = _broker_url()
     if url.startswith(("redis://", "rediss://", "unix://")):
         return _ping_redis(url)
     if url.startswith("filesystem://"):
-        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"]
+        folder = app.conf.broker_transport_options["data_folder_out"]
         if not os.access(folder, os.W_OK):
             raise PermissionError(f"the broker folder {folder} is not writable")
         return "ok"
@@ -69,6 +78,16 @@ def _cache_location() -> str | None:
     return location[0] if isinstance(location, (list, tuple)) else location.split(",")[0]
 
 
+def embedded_backends() -> list[str]:
+    """The backends running on an embedded default instead of a server (EMBEDDED_DEFAULTS)."""
+    embedded = {
+        "database": settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        "broker": not _broker_url().startswith(("redis://", "rediss://", "unix://")),
+        "mail": not settings.MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"),
+    }
+    return [name for name, is_embedded in embedded.items() if is_embedded]
+
+
 def run_checks() -> dict[str, str]:
     checks: dict[str, str] = {}
     for name, check in (("database", _check_database), ("broker", _check_broker)):
@@ -80,7 +99,7 @@ def run_checks() -> dict[str, str]:
     location = _cache_location()
     if location is None:
         checks["cache"] = "ok"
-    elif location == settings.CELERY_BROKER_URL:
+    elif location == _broker_url():
         checks["cache"] = checks["broker"]  # the same Redis: asked once
     else:
         try:
@@ -96,5 +115,5 @@ def run_checks() -> dict[str, str]:
 def healthz(request):
     checks = run_checks()
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "error", **checks, "embedded": list(settings.EMBEDDED_BACKENDS)}
+    body = {"status": "ok" if healthy else "error", **checks, "embedded": embedded_backends()}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -466,17 +466,6 @@ if REDIS_URL:
         }
     }
 
-# What runs on an embedded default instead of a server (/healthz lists them).
-EMBEDDED_BACKENDS = [
-    name
-    for name, embedded in (
-        ("database", DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"),
-        ("broker", not REDIS_URL),
-        ("mail", not MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend")),
-    )
-    if embedded
-]
-
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
