@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
 
 CRM_DEFAULTS = {
-    "OUTBOX_LEASE_SECONDS": 120,
+    "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 5,
     "OUTBOX_BATCH_SIZE": 20,
     "OUTBOX_RETRY_BASE_SECONDS": 60,
