@@ -376,6 +376,7 @@ if REDIS_URL:
         # about a second (and the periodic scans pick the work up), instead of
         # hanging on a dead host.
         "socket_connect_timeout": 1,
+        "socket_timeout": 5,
     }
     CELERY_BROKER_CONNECTION_TIMEOUT = 1
     CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
