@@ -43,7 +43,7 @@ from typing import Iterable
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import connection, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Now
@@ -131,7 +131,7 @@ def _insert_new(rows: list[OutboxMessage]) -> int:
     opts = OutboxMessage._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
     using = router.db_for_write(OutboxMessage)
-    conn = connection if using == "default" else transaction.get_connection(using)
+    conn = connections[using]
     manager = OutboxMessage._base_manager.using(using)
     if not conn.features.can_return_rows_from_bulk_insert:
         keys = [row.key for row in rows]
