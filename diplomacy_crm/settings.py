@@ -188,6 +188,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a request should not pay a TCP + auth handshake.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable database host fails a request (and /healthz) after this
+    # many seconds instead of hanging on libpq's unbounded connect.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
     # Short OLTP queries on a few cores: no JIT compilation (it re-compiled every costly plan on
     # each run, +0.1-1.4 s) and no parallel workers (a 2-worker Gather doubled the partner
     # timeline's time on 2 cores while the other web workers wait). docs/benchmarks.md has the figures.
