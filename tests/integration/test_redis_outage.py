@@ -15,7 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from diplomacy_crm import cache as fail_open
 from diplomacy_crm.health import CHECK_TIMEOUT
+from imports import services as import_services
 from partners.models import Partner
+from tests.integration.conftest_imports import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, topics  # noqa: F401
 from tests.pages_fixtures import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +27,21 @@ API_LISTS = ["topics", "partners", "contacts", "engagements", "trade-missions", 
 SKIP_ROUTES = {"logout", "healthz"}
 
 
+def reset_celery_pools(app) -> None:
+    """Forget the app's broker connections, so the next publish connects to app.conf.broker_url."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture(autouse=True)
 def celery_broker_restored():
     from diplomacy_crm.celery import app
 
-    previous = app.conf.broker_url
+    keys = ("broker_url", "broker_transport_options", "broker_connection_timeout", "task_publish_retry_policy")
+    previous = {key: app.conf[key] for key in keys}
     yield
-    app.conf.broker_url = previous
+    app.conf.update(previous)
+    reset_celery_pools(app)
 
 
 def redis_settings(settings, url: str) -> None:
@@ -188,3 +198,30 @@ def test_an_unexpected_error_inside_the_api_answers_json(officer_client, monkeyp
     missing = officer_client.get("/api/v1/no-such-thing/")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not found."}
     assert officer_client.get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
+def test_an_import_whose_task_cannot_be_queued_says_so_at_once(
+    settings, private_redis, officer, topics, monkeypatch, django_capture_on_commit_callbacks  # noqa: F811
+):
+    """A large import with the broker down: failed at once with the reason, never left "checking" forever."""
+    from diplomacy_crm.celery import app
+
+    monkeypatch.setattr(import_services, "ASYNC_ROWS", 2)
+    redis_settings(settings, private_redis.url)
+    # What settings.py gives the app when REDIS_URL is set (the suite itself runs on the folder broker).
+    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 5}
+    app.conf.broker_connection_timeout = 1
+    app.conf.task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+    reset_celery_pools(app)
+    private_redis.stop()
+
+    job = import_services.import_job_create(user=officer, kind="partners", filename="p.csv",
+                                            data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        import_services.import_job_start(job=job, commit=False)
+    elapsed = time.monotonic() - started
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.message == "The job could not be queued (the task broker is unreachable). Try again later."
+    assert elapsed < 3
