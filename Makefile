@@ -35,6 +35,7 @@ test: install-dev
 check: install
 	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=crm.example.org SITE_URL=https://crm.example.org \
 	  EMAIL_URL=smtp+tls://crm:secret@smtp.example.org:587 REDIS_URL=redis://127.0.0.1:6379/0 \
+	  DATABASE_URL=$${DATABASE_URL:-postgres://crm@127.0.0.1:5432/crm} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 ## bench: the benchmark suite (writes docs/benchmarks.md)

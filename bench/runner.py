@@ -96,6 +96,7 @@ def django_env(db: str, **extra) -> dict:
         DATABASE_URL=f"{PG}/{db}",
         DEBUG="0",
         HTTPS_ONLY="0",
+        EMBEDDED_DEFAULTS="1",  # no broker or mail server in the bench
         SECRET_KEY=env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(40),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         SITE_URL="http://127.0.0.1",

@@ -58,7 +58,7 @@ def _create_database(url: str, reseed: bool) -> None:
 
 def _manage(url: str, *args: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "diplomacy_crm.settings", "DEBUG": "0",
-           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret"), "HTTPS_ONLY": "0",
+           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret"), "HTTPS_ONLY": "0", "EMBEDDED_DEFAULTS": "1",
            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"}
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, check=True)
 
@@ -85,6 +85,7 @@ def measure(url: str, words: list[str], requests: int) -> dict:
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("HTTPS_ONLY", "0")
+    os.environ.setdefault("EMBEDDED_DEFAULTS", "1")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     sys.path.insert(0, str(ROOT))
     import django

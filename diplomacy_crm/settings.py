@@ -54,6 +54,54 @@ if not ALLOWED_HOSTS:
         )
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
+# --- Embedded defaults: allowed in development, opted into in production ---
+# Unset DATABASE_URL / REDIS_URL / EMAIL_URL mean SQLite under var/, a folder
+# broker with a per-process cache, and mail written to files. With DEBUG on that
+# is the point (`make run`). With DEBUG off it would be silent data loss (mail
+# "sent" into a folder), so start-up stops unless EMBEDDED_DEFAULTS opts in:
+# "1" for all three (a one-machine install), or a list of "database",
+# "broker", "mail". /healthz lists the backends that are embedded.
+EMBEDDABLE = ("database", "broker", "mail")
+_embedded_raw = env.str("EMBEDDED_DEFAULTS", default="").strip().lower()
+if _embedded_raw in {"", "0", "false", "no", "off"}:
+    EMBEDDED_DEFAULTS_ALLOWED = set(EMBEDDABLE) if DEBUG else set()
+elif _embedded_raw in {"1", "true", "yes", "on", "all"}:
+    EMBEDDED_DEFAULTS_ALLOWED = set(EMBEDDABLE)
+else:
+    EMBEDDED_DEFAULTS_ALLOWED = {part.strip() for part in _embedded_raw.split(",") if part.strip()}
+    if EMBEDDED_DEFAULTS_ALLOWED - set(EMBEDDABLE):
+        raise ImproperlyConfigured(
+            f"EMBEDDED_DEFAULTS={_embedded_raw!r}: use 1 (all), 0 (none) or a list of {', '.join(EMBEDDABLE)}."
+        )
+_MISSING_SETTING_HELP = {
+    "database": (
+        "DATABASE_URL is not set (for example postgres://crm:password@db.internal:5432/crm). "
+        "Without it the app would run on SQLite under VAR_DIR."
+    ),
+    "broker": (
+        "REDIS_URL is not set (for example redis://redis.internal:6379/0). "
+        "Without it tasks would queue in a folder under VAR_DIR that only workers on this machine read, "
+        "and the cache would be per process."
+    ),
+    "mail": (
+        "EMAIL_URL (or EMAIL_HOST) is not set (for example smtp+tls://user:password@smtp.example.org:587). "
+        "Without it every email would be written to files under VAR_DIR and marked sent: nobody would get mail."
+    ),
+}
+_configured = {
+    "database": bool(env.str("DATABASE_URL", default="")),
+    "broker": bool(env.str("REDIS_URL", default="")),
+    "mail": bool(env.str("EMAIL_URL", default="") or env.str("EMAIL_HOST", default="")),
+}
+_refused = [name for name in EMBEDDABLE if not _configured[name] and name not in EMBEDDED_DEFAULTS_ALLOWED]
+if _refused:
+    raise ImproperlyConfigured(
+        "DEBUG is off and production settings are missing:\n"
+        + "\n".join(f"- {_MISSING_SETTING_HELP[name]}" for name in _refused)
+        + "\nSet them, or opt into the embedded default on purpose for a one-machine install with "
+        + f"EMBEDDED_DEFAULTS={','.join(_refused)} (or EMBEDDED_DEFAULTS=1 for all)."
+    )
+
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
 
@@ -143,6 +191,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a request should not pay a TCP + auth handshake.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable database host fails a request (and /healthz) after this
+    # many seconds instead of hanging on libpq's unbounded connect.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
     # Short OLTP queries on a few cores: no JIT compilation (it re-compiled every costly plan on
     # each run, +0.1-1.4 s) and no parallel workers (a 2-worker Gather doubled the partner
     # timeline's time on 2 cores while the other web workers wait). docs/benchmarks.md has the figures.
@@ -315,16 +366,26 @@ MAILERS = {"default": _mailer_from_env()}
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The longest task's hard time limit: run_import_job (imports/tasks.py, 1860 s).
+# A task message is handed out again only after the visibility timeout, so it
+# must outlast that task, or Redis would give a running import to a second
+# worker. Correctness never depends on redelivery: the outbox and import
+# leases and their scans retry a dead worker's work within a minute or two.
+LONGEST_TASK_SECONDS = 1860
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # visibility_timeout: how long an unacknowledged task waits before Redis
-    # hands it out again. Correctness never depends on it (the outbox scan
-    # does); tests shorten it to observe redelivery.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=LONGEST_TASK_SECONDS + 60),
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=60),
         "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=1),
+        # A web request queuing a task while Redis is unreachable gives up in
+        # about a second (and the periodic scans pick the work up), instead of
+        # hanging on a dead host.
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
     }
+    CELERY_BROKER_CONNECTION_TIMEOUT = 1
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 else:
     # Embedded broker for `make run`: files under var/celery/, no server.
     _celery_dir = VAR_DIR / "celery"
@@ -363,8 +424,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "send_weekly_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
-    # Every minute: deliver outbox rows whose send failed or whose worker died.
-    "flush-outbox": {"task": "flush_outbox", "schedule": 60.0},
+    # Every 30 s: deliver outbox rows whose send failed or whose worker died
+    # (a dead worker's rows go out at most lease + this interval after its claim).
+    "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
 }
 
 # --- REST framework -------------------------------------------------------
@@ -401,7 +463,15 @@ SPECTACULAR_SETTINGS = {
 # --- Caches ---------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open: with Redis unreachable every read is a miss and every write a
+    # no-op (logged, rate-limited), so pages and the API keep working.
+    CACHES = {
+        "default": {
+            "BACKEND": "diplomacy_crm.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
 
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -425,7 +495,10 @@ LOGGING = {
 # --- Product settings -----------------------------------------------------
 CRM = {
     # How long a sender holds a claimed outbox row before another may retry it.
-    "OUTBOX_LEASE_SECONDS": env.int("OUTBOX_LEASE_SECONDS", default=120),
+    # Renewed every third of itself while the sender works, so it only has to
+    # outlast one SMTP send (EMAIL_TIMEOUT, 30 s); a dead sender's rows are
+    # taken again at most lease + flush interval (60 + 30 s) after its claim.
+    "OUTBOX_LEASE_SECONDS": env.int("OUTBOX_LEASE_SECONDS", default=60),
     # A message that fails this many times (render error, 5xx) is marked failed.
     "OUTBOX_MAX_ATTEMPTS": env.int("OUTBOX_MAX_ATTEMPTS", default=5),
     # Rows one sender claims at a time (one lease, one SMTP connection).

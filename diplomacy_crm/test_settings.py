@@ -11,6 +11,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("HTTPS_ONLY", "0")
 os.environ.setdefault("SITE_URL", "https://crm.example.org")
+# The suite runs with DEBUG off on whatever DATABASE_URL / REDIS_URL / EMAIL_*
+# it is given, and on the embedded defaults for the rest (SQLite, a folder broker, mail to files).
+os.environ.setdefault("EMBEDDED_DEFAULTS", "1")
 os.environ.setdefault("VAR_DIR", os.path.join(tempfile.gettempdir(), "diplomacy_crm_test_var"))
 
 from .settings import *  # noqa: E402,F403

@@ -31,3 +31,9 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("", include("audit.urls")),
 ]
+
+# HTML for the site, JSON under /api/ (diplomacy_crm/errors.py).
+handler400 = "diplomacy_crm.errors.bad_request"
+handler403 = "diplomacy_crm.errors.permission_denied"
+handler404 = "diplomacy_crm.errors.page_not_found"
+handler500 = "diplomacy_crm.errors.server_error"

@@ -17,7 +17,8 @@ import logging
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, ExpressionWrapper, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from .importer import ImportResult, MappingError, check_mapping, default_mapping, run_import
@@ -98,10 +99,15 @@ def import_job_start(*, job: ImportJob, commit: bool) -> ImportJob:
 
 
 def _claim(job_id: int, status: str) -> bool:
-    """Take the job for this run: it waits in `status`, and nobody holds it or their lease ran out."""
-    now = timezone.now()
-    unclaimed_or_stale = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE)
-    return ImportJob.objects.filter(unclaimed_or_stale, pk=job_id, status=status).update(claimed_at=now, progress=0) == 1
+    """Take the job for this run: it waits in `status`, and nobody holds it or their lease ran out.
+
+    Both the lease's test and its start are the database's clock (`Now()` in
+    the UPDATE), so a worker whose own clock runs fast cannot take a job
+    another worker still holds.
+    """
+    lease_start = ExpressionWrapper(Now() - LEASE, output_field=DateTimeField())
+    unclaimed_or_stale = Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease_start)
+    return ImportJob.objects.filter(unclaimed_or_stale, pk=job_id, status=status).update(claimed_at=Now(), progress=0) == 1
 
 
 class _ProgressWriter:

@@ -181,7 +181,7 @@ def test_production_cookies_are_secure_httponly_and_lax(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     env.update(
-        DEBUG="0", SECRET_KEY="k" * 50, ALLOWED_HOSTS="crm.example.org", VAR_DIR=str(tmp_path),
+        DEBUG="0", SECRET_KEY="k" * 50, ALLOWED_HOSTS="crm.example.org", VAR_DIR=str(tmp_path), EMBEDDED_DEFAULTS="1",
         DJANGO_SETTINGS_MODULE="diplomacy_crm.settings",
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
