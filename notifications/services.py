@@ -247,6 +247,17 @@ def _describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
+def _log_email(row: OutboxMessage, outcome: str, **fields) -> None:
+    """One line per email handed to the server or refused by it: the outbox key and Message-ID link
+    the line to the row and to the copy the recipient got (a resend shows as two `sent` lines)."""
+    log.log(
+        logging.WARNING if outcome != "sent" else logging.INFO,
+        "email %s: %s", outcome, row.key,
+        extra={"email": outcome, "outbox_key": row.key, "message_id": row.message_id,
+               "kind": row.kind, "attempt": row.attempts, **fields},
+    )
+
+
 def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport) -> bool:
     """Send a claimed batch on one SMTP connection. Returns False when the server is unreachable."""
     started = time.monotonic()
@@ -276,6 +287,7 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport) ->
                 mailer.send_messages([message])
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 code = _smtp_code(exc) or 0
+                _log_email(row, "failed" if 500 <= code < 600 else "deferred", error=_describe(exc), smtp_code=code)
                 if 500 <= code < 600:
                     report.failed += _record_failure(row, token, _describe(exc), timezone.now())
                 else:  # 4xx: try this one again later, go on with the rest
@@ -283,10 +295,12 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport) ->
                     report.retried += 1
                 continue
             except Exception as exc:  # connection lost mid-batch: not sent (no 250); stop
+                _log_email(row, "deferred", error=_describe(exc))
                 _release(rows[index:], token, _describe(exc), timezone.now())
                 report.retried += len(rows) - index
                 log.warning("outbox: mail server went away: %s", exc)
                 return False
+            _log_email(row, "sent")
             _fault("after_smtp")
             if _mark_sent(row, token, message.subject):
                 report.sent += 1
