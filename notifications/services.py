@@ -267,6 +267,8 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport) ->
     try:
         mailer.open()
     except Exception as exc:  # refused, timeout, DNS …: the server, not the messages
+        for row in rows:
+            _log_email(row, "deferred", error=_describe(exc))
         _release(rows, token, _describe(exc), timezone.now())
         report.retried += len(rows)
         log.warning("outbox: mail server unavailable, %s rows back to pending: %s", len(rows), exc)

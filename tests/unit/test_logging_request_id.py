@@ -72,3 +72,42 @@ def test_text_written_past_logging_becomes_json_lines():
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["message"] for line in lines] == ["celery beat v5 is starting.", "banner", "already json"]
     assert stream.fileno() is None  # Celery's raw os.write() path is skipped
+
+
+@pytest.mark.django_db
+def test_each_email_sent_failed_or_deferred_is_one_line_with_key_and_message_id(staff_user, monkeypatch, caplog):
+    import smtplib
+
+    from notifications import services
+    from notifications.models import OutboxMessage
+    from tests.unit.test_notifications_outbox import FlakyMailer, outgoing, use_mailer
+
+    def email_lines():
+        lines = [r for r in caplog.records if getattr(r, "email", None)]
+        caplog.clear()
+        return lines
+
+    caplog.set_level(logging.INFO, logger="notifications.services")
+    services.enqueue(messages=[outgoing(staff_user, n) for n in range(2)])
+    good = FlakyMailer()
+    use_mailer(monkeypatch, good)
+    services.deliver_due()
+    lines = email_lines()
+    assert sorted((r.email, r.outbox_key, r.message_id) for r in lines) == sorted(
+        ("sent", m.extra_headers["X-Outbox-Key"], m.extra_headers["Message-ID"]) for m in good.sent
+    )
+    assert all(json.loads(JsonFormatter().format(r))["outbox_key"] == r.outbox_key for r in lines)
+
+    services.enqueue(messages=[outgoing(staff_user, 5)])
+    row = OutboxMessage.objects.get(status=OutboxMessage.Status.PENDING)
+    use_mailer(monkeypatch, FlakyMailer(fail_send=smtplib.SMTPRecipientsRefused({row.to_email: (550, b"no such user")})))
+    services.deliver_due()
+    (failed,) = email_lines()
+    assert (failed.email, failed.outbox_key, failed.message_id, failed.smtp_code) == ("failed", row.key, row.message_id, 550)
+    assert failed.levelname == "WARNING" and "550" in failed.error
+
+    OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+    use_mailer(monkeypatch, FlakyMailer(fail_open=ConnectionRefusedError(111, "Connection refused")))
+    services.deliver_due()
+    (deferred,) = email_lines()
+    assert (deferred.email, deferred.outbox_key) == ("deferred", row.key) and "refused" in deferred.error
