@@ -188,3 +188,25 @@ def test_each_email_gives_a_line_with_its_key_and_message_id(json_stack, smtp_si
         assert line["message_id"] == message["Message-ID"] and line["kind"] == "commitment_due_today"
         # Queued by the reminder scan (itself from beat): the flush task's lines share an id.
         assert line["request_id"] and line["task_name"] == "flush_outbox"
+
+
+def test_beat_writes_only_json_banner_included(postgres_required, transactional_db, redis_url, tmp_path):
+    """Beat without --quiet: its text banner is printed past logging, and still comes out as JSON lines."""
+    env = CeleryWorker("beat", redis_url=redis_url, smtp_port=25, log_dir=tmp_path,
+                       extra_env={"LOG_FORMAT": "json"}).env
+    log_path = tmp_path / "beat.log"
+    with open(log_path, "ab") as log:
+        beat = subprocess.Popen(
+            [str(Path(sys.executable).with_name("celery")), "-A", "diplomacy_crm", "beat", "-l", "INFO",
+             "-s", str(tmp_path / "schedule")],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        assert wait_until(lambda: b"beat starting" in log_path.read_bytes(), timeout=30), log_path.read_text()
+    finally:
+        beat.send_signal(signal.SIGTERM)
+        beat.wait(20)
+    lines = json_lines(log_path)
+    assert any("celery beat v" in r["message"] and r["logger"] == "stdout" for r in lines)
+    (started,) = [r for r in lines if r["message"] == "beat starting"]
+    assert "flush-outbox" in started["schedule"]
