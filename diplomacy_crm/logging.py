@@ -186,7 +186,7 @@ class GunicornLogger(_GunicornBaseLogger):
                 status = int(str(resp.status).split(None, 1)[0])
             except (TypeError, ValueError, IndexError):
                 status = None
-        headers = dict((k.lower(), v) for k, v in getattr(resp, "headers", []) or [])
+        headers = {k.lower(): v for k, v in getattr(resp, "headers", []) or []}
         rid = environ.get(ENV_REQUEST_ID) or headers.get("x-request-id")
         duration_ms = round(request_time.total_seconds() * 1000, 1)
         fields = {

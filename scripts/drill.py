@@ -312,9 +312,9 @@ def run(args) -> dict:
         for p in procs:
             p.start()
         for port, p in webs:
-            wait_for(lambda: port_open(port), until=until, what=f"{p.name} on port {port}")
+            wait_for(lambda port=port: port_open(port), until=until, what=f"{p.name} on port {port}")
         for w in workers:
-            wait_for(lambda: " ready." in w.log_text(), until=until, what=f"{w.name} ready")
+            wait_for(lambda w=w: " ready." in w.log_text(), until=until, what=f"{w.name} ready")
 
         import django
 
@@ -392,8 +392,8 @@ def run(args) -> dict:
             from django.db import connections
 
             connections.close_all()
-        except Exception:
-            pass
+        except Exception:  # noqa: BLE001 (teardown: the drop below forces the connections closed anyway)
+            pass  # nosec B110
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         broker.flushdb()
@@ -406,11 +406,11 @@ def run(args) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reminders", type=int, default=int(os.environ.get("DRILL_REMINDERS", 300)))
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("DRILL_TIMEOUT", 300)),
+    parser.add_argument("--reminders", type=int, default=int(os.environ.get("DRILL_REMINDERS", "300")))
+    parser.add_argument("--timeout", type=float, default=float(os.environ.get("DRILL_TIMEOUT", "300")),
                         help="seconds; everything stops by then (default 300)")
-    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("DRILL_REDIS_DB", 15)))
-    parser.add_argument("--smtp-delay", type=float, default=float(os.environ.get("DRILL_SMTP_DELAY", 0.05)))
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("DRILL_REDIS_DB", "15")))
+    parser.add_argument("--smtp-delay", type=float, default=float(os.environ.get("DRILL_SMTP_DELAY", "0.05")))
     parser.add_argument("--restart", action="store_true", help="start the killed worker again after 1 s")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)

@@ -23,7 +23,14 @@ from notifications.models import OutboxMessage
 from tests.conftest import port_open
 from tests.integration.conftest_imports import PARTNER_HEADER, csv_bytes, topics  # noqa: F401
 
-from .conftest_notifications import REPO, CeleryWorker, celery_client, free_port, give_role, wait_until
+from .conftest_notifications import (
+    REPO,
+    CeleryWorker,
+    celery_client,
+    free_port,
+    give_role,
+    wait_until,
+)
 from .test_notifications_reliability import NOW, seed_due
 
 GUNICORN_BIN = str(Path(sys.executable).with_name("gunicorn"))
@@ -170,7 +177,7 @@ def test_a_request_id_follows_the_import_check_into_the_worker(json_stack, djang
 
 
 def test_each_email_gives_a_line_with_its_key_and_message_id(json_stack, smtp_sink, redis_url, django_user_model):
-    web, worker = json_stack
+    _web, worker = json_stack
     expected = seed_due(django_user_model, 3)
     celery_client(redis_url).send_task("send_due_reminders", kwargs={"now": NOW.isoformat()})
     assert wait_until(

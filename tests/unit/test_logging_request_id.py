@@ -5,7 +5,13 @@ import logging
 
 import pytest
 
-from diplomacy_crm.logging import ContextFilter, JsonFormatter, JsonLinesStream, accept_request_id, request_id
+from diplomacy_crm.logging import (
+    ContextFilter,
+    JsonFormatter,
+    JsonLinesStream,
+    accept_request_id,
+    request_id,
+)
 
 
 def format_record(message="hello", **extra):
