@@ -17,6 +17,8 @@ import json
 import logging
 import os
 import re
+import threading
+import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -79,17 +81,17 @@ class JsonFormatter(logging.Formatter):
 
 
 class PlainFormatter(logging.Formatter):
-    """The human format, in UTC like the JSON one."""
+    """The human format, in UTC like the JSON one, the request id (if any) at the end of the line."""
 
-    converter = __import__("time").gmtime
+    converter = time.gmtime
 
     def __init__(self):
-        super().__init__("%(asctime)sZ %(levelname)s %(name)s%(request_suffix)s %(message)s")
+        super().__init__("%(asctime)sZ %(levelname)s %(name)s %(message)s")
 
-    def format(self, record):
+    def formatMessage(self, record):
+        text = super().formatMessage(record)
         rid = getattr(record, "request_id", None)
-        record.request_suffix = f" [{rid}]" if rid else ""
-        return super().format(record)
+        return f"{text} request_id={rid}" if rid else text
 
 
 def _current_task():
@@ -224,7 +226,7 @@ class JsonLinesStream:
         self._name = name
         self._level = level
         self._buffer = ""
-        self._lock = __import__("threading").RLock()
+        self._lock = threading.RLock()
 
     def write(self, text: str) -> int:
         with self._lock:

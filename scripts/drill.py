@@ -6,7 +6,8 @@
 What it runs, all on loopback:
 - PostgreSQL: a scratch database `crm_drill_<pid>` it creates, migrates and drops
   (server from DRILL_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres);
-- Redis: database 15 of DRILL_REDIS (default redis://127.0.0.1:6379), flushed before and after;
+- Redis: database 8 of DRILL_REDIS (default redis://127.0.0.1:6379; the test suite uses 9 and up),
+  which must be empty, flushed at the end;
 - a real SMTP server (aiosmtpd) in this process, answering each message after DRILL_SMTP_DELAY s;
 - two gunicorn web instances (ops/gunicorn.conf.py) on two ports, two Celery
   workers (-c 2), one beat; production settings (DEBUG=0), LOG_FORMAT=json.
@@ -266,7 +267,8 @@ def run(args) -> dict:
     import redis
 
     broker = redis.Redis.from_url(redis_url)
-    broker.flushdb()
+    if broker.dbsize():  # someone else's queue (the test suite uses 9 and up): never flush it
+        raise SystemExit(f"drill: Redis database {args.redis_db} is not empty; pick a free one with --redis-db")
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
 
@@ -409,7 +411,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reminders", type=int, default=int(os.environ.get("DRILL_REMINDERS", "300")))
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("DRILL_TIMEOUT", "300")),
                         help="seconds; everything stops by then (default 300)")
-    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("DRILL_REDIS_DB", "15")))
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("DRILL_REDIS_DB", "8")),
+                        help="an empty Redis database of its own, flushed at the end (default 8; tests use 9 and up)")
     parser.add_argument("--smtp-delay", type=float, default=float(os.environ.get("DRILL_SMTP_DELAY", "0.05")))
     parser.add_argument("--restart", action="store_true", help="start the killed worker again after 1 s")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
