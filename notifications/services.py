@@ -297,7 +297,8 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport) ->
                     report.retried += 1
                 continue
             except Exception as exc:  # connection lost mid-batch: not sent (no 250); stop
-                _log_email(row, "deferred", error=_describe(exc))
+                for unsent in rows[index:]:
+                    _log_email(unsent, "deferred", error=_describe(exc))
                 _release(rows[index:], token, _describe(exc), timezone.now())
                 report.retried += len(rows) - index
                 log.warning("outbox: mail server went away: %s", exc)
