@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test venv install install-dev migrate demo worker check bench clean
+.PHONY: run test venv install install-dev migrate demo worker check bench drill clean
 
 $(PY):
 	@python=$$(scripts/find_python.sh) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -41,6 +41,10 @@ check: install
 ## bench: the benchmark suite (writes docs/benchmarks.md)
 bench: install-dev
 	bench/run
+
+## drill: production layout on loopback (2 web, 2 workers, beat, SMTP sink), a worker killed mid-run (≤ 5 min)
+drill: install-dev
+	scripts/drill.sh $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

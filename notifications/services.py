@@ -313,6 +313,17 @@ def _describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
+def _log_email(row: OutboxMessage, outcome: str, **fields) -> None:
+    """One line per email handed to the server or refused by it: the outbox key and Message-ID link
+    the line to the row and to the copy the recipient got (a resend shows as two `sent` lines)."""
+    log.log(
+        logging.WARNING if outcome != "sent" else logging.INFO,
+        "email %s: %s", outcome, row.key,
+        extra={"email": outcome, "outbox_key": row.key, "message_id": row.message_id,
+               "kind": row.kind, "attempt": row.attempts, **fields},
+    )
+
+
 def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport, now: dt.datetime | None = None) -> bool:
     """Send a claimed batch on one SMTP connection. Returns False when the server is unreachable.
 
@@ -326,6 +337,8 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport, no
     try:
         mailer.open()
     except Exception as exc:  # refused, timeout, DNS …: the server, not the messages
+        for row in rows:
+            _log_email(row, "deferred", error=_describe(exc))
         _release(rows, token, _describe(exc), now)
         report.retried += len(rows)
         log.warning("outbox: mail server unavailable, %s rows back to pending: %s", len(rows), exc)
@@ -351,6 +364,7 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport, no
                 mailer.send_messages([message])
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 code = _smtp_code(exc) or 0
+                _log_email(row, "failed" if 500 <= code < 600 else "deferred", error=_describe(exc), smtp_code=code)
                 if 500 <= code < 600:
                     report.failed += _record_failure(row, token, _describe(exc), now)
                 else:  # 4xx: try this one again later, go on with the rest
@@ -358,10 +372,13 @@ def send_batch(rows: list[OutboxMessage], token: str, report: DeliveryReport, no
                     report.retried += 1
                 continue
             except Exception as exc:  # connection lost mid-batch: not sent (no 250); stop
+                for unsent in rows[index:]:
+                    _log_email(unsent, "deferred", error=_describe(exc))
                 _release(rows[index:], token, _describe(exc), now)
                 report.retried += len(rows) - index
                 log.warning("outbox: mail server went away: %s", exc)
                 return False
+            _log_email(row, "sent")
             _fault("after_smtp")
             if _mark_sent(row, token, message.subject, now):
                 report.sent += 1

@@ -69,3 +69,27 @@ def test_restore_refuses_a_corrupt_dump_and_changes_nothing(postgres_required, t
     )
     assert result.returncode != 0
     assert fingerprint() == before
+
+
+def test_a_backup_is_private_and_copied_off_the_machine(postgres_required, tmp_path):
+    """Dumps are 0600 (they hold every confidential note); BACKUP_COPY_CMD gets the finished dump."""
+    offsite = tmp_path / "offsite"
+    offsite.mkdir()
+    copier = tmp_path / "copy-offsite"
+    copier.write_text(f'#!/bin/sh\ncp "$1" {offsite}/\n')
+    copier.chmod(0o755)
+    env = {**os.environ, "DATABASE_URL": database_url(), "BACKUP_COPY_CMD": str(copier)}
+    dump = tmp_path / "backups" / "crm.dump"
+    result = subprocess.run([ROOT / "scripts/backup.sh", dump], env=env, cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(dump)
+    assert dump.stat().st_mode & 0o777 == 0o600
+    assert (offsite / "crm.dump").read_bytes() == dump.read_bytes()
+
+    # A copy that fails fails the backup loudly, and the local dump is kept.
+    failing = {**env, "BACKUP_COPY_CMD": "false"}
+    second = tmp_path / "backups" / "crm2.dump"
+    result = subprocess.run([ROOT / "scripts/backup.sh", second], env=failing, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 3 and "off-machine copy failed" in result.stderr
+    assert second.stat().st_mode & 0o777 == 0o600
