@@ -8,6 +8,8 @@ through the same service functions as the pages, so the rules cannot drift.
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.templatetags.static import static
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -242,6 +244,11 @@ class GiftViewSet(CRMViewSet):
     create_service = staticmethod(engagement_services.gift_create)
     update_service = staticmethod(engagement_services.gift_update)
     instance_kwarg = "gift"
+
+
+@csrf_exempt  # it changes nothing; without this a PUT would be the site's HTML 403 (no CSRF token)
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class APIRootView(ThrottleFirstMixin, routers.APIRootView):
