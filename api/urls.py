@@ -26,5 +26,5 @@ urlpatterns = [
     # Any other path under /api/v1/ ending in a slash (an id with a dot, say, which the
     # routes' patterns do not match) is the API's JSON 404, not the site's HTML page.
     # Paths without the slash still get CommonMiddleware's APPEND_SLASH redirect.
-    re_path(r"^.+/$", views.not_found),
+    re_path(r"^.+/$", views.not_found, name="not-found"),
 ]

@@ -30,8 +30,9 @@ OPENAPI_PYTHON_CLIENT = Path(sys.executable).with_name("openapi-python-client")
 
 
 @pytest.fixture(scope="session")
-def generated(live_server, tmp_path_factory, django_db_setup, django_db_blocker):
+def generated(django_db_setup, django_db_blocker, live_server, tmp_path_factory):
     """The generated package, imported (once per session)."""
+    # django_db_setup first: the live server stops before the test database is dropped.
     if not OPENAPI_PYTHON_CLIENT.exists():
         pytest.fail("openapi-python-client is not installed (requirements-dev.txt)")
     root = tmp_path_factory.mktemp("generated_client")
@@ -74,9 +75,12 @@ def _models(generated):
 def officer_client(generated, live_server, django_user_model):
     officer = make_user(django_user_model, "omar_officer", "officer")
     token = Token.objects.create(user=officer)
-    return generated.AuthenticatedClient(
+    # Closed after the test: a kept-alive HTTP connection keeps its server thread, and that
+    # thread's database connection, alive.
+    with generated.AuthenticatedClient(
         base_url=live_server.url, token=token.key, prefix="Token", raise_on_unexpected_status=True
-    )
+    ) as client:
+        yield client
 
 
 def test_a_generated_client_runs_the_integrators_scenario(generated, officer_client):
@@ -160,16 +164,16 @@ def test_a_generated_client_runs_the_integrators_scenario(generated, officer_cli
 def test_a_generated_client_gets_typed_refusals_without_credentials_or_rights(generated, live_server, django_user_model):
     m = _models(generated)
     partners_list = _api(generated, "partners", "list")
-    anonymous = generated.Client(base_url=live_server.url, raise_on_unexpected_status=True)
-    response = partners_list.sync_detailed(client=anonymous)  # type: ignore[arg-type]
+    with generated.Client(base_url=live_server.url, raise_on_unexpected_status=True) as anonymous:
+        response = partners_list.sync_detailed(client=anonymous)  # type: ignore[arg-type]
     assert response.status_code == 401 and isinstance(response.parsed, m.Error)
     assert response.headers["WWW-Authenticate"] == "Token"
 
     viewer = make_user(django_user_model, "vera_viewer", "viewer")
     token = Token.objects.create(user=viewer)
-    client = generated.AuthenticatedClient(base_url=live_server.url, token=token.key, prefix="Token")
-    refused = _api(generated, "topics", "create").sync_detailed(
-        client=client, body=m.TopicRequest(name="Water", slug="water")
-    )
+    with generated.AuthenticatedClient(base_url=live_server.url, token=token.key, prefix="Token") as client:
+        refused = _api(generated, "topics", "create").sync_detailed(
+            client=client, body=m.TopicRequest(name="Water", slug="water")
+        )
     assert refused.status_code == 403 and isinstance(refused.parsed, m.Error)
     assert "permission" in refused.parsed.detail

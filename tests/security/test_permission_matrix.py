@@ -249,6 +249,7 @@ ROUTES = [
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
     Route("api:docs", get=None, note="test_api_schema_and_docs"),
     Route("api:api-root", get=None, note="test_api_schema_and_docs"),
+    Route("api:not-found", get=None, note="test_api_schema_and_docs"),
 ]
 # Extra object kinds on the history page (the same route name, other models).
 EXTRA_GETS = [
@@ -516,6 +517,7 @@ def test_api_schema_and_docs(world, actor):
         "/api/v1/schema/": 200,  # public: shapes, no data (README, "The REST API"); markers checked below
         "/api/v1/": 401 if actor == "anon" else 200,
         "/api/v1/docs/": LOGIN if actor == "anon" else 200,
+        "/api/v1/partners/1.5/": 404,  # any other path: the API's JSON 404
     }
     for url, status in expected.items():
         response = client.get(url)
