@@ -124,3 +124,41 @@ def test_every_generated_request_is_answered_as_the_schema_says(role, cast, wsgi
     assert not failures, "\n".join(sorted(set(failures))[:60])
     assert counts["5xx"] == 0
     assert counts["2xx"] > 0 and counts["4xx"] > 0
+
+
+def test_the_rarer_refusals_are_answered_as_the_schema_says(cast, wsgi_app, monkeypatch, settings):
+    """406, 412, 413, 415, 429, 401 and 409: each answer passes the same five checks (status, body, headers)."""
+    from rest_framework.authtoken.models import Token
+
+    partner = factories.PartnerFactory()
+    factories.EngagementFactory(partners=[partner])
+    auth = {"Authorization": f"Token {Token.objects.get_or_create(user=cast['officer'])[0].key}"}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
+    listing, create = schema["/api/v1/partners/"]["GET"], schema["/api/v1/partners/"]["POST"]
+    patch, delete = schema["/api/v1/partners/{id}/"]["PATCH"], schema["/api/v1/partners/{id}/"]["DELETE"]
+    detail = {"id": partner.pk}
+    cases = {
+        406: listing.Case(headers={**auth, "Accept": "text/html"}),
+        412: patch.Case(path_parameters=detail, headers={**auth, "If-Match": 'W/"99"'}, body={"city": "Osaka"}),
+        413: create.Case(headers=auth, body={"name": "x" * 200, "kind": "city"}),
+        415: create.Case(headers=auth, body="name=Kobe", media_type="text/plain"),
+        401: listing.Case(headers={"Authorization": "Token " + "0" * 40}),
+        409: delete.Case(path_parameters=detail, headers=auth),
+    }
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    seen = {}
+    for status, case in cases.items():
+        response = case.call()
+        seen[status] = response.status_code
+        case.validate_response(response, checks=CHECKS)
+    assert seen == {status: status for status in cases}
+
+    # The officer's history already holds more requests than this rate allows: DRF's throttle
+    # then gives no wait, and the answer must still carry Retry-After (api.exceptions).
+    monkeypatch.setattr(UserRateThrottle, "rate", "1/min", raising=False)
+    throttled = [listing.Case(headers=auth).call() for _ in range(2)][-1]
+    headers = {name.lower(): value for name, value in dict(throttled.headers).items()}
+    assert throttled.status_code == 429, (throttled.status_code, headers)
+    retry_after = headers["retry-after"]
+    assert int(retry_after[0] if isinstance(retry_after, list) else retry_after) == 60
+    listing.Case(headers=auth).validate_response(throttled, checks=CHECKS)
