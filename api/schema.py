@@ -28,7 +28,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from accounts.roles import STAFF, VIEWER, role_permissions
 from diplomacy_crm.paginator import COUNT_CAP
 
-from .fields import MAX_RELATED, KeyedManyRelatedField
+from .fields import MAX_ID, MAX_KEY_LENGTH, MAX_RELATED, IdField, KeyedManyRelatedField, KeyField
 
 
 class CountryCodeFieldExtension(OpenApiSerializerFieldExtension):
@@ -309,11 +309,52 @@ class CRMAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema  # input limits; what a response holds is described as it is
         if isinstance(field, KeyedManyRelatedField) and schema.get("type") == "array":
             schema["maxItems"] = MAX_RELATED
             if not field.allow_empty:
                 schema["minItems"] = 1
+            _key_constraints(field.child_relation, schema["items"])
+        elif not field.read_only:
+            _key_constraints(field, schema)
         return schema
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        search = filterset.base_filters.get("q") if filterset else None
+        for parameter in parameters:
+            if parameter["name"] == "q" and search is not None:
+                fields = ", ".join(f"`{name}`" for name in search.search_fields)
+                parameter["description"] = (
+                    f"Search: every word (up to 10) must appear, in any case, in one of {fields}."
+                )
+                parameter["schema"]["maxLength"] = search.extra.get("max_length") or parameter["schema"].get("maxLength")
+                parameter["schema"] = {k: v for k, v in parameter["schema"].items() if v is not None}
+        return parameters
+
+    def _get_pagination_parameters(self):
+        parameters = super()._get_pagination_parameters()
+        for parameter in parameters:
+            if parameter["name"] == "page":
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = "The page number, from 1; a page past the end is a 404."
+            elif parameter["name"] == "page_size":
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Records a page: {self.view.pagination_class.page_size} unless given (or not a positive whole number); "
+                    f"more than {self.view.pagination_class.max_page_size} is read as {self.view.pagination_class.max_page_size}."
+                )
+        return parameters
+
+
+def _key_constraints(field, schema: dict) -> None:
+    """An id is 1 to the database's bigint maximum; a slug or username is non-empty text of bounded length."""
+    if isinstance(field, IdField) and schema.get("type") == "integer":
+        schema.update(minimum=1, maximum=MAX_ID)
+    elif isinstance(field, KeyField) and schema.get("type") == "string":
+        schema.update(minLength=1, maxLength=MAX_KEY_LENGTH)
 
 
 # --- The document as a whole (postprocessing hook) -------------------------------------------------

@@ -162,6 +162,15 @@ def test_nullability_and_constraints_are_those_the_code_enforces(schema):
         assert components[name]["properties"]["partners"]["minItems"] == 1
         assert components[name]["properties"]["partners"]["maxItems"] == 1000
     assert "minItems" not in components["EngagementRequest"]["properties"]["partners"]
+    assert "minItems" not in components["Agreement"]["properties"]["partners"]  # input limits only
+    assert components["EngagementRequest"]["properties"]["partners"]["items"]["minimum"] == 1
+    assert components["EngagementRequest"]["properties"]["staff"]["items"]["maxLength"] == 255
+    assert components["CommitmentRequest"]["properties"]["partner"] == {
+        "type": "integer", "nullable": True, "minimum": 1, "maximum": 2**63 - 1
+    }  # fmt: skip
+    params = {p["name"]: p for p in schema["paths"]["/api/v1/engagements/"]["get"]["parameters"]}
+    assert "`title`, `summary`, `outcomes`, `location`" in params["q"]["description"]
+    assert params["page"]["schema"]["minimum"] == 1
     assert components["PartnerRequest"]["properties"]["name"]["maxLength"] > 0
     assert components["GiftRequest"]["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
     assert components["TopicRequest"]["properties"]["slug"]["pattern"] == "^[-a-zA-Z0-9_]+$"
