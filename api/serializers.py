@@ -48,7 +48,9 @@ class PartnerSerializer(CRMSerializer):
     country = CountryCodeField(
         allow_blank=True, required=False, help_text="ISO 3166-1 alpha-2 code; empty for international bodies."
     )
-    parent = IdField(queryset=Partner.objects.all(), allow_null=True, required=False)
+    parent = IdField(
+        queryset=Partner.objects.all(), allow_null=True, required=False, help_text="Id of the body it belongs to."
+    )
     topics = KeyField("slug", queryset=Topic.objects.all(), many=True, required=False, help_text="Topic slugs.")
     owner = username_field(allow_null=True, required=False, help_text="Username of the officer in charge.")
     last_engagement_at = serializers.DateTimeField(
@@ -83,7 +85,9 @@ class ContactSerializer(CRMSerializer):
 class AgreementSerializer(CRMSerializer):
     """An agreement with one or more partners (at least one)."""
 
-    partners = IdField(queryset=Partner.objects.all(), many=True, allow_empty=False)
+    partners = IdField(
+        queryset=Partner.objects.all(), many=True, allow_empty=False, help_text="Partner ids: at least one."
+    )
     owner = username_field(allow_null=True, required=False, help_text="Username reminded before expiry and notice.")
 
     class Meta:
@@ -101,8 +105,8 @@ class TradeMissionSerializer(CRMSerializer):
         child=CountryCodeField(), required=False, max_length=300, help_text="ISO 3166-1 alpha-2 codes."
     )
     delegates = IdField(queryset=Contact.objects.all(), many=True, required=False, help_text="Contact ids.")
-    partners = IdField(queryset=Partner.objects.all(), many=True, required=False)
-    owner = username_field(allow_null=True, required=False)
+    partners = IdField(queryset=Partner.objects.all(), many=True, required=False, help_text="Partner ids.")
+    owner = username_field(allow_null=True, required=False, help_text="Username of the officer in charge.")
 
     class Meta:
         model = TradeMission
@@ -119,8 +123,8 @@ class EngagementSerializer(CRMSerializer):
     """A meeting, call, visit, forum or piece of correspondence with partners."""
 
     starts_at = BoundedDateTimeField(help_text="ISO 8601; without an offset it is read in the office's time zone.")
-    ends_at = BoundedDateTimeField(allow_null=True, required=False)
-    partners = IdField(queryset=Partner.objects.all(), many=True, required=False)
+    ends_at = BoundedDateTimeField(allow_null=True, required=False, help_text="ISO 8601, after `starts_at`.")
+    partners = IdField(queryset=Partner.objects.all(), many=True, required=False, help_text="Partner ids.")
     contacts = IdField(
         queryset=Contact.objects.all(), many=True, required=False, help_text="Contacts of the partners present."
     )
@@ -128,7 +132,9 @@ class EngagementSerializer(CRMSerializer):
         many=True, required=False, help_text="Usernames of our people who took part (they see it when restricted)."
     )
     topics = KeyField("slug", queryset=Topic.objects.all(), many=True, required=False, help_text="Topic slugs.")
-    trade_mission = IdField(queryset=TradeMission.objects.all(), allow_null=True, required=False)
+    trade_mission = IdField(
+        queryset=TradeMission.objects.all(), allow_null=True, required=False, help_text="Id of the mission it was part of."
+    )
     owner = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,

@@ -72,6 +72,7 @@ def some_records(cast):
     mission = factories.TradeMissionFactory()
     engagement = factories.EngagementFactory(partners=[partner], contacts=[contact], topics=[topic])
     factories.EngagementFactory(confidentiality="restricted", staff=[cast["staff"]])
+    factories.EngagementFactory(partners=[partner], owner=None)  # its logger's account is gone: owner null
     factories.CommitmentFactory(partner=partner, engagement=engagement)
     factories.GiftFactory(partner=partner, engagement=engagement)
     factories.AgreementFactory(partners=[partner])
