@@ -363,7 +363,7 @@ The records of a city's international affairs office: partners (governments, con
 organisations, companies) and their contacts, engagements (meetings, calls, visits), trade
 missions, commitments made on either side, agreements, and gifts.
 
-**Authentication.** Send `Authorization: Token <key>` (an officer or administrator makes the key
+**Authentication.** Send `Authorization: Token <key>` (the system's administrator makes the key
 with `manage.py create_api_token <username>`). A browser session works too; its writes also need
 the CSRF token. This document itself is public: it describes shapes, not data.
 

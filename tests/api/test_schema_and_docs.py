@@ -196,3 +196,20 @@ def test_descriptions_are_written_for_an_integrator_not_copied_from_code_comment
     create = schema["paths"]["/api/v1/engagements/"]["post"]["requestBody"]["content"]["application/json"]
     assert create["examples"]["Example"]["value"]["starts_at"] == "2027-05-01T10:00:00-07:00"
     assert schema["components"]["schemas"]["Engagement"]["description"].startswith("A meeting, call")
+
+
+def test_count_never_exceeds_the_cap_the_schema_states_whatever_the_page_size(client_as, monkeypatch):
+    # The paginator rounds its cap up to whole pages (60 rows for a cap of 50 and pages of 30);
+    # the answer still says the cap, as the schema's `maximum` promises, and `next` still leads on.
+    from diplomacy_crm import paginator
+
+    from tests import factories
+
+    monkeypatch.setattr(paginator, "COUNT_CAP", 50)
+    for i in range(61):
+        factories.TopicFactory(name=f"Topic {i:03}", slug=f"t-{i:03}")
+    client = client_as("viewer")
+    first = client.get("/api/v1/topics/?page_size=30").json()
+    assert first["count"] == 50 and len(first["results"]) == 30 and first["next"]
+    third = client.get("/api/v1/topics/?page_size=30&page=3").json()
+    assert third["count"] == 50 and len(third["results"]) == 1 and third["next"] is None
