@@ -197,6 +197,16 @@ ACTION_TEXT = {
         "remove or reassign them first, or archive it."
     ),
 }
+LIST_EXAMPLES = {
+    "partner": "?country=JP&topic=trade&status=active (active partners in Japan working on trade)",
+    "contact": "?partner=12&is_active=true (the people in post at partner 12)",
+    "agreement": "?kind=sister_city&status=in_force&expires_before=2028-01-01",
+    "engagement": "?partner=12&status=held&starts_after=2027-01-01T00:00:00-08:00 (meetings held with partner 12 "
+    "since New Year)",
+    "trademission": "?country=VN&direction=outbound&starts_after=2027-01-01",
+    "commitment": "?owner=sam_staff&overdue=true (what Sam owes that is late)",
+    "gift": "?direction=received&exchanged_after=2027-01-01&disposition=pending",
+}
 VERB_OF_ACTION = {
     "list": "view", "retrieve": "view", "create": "add", "update": "change", "partial_update": "change",
     "destroy": "delete",
@@ -260,6 +270,8 @@ class CRMAutoSchema(AutoSchema):
             max_page_size=pagination.max_page_size,
             cap=COUNT_CAP,
         )
+        if self._action == "list" and meta.model_name in LIST_EXAMPLES:
+            text += f"\n\nExample: `{self.path}{LIST_EXAMPLES[meta.model_name]}`".replace(" (", "` (", 1).replace(")`", ")")
         return f"{text}\n\n{who_may(self._model, self._action)}"
 
     def get_override_parameters(self):

@@ -213,3 +213,20 @@ def test_count_never_exceeds_the_cap_the_schema_states_whatever_the_page_size(cl
     assert first["count"] == 50 and len(first["results"]) == 30 and first["next"]
     third = client.get("/api/v1/topics/?page_size=30&page=3").json()
     assert third["count"] == 50 and len(third["results"]) == 1 and third["next"] is None
+
+
+def test_the_list_examples_use_only_documented_filters_with_valid_values(schema):
+    from urllib.parse import parse_qsl, urlsplit
+
+    examples = 0
+    for path, item in schema["paths"].items():
+        listing = item.get("get") if "{id}" not in path else None
+        if listing is None or "Example: `" not in listing["description"]:
+            continue
+        url = listing["description"].split("Example: `", 1)[1].split("`", 1)[0]
+        params = {p["name"]: p["schema"] for p in listing["parameters"]}
+        for name, value in parse_qsl(urlsplit(url).query):
+            assert name in params, (path, name)
+            assert "enum" not in params[name] or value in params[name]["enum"], (path, name, value)
+        examples += 1
+    assert examples == 7
