@@ -219,6 +219,8 @@ def who_may(model, action: str) -> str:
     granted = [role for role, perms in role_permissions().items() if perm in perms]
     names = {VIEWER: "viewers", STAFF: "staff"}
     roles = [names.get(role, f"{role}s") for role in granted] + ["superusers"]
+    if len(roles) == 1:
+        return "Who may: superusers."
     return f"Who may: {', '.join(roles[:-1])} and {roles[-1]}."
 
 
@@ -405,8 +407,8 @@ def describe_api(result, generator, request, public):
     result["info"]["description"] = OVERVIEW
     tags = []
     for viewset in views.CRMViewSet.__subclasses__():
-        tag = viewset.tag
-        tags.append({"name": tag, "description": get_doc(viewset)})
+        if getattr(viewset, "tag", None):
+            tags.append({"name": viewset.tag, "description": get_doc(viewset)})
     result["tags"] = sorted(tags, key=lambda t: t["name"])
     return result
 
