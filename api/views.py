@@ -9,8 +9,8 @@ through the same service functions as the pages, so the rules cannot drift.
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.templatetags.static import static
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
@@ -26,12 +26,12 @@ from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, 
 from partners import services as partner_services
 from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
 
-from .schema import CRMAutoSchema  # also registers the OpenAPI extensions
 from . import selectors, serializers
-from .preconditions import check_if_match, etag
 from .authentication import TokenAuthentication
 from .parsers import StrictJSONParser
 from .permissions import RolePermissions
+from .preconditions import check_if_match, etag
+from .schema import CRMAutoSchema  # also registers the OpenAPI extensions
 
 # Token first: its "WWW-Authenticate: Token" makes a missing login a 401, not a 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]

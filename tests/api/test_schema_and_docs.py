@@ -202,7 +202,6 @@ def test_count_never_exceeds_the_cap_the_schema_states_whatever_the_page_size(cl
     # The paginator rounds its cap up to whole pages (60 rows for a cap of 50 and pages of 30);
     # the answer still says the cap, as the schema's `maximum` promises, and `next` still leads on.
     from diplomacy_crm import paginator
-
     from tests import factories
 
     monkeypatch.setattr(paginator, "COUNT_CAP", 50)
