@@ -170,12 +170,8 @@ def etag_header(codes):
 # --- Descriptions --------------------------------------------------------------------------------
 ACTION_TEXT = {
     "list": (
-        "The {plural} you may see, {page_size} a page (`page_size` up to {max_page_size}; more is clamped), "
-        "in the order `ordering` names where it is offered. Filters combine: a record is listed only if it matches "
-        "every filter given. `q` matches records holding every word of it (case-insensitive) in their text "
-        "fields. A filter value that is not valid (an unknown choice, a malformed date or id) is a 400 naming "
-        "the parameter; unknown parameters are ignored. `count` is exact up to {cap:,}; at or above that it "
-        "is {cap:,}: follow `next` until it is null."
+        "The {plural} you may see, {page_size} a page (`page_size` up to {max_page_size}; more is clamped). "
+        "`count` is exact up to {cap:,}; {cap:,} means “{cap:,} or more”: follow `next` until it is null."
     ),
     "create": (
         "Creates a {singular}. Fields left out take their defaults; the answer is the record as a read would "
@@ -183,8 +179,8 @@ ACTION_TEXT = {
     ),
     "retrieve": "Reads {singular}, with its version in the `ETag` header. A record you may not see is a 404.",
     "update": (
-        "Changes a {singular}: only the fields in the body are written (as with `PATCH`), so a concurrent change "
-        "of other fields survives. Send the `ETag` you read as `If-Match` to refuse the write (412) if the "
+        "Changes a {singular}: the body must hold every required field, as for a create, but only the fields "
+        "in it are written (as with `PATCH`), so a concurrent change of other fields survives. Send the `ETag` you read as `If-Match` to refuse the write (412) if the "
         "record changed since."
     ),
     "partial_update": (
@@ -207,6 +203,12 @@ LIST_EXAMPLES = {
     "commitment": "?owner=sam_staff&overdue=true (what Sam owes that is late)",
     "gift": "?direction=received&exchanged_after=2027-01-01&disposition=pending",
 }
+FILTERS_TEXT = (
+    "Filters combine: a record is listed only if it matches every filter given; `ordering` sorts where it is "
+    "offered. `q` matches records holding every word of it (case-insensitive) in their text fields. A filter "
+    "value that is not valid (an unknown choice, a malformed date or id) is a 400 naming the parameter; "
+    "unknown parameters are ignored."
+)
 VERB_OF_ACTION = {
     "list": "view", "retrieve": "view", "create": "add", "update": "change", "partial_update": "change",
     "destroy": "delete",
@@ -272,6 +274,8 @@ class CRMAutoSchema(AutoSchema):
             max_page_size=pagination.max_page_size,
             cap=COUNT_CAP,
         )
+        if self._action == "list" and getattr(self.view, "filterset_class", None):
+            text += f" {FILTERS_TEXT}"
         if self._action == "list" and meta.model_name in LIST_EXAMPLES:
             text += f"\n\nExample: `{self.path}{LIST_EXAMPLES[meta.model_name]}`".replace(" (", "` (", 1).replace(")`", ")")
         return f"{text}\n\n{who_may(self._model, self._action)}"
@@ -313,6 +317,8 @@ class CRMAutoSchema(AutoSchema):
         if self._action not in ACTION_ERRORS:
             return responses
         for code in ACTION_ERRORS[self._action] + ANY_REQUEST_ERRORS:
+            if code == "400" and self._action == "list" and not getattr(self.view, "filterset_class", None):
+                continue  # nothing to filter, nothing to refuse
             if code not in responses:
                 schema, description = self._error_body(code)
                 responses[code] = self._get_response_for_code(OpenApiResponse(schema, description), code)

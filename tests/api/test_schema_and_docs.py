@@ -119,6 +119,8 @@ def test_every_operation_documents_every_status_it_can_answer_with_a_typed_body(
             operations += 1
             responses = operation["responses"]
             expected = EXPECTED_ERRORS[(method, "{id}" in path)] | {SUCCESS[method]}
+            if path == "/api/v1/topics/" and method == "get":
+                expected -= {"400"}  # topics have no filters: nothing to refuse
             assert set(responses) == expected, (method, path)
             for code in expected - {"204"}:
                 body = responses[code]["content"]["application/json"]["schema"]
