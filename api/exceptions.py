@@ -10,6 +10,11 @@
   it back, so nothing was written.
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE read by Django itself -> 413.
 - an update based on a version the record has left (If-Match, EditConflict) -> 412.
+- a throttled request always says when to come back (`Retry-After`): DRF's
+  throttles give no wait when a client's history holds more requests than
+  the rate allows (the rate was lowered, or two processes raced), and DRF
+  then sends a 429 without the header; the wait is then the throttle's
+  whole window, after which every counted request has expired.
 """
 
 import logging
@@ -19,7 +24,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -70,6 +75,10 @@ def exception_handler(exc, context):
         return Response({"detail": RACE}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, EditConflict):
         exc = PreconditionFailed()
+    elif isinstance(exc, Throttled) and exc.wait is None:
+        view = context.get("view")
+        windows = [getattr(t, "duration", None) for t in (view.get_throttles() if view is not None else [])]
+        exc = Throttled(wait=max((w for w in windows if w), default=60))
     elif isinstance(exc, RequestDataTooBig):
         return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     return drf_exception_handler(exc, context)

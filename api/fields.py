@@ -182,7 +182,16 @@ class BoundedDateTimeField(serializers.DateTimeField):
     The range is checked on input only: a stored value is always shown.
     """
 
-    default_error_messages = {"out_of_range": dates.OUT_OF_RANGE}
+    default_error_messages = {
+        "out_of_range": dates.OUT_OF_RANGE,
+        "ambiguous": (
+            "{value} happens twice in {zone} (the clocks go back then): it is {first} or {second}; add an offset."
+        ),
+        "nonexistent": (
+            "{value} does not exist in {zone} (the clocks go forward then, from {before} to {after}); "
+            "add an offset or choose another time."
+        ),
+    }
 
     def to_internal_value(self, value):
         self._checking_input = True
@@ -195,11 +204,34 @@ class BoundedDateTimeField(serializers.DateTimeField):
         if getattr(self, "_checking_input", False) and not dates.year_in_range(value):
             self.fail("out_of_range")
         if timezone.is_naive(value):
-            # A wall-clock time that the zone skips (spring forward) or has
-            # twice (fall back) is refused, as the HTML forms do.
-            zone = self.default_timezone()
-            early, late = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
-            skipped = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != value
-            if skipped or early.utcoffset() != late.utcoffset():
-                self.fail("make_aware", timezone=zone)
+            # A wall-clock time the zone skips (spring forward) or has twice
+            # (fall back) is refused: guessing would store the wrong instant.
+            problem = wall_clock_problem(value, self.default_timezone())
+            if problem is not None:
+                self.fail(problem.pop("code"), **problem)
         return super().enforce_timezone(value)
+
+
+def _offset(value: dt.datetime) -> str:
+    """The UTC offset as ISO 8601 writes it: -07:00, +05:30."""
+    seconds = int(value.utcoffset().total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def wall_clock_problem(naive: dt.datetime, zone) -> dict | None:
+    """None when `naive` names exactly one instant in `zone`; otherwise what is wrong with it.
+
+    {"code": "ambiguous", "first": "-07:00", "second": "-08:00", ...} for a time
+    the zone has twice (the repeated hour when clocks go back), or
+    {"code": "nonexistent", "before": "-08:00", "after": "-07:00", ...} for one it skips.
+    """
+    early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    names = {"value": naive.isoformat(timespec="minutes" if not naive.second else "seconds"), "zone": str(zone)}
+    if early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        # zoneinfo gives a skipped time the offset from before the change for fold=0, after it for fold=1.
+        return {"code": "nonexistent", "before": _offset(early), "after": _offset(late), **names}
+    if early.utcoffset() != late.utcoffset():
+        return {"code": "ambiguous", "first": _offset(early), "second": _offset(late), **names}
+    return None

@@ -23,7 +23,8 @@ def username_field(**kwargs):
 
 
 class CRMSerializer(serializers.ModelSerializer):
-    """Every writable text field refuses what PostgreSQL cannot store."""
+    # Every writable text field refuses what PostgreSQL cannot store. (A comment: the
+    # serializers' docstrings are the schema's descriptions of the records.)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -34,16 +35,22 @@ class CRMSerializer(serializers.ModelSerializer):
 
 
 class TopicSerializer(CRMSerializer):
+    """A subject the office works on; `slug` names it in partners and engagements."""
+
     class Meta:
         model = Topic
         fields = ["id", "name", "slug"]
 
 
 class PartnerSerializer(CRMSerializer):
+    """A body the office works with: a government, a city, a consulate, an organisation, a company…"""
+
     country = CountryCodeField(
         allow_blank=True, required=False, help_text="ISO 3166-1 alpha-2 code; empty for international bodies."
     )
-    parent = IdField(queryset=Partner.objects.all(), allow_null=True, required=False)
+    parent = IdField(
+        queryset=Partner.objects.all(), allow_null=True, required=False, help_text="Id of the body it belongs to."
+    )
     topics = KeyField("slug", queryset=Topic.objects.all(), many=True, required=False, help_text="Topic slugs.")
     owner = username_field(allow_null=True, required=False, help_text="Username of the officer in charge.")
     last_engagement_at = serializers.DateTimeField(
@@ -63,6 +70,8 @@ class PartnerSerializer(CRMSerializer):
 
 
 class ContactSerializer(CRMSerializer):
+    """A person at a partner."""
+
     partner = IdField(queryset=Partner.objects.all())
 
     class Meta:
@@ -74,7 +83,11 @@ class ContactSerializer(CRMSerializer):
 
 
 class AgreementSerializer(CRMSerializer):
-    partners = IdField(queryset=Partner.objects.all(), many=True, allow_empty=False)
+    """An agreement with one or more partners (at least one)."""
+
+    partners = IdField(
+        queryset=Partner.objects.all(), many=True, allow_empty=False, help_text="Partner ids: at least one."
+    )
     owner = username_field(allow_null=True, required=False, help_text="Username reminded before expiry and notice.")
 
     class Meta:
@@ -86,12 +99,14 @@ class AgreementSerializer(CRMSerializer):
 
 
 class TradeMissionSerializer(CRMSerializer):
+    """A delegation abroad (outbound) or hosted (inbound)."""
+
     countries = serializers.ListField(
         child=CountryCodeField(), required=False, max_length=300, help_text="ISO 3166-1 alpha-2 codes."
     )
     delegates = IdField(queryset=Contact.objects.all(), many=True, required=False, help_text="Contact ids.")
-    partners = IdField(queryset=Partner.objects.all(), many=True, required=False)
-    owner = username_field(allow_null=True, required=False)
+    partners = IdField(queryset=Partner.objects.all(), many=True, required=False, help_text="Partner ids.")
+    owner = username_field(allow_null=True, required=False, help_text="Username of the officer in charge.")
 
     class Meta:
         model = TradeMission
@@ -105,9 +120,11 @@ class TradeMissionSerializer(CRMSerializer):
 
 
 class EngagementSerializer(CRMSerializer):
+    """A meeting, call, visit, forum or piece of correspondence with partners."""
+
     starts_at = BoundedDateTimeField(help_text="ISO 8601; without an offset it is read in the office's time zone.")
-    ends_at = BoundedDateTimeField(allow_null=True, required=False)
-    partners = IdField(queryset=Partner.objects.all(), many=True, required=False)
+    ends_at = BoundedDateTimeField(allow_null=True, required=False, help_text="ISO 8601, after `starts_at`.")
+    partners = IdField(queryset=Partner.objects.all(), many=True, required=False, help_text="Partner ids.")
     contacts = IdField(
         queryset=Contact.objects.all(), many=True, required=False, help_text="Contacts of the partners present."
     )
@@ -115,9 +132,14 @@ class EngagementSerializer(CRMSerializer):
         many=True, required=False, help_text="Usernames of our people who took part (they see it when restricted)."
     )
     topics = KeyField("slug", queryset=Topic.objects.all(), many=True, required=False, help_text="Topic slugs.")
-    trade_mission = IdField(queryset=TradeMission.objects.all(), allow_null=True, required=False)
+    trade_mission = IdField(
+        queryset=TradeMission.objects.all(), allow_null=True, required=False, help_text="Id of the mission it was part of."
+    )
     owner = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who logged it and is reminded of the follow-up."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who logged it, reminded of the follow-up; null once that account is deleted.",
     )
 
     class Meta:
@@ -130,6 +152,8 @@ class EngagementSerializer(CRMSerializer):
 
 
 class CommitmentSerializer(CRMSerializer):
+    """A promise made in an engagement or a mission, by us, the partner or both."""
+
     partner = IdField(queryset=Partner.objects.all(), allow_null=True, required=False)
     engagement = VisibleIdField(
         visible=engagements_for, queryset=Engagement.objects.all(), allow_null=True, required=False
@@ -149,6 +173,8 @@ class CommitmentSerializer(CRMSerializer):
 
 
 class GiftSerializer(CRMSerializer):
+    """A gift received or given by the city in an official exchange."""
+
     engagement = VisibleIdField(
         visible=engagements_for, queryset=Engagement.objects.all(), allow_null=True, required=False
     )

@@ -1,6 +1,6 @@
 """/api/v1/: one route per resource of the contract, plus gifts, the schema and the docs."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework import routers
 
 from . import views
@@ -23,4 +23,8 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(), name="docs"),
     *router.urls,
+    # Any other path under /api/v1/ ending in a slash (an id with a dot, say, which the
+    # routes' patterns do not match) is the API's JSON 404, not the site's HTML page.
+    # Paths without the slash still get CommonMiddleware's APPEND_SLASH redirect.
+    re_path(r"^.+/$", views.not_found, name="not-found"),
 ]

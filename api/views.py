@@ -8,11 +8,12 @@ through the same service functions as the pages, so the rules cannot drift.
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.http import JsonResponse
 from django.templatetags.static import static
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, routers, viewsets
-from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -26,24 +27,22 @@ from engagements.filters import CommitmentFilter, EngagementFilter, GiftFilter, 
 from partners import services as partner_services
 from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
 
-from . import schema  # noqa: F401 (registers the OpenAPI extensions)
 from . import selectors, serializers
-from .preconditions import check_if_match, etag
 from .authentication import TokenAuthentication
 from .parsers import StrictJSONParser
 from .permissions import RolePermissions
+from .preconditions import check_if_match, etag
+from .schema import CRMAutoSchema  # also registers the OpenAPI extensions
 
 # Token first: its "WWW-Authenticate: Token" makes a missing login a 401, not a 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 
 class ThrottleFirstMixin:
-    """Throttle before permissions, so that requests without valid credentials
-    (token guessing, say) are throttled too: by IP, at the anonymous rate.
-
-    DRF checks permissions first, and a bad token fails authentication before
-    any throttle runs.
-    """
+    # Throttle before permissions, so that requests without valid credentials
+    # (token guessing, say) are throttled too: by IP, at the anonymous rate.
+    # DRF checks permissions first, and a bad token fails authentication before
+    # any throttle runs. (Comments, not a docstring: docstrings become the schema's descriptions.)
 
     def perform_authentication(self, request):
         self._auth_failure = None
@@ -60,7 +59,7 @@ class ThrottleFirstMixin:
         super().check_permissions(request)
 
     def check_throttles(self, request):
-        """Done in check_permissions."""
+        pass  # done in check_permissions
 
     def get_permissions(self):
         # A role first, whichever way the user signed in (accounts.permissions.HasRole).
@@ -68,6 +67,10 @@ class ThrottleFirstMixin:
 
 
 class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
+    # Each resource's docstring describes it to integrators (the schema's tag
+    # description, api.schema.describe_api); operations are described by
+    # api.schema.CRMAutoSchema, so internal notes belong in comments.
+    schema = CRMAutoSchema()
     authentication_classes = AUTHENTICATION
     permission_classes = [RolePermissions]
     parser_classes = [StrictJSONParser]
@@ -84,7 +87,7 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return self.selector(self.request.user)
 
     def get_object(self):
-        """The record; for PUT, PATCH and DELETE, 412 first if an `If-Match` names another version."""
+        # The record; for PUT, PATCH and DELETE, 412 first if an `If-Match` names another version.
         instance = super().get_object()
         if self.request.method in ("PUT", "PATCH", "DELETE"):
             self._if_match_version = check_if_match(self.request, instance)
@@ -103,9 +106,9 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
             return Response(self._present(record), status=HTTP_201_CREATED, headers=etag(record))
 
     def update(self, request, *args, **kwargs):
-        """PUT and PATCH write only the fields the body names (save_record), so concurrent
-        changes of other fields survive. With `If-Match`, the version is compared again
-        under the row lock: a write that lost the race answers 412 and changes nothing."""
+        # PUT and PATCH write only the fields the body names (save_record), so concurrent
+        # changes of other fields survive. With `If-Match`, the version is compared again
+        # under the row lock: a write that lost the race answers 412 and changes nothing.
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
@@ -130,57 +133,12 @@ class CRMViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return self.get_serializer(fresh or record).data
 
 
-IN_USE_BODY = inline_serializer(
-    "RecordInUse",
-    fields={
-        "detail": drf_serializers.CharField(),
-        "blocking": drf_serializers.ListField(child=drf_serializers.CharField(), help_text="Kinds of records in the way."),
-        "references": drf_serializers.ListField(
-            child=inline_serializer(
-                "Reference",
-                fields={
-                    "kind": drf_serializers.CharField(help_text="e.g. engagements; “other records” for what you may not see."),
-                    "count": drf_serializers.IntegerField(),
-                },
-            ),
-            required=False,
-        ),
-    },
-)
-
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The record\'s ETag (W/"<version>") from a read: the write happens only if the record is still at that '
-    "version, else 412 Precondition Failed and nothing changes.",
-)
-
-
-def crm_schema(name: str):
-    """Tag the resource; document If-Match (412) on writes and 409 on delete."""
-    return extend_schema_view(
-        list=extend_schema(tags=[name]),
-        retrieve=extend_schema(tags=[name]),
-        create=extend_schema(tags=[name]),
-        update=extend_schema(tags=[name], parameters=[IF_MATCH]),
-        partial_update=extend_schema(tags=[name], parameters=[IF_MATCH]),
-        destroy=extend_schema(
-            tags=[name],
-            parameters=[IF_MATCH],
-            responses={
-                204: OpenApiResponse(description="Deleted."),
-                409: OpenApiResponse(IN_USE_BODY, description="Other records still refer to this one; nothing was deleted."),
-                412: OpenApiResponse(description="If-Match names an earlier version."),
-            },
-        ),
-    )
-
-
-@crm_schema("topics")
 class TopicViewSet(CRMViewSet):
+    """Subjects the office works on (trade, climate, culture…), named by their `slug` in partners and
+    engagements. Everyone with a role reads them; officers manage them.
+    """
+
+    tag = "topics"
     serializer_class = serializers.TopicSerializer
     selector = staticmethod(selectors.api_topics)
     create_service = staticmethod(partner_services.topic_create)
@@ -188,8 +146,14 @@ class TopicViewSet(CRMViewSet):
     instance_kwarg = "topic"
 
 
-@crm_schema("partners")
 class PartnerViewSet(CRMViewSet):
+    """Governments, cities, consulates, international organisations, companies and other bodies the office
+    works with. `country` is an ISO 3166-1 alpha-2 code (empty for international bodies); `parent` is the
+    body a partner belongs to (a consulate's government). `last_engagement_at` and `open_commitments` are
+    computed from what you may see. Staff may add partners; officers edit and delete them.
+    """
+
+    tag = "partners"
     serializer_class = serializers.PartnerSerializer
     filterset_class = PartnerFilter
     selector = staticmethod(selectors.api_partners)
@@ -198,8 +162,12 @@ class PartnerViewSet(CRMViewSet):
     instance_kwarg = "partner"
 
 
-@crm_schema("contacts")
 class ContactViewSet(CRMViewSet):
+    """People at a partner: names, titles, how to address them, languages and protocol notes. A contact
+    who left their post stays, with `is_active` false. Staff and officers add and edit them.
+    """
+
+    tag = "contacts"
     serializer_class = serializers.ContactSerializer
     filterset_class = ContactFilter
     selector = staticmethod(selectors.api_contacts)
@@ -208,8 +176,13 @@ class ContactViewSet(CRMViewSet):
     instance_kwarg = "contact"
 
 
-@crm_schema("agreements")
 class AgreementViewSet(CRMViewSet):
+    """Memoranda of understanding, sister-city and friendship agreements, letters of intent and network
+    memberships, with at least one partner, their dates (`signed_on`, `expires_on`, `notice_by`) and
+    status. Officers manage them; the `owner` is reminded before expiry and the notice date.
+    """
+
+    tag = "agreements"
     serializer_class = serializers.AgreementSerializer
     filterset_class = AgreementFilter
     selector = staticmethod(selectors.api_agreements)
@@ -218,8 +191,15 @@ class AgreementViewSet(CRMViewSet):
     instance_kwarg = "agreement"
 
 
-@crm_schema("engagements")
 class EngagementViewSet(CRMViewSet):
+    """Meetings, calls, visits, forums and correspondence with partners: when (`starts_at`, ISO 8601; a
+    time without an offset is read in the office's time zone), who took part (partners, their contacts,
+    our staff), what was said and agreed. `confidentiality` restricted hides an engagement, its
+    commitments and gifts from everyone but officers and the staff named in `staff`. Staff and officers
+    log and edit engagements; `owner` is who logged it (null once that account is gone).
+    """
+
+    tag = "engagements"
     serializer_class = serializers.EngagementSerializer
     filterset_class = EngagementFilter
     selector = staticmethod(selectors.api_engagements)
@@ -228,8 +208,12 @@ class EngagementViewSet(CRMViewSet):
     instance_kwarg = "engagement"
 
 
-@crm_schema("trade missions")
 class TradeMissionViewSet(CRMViewSet):
+    """Delegations abroad (outbound) or hosted (inbound): countries (ISO codes), cities, dates,
+    delegates (contact ids), partners, objectives and outcomes. Officers manage them.
+    """
+
+    tag = "trade missions"
     serializer_class = serializers.TradeMissionSerializer
     filterset_class = TradeMissionFilter
     selector = staticmethod(selectors.api_missions)
@@ -238,8 +222,13 @@ class TradeMissionViewSet(CRMViewSet):
     instance_kwarg = "mission"
 
 
-@crm_schema("commitments")
 class CommitmentViewSet(CRMViewSet):
+    """Promises made in an engagement or a mission, by the city, the partner or both: what, by when
+    (`due_date`), by whom on our side (`owner`, reminded when it falls due) and where it stands. `done` needs
+    `completed_on`. Staff and officers add and update them.
+    """
+
+    tag = "commitments"
     serializer_class = serializers.CommitmentSerializer
     filterset_class = CommitmentFilter
     selector = staticmethod(selectors.api_commitments)
@@ -248,14 +237,23 @@ class CommitmentViewSet(CRMViewSet):
     instance_kwarg = "commitment"
 
 
-@crm_schema("gifts")
 class GiftViewSet(CRMViewSet):
+    """Gifts received or given by the city in official exchanges, with giver, recipient, estimated value
+    (with its ISO 4217 `currency`) and what became of them (`disposition`). Staff and officers record them.
+    """
+
+    tag = "gifts"
     serializer_class = serializers.GiftSerializer
     filterset_class = GiftFilter
     selector = staticmethod(selectors.api_gifts)
     create_service = staticmethod(engagement_services.gift_create)
     update_service = staticmethod(engagement_services.gift_update)
     instance_kwarg = "gift"
+
+
+@csrf_exempt  # it changes nothing; without this a PUT would be the site's HTML 403 (no CSRF token)
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class APIRootView(ThrottleFirstMixin, routers.APIRootView):
@@ -269,10 +267,13 @@ class APIRootView(ThrottleFirstMixin, routers.APIRootView):
 
 
 class SchemaView(ThrottleFirstMixin, SpectacularAPIView):
-    """The OpenAPI 3 document (YAML; `?format=json` for JSON). Needs a login, like everything else."""
+    # The OpenAPI 3 document (YAML; `?format=json` for JSON). Public: it describes
+    # shapes and rules, never data (no usernames, no records; the same document for
+    # everyone), so a client generator can read it without a session or a token.
+    # Throttled like any anonymous request.
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AllowAny]
 
 
 def _sidecar(filename: str) -> str:

@@ -261,6 +261,7 @@ ROUTES = [
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
     Route("api:docs", get=None, note="test_api_schema_and_docs"),
     Route("api:api-root", get=None, note="test_api_schema_and_docs"),
+    Route("api:not-found", get=None, note="test_api_schema_and_docs"),
 ]
 # Extra object kinds on the history page (the same route name, other models).
 EXTRA_GETS = [
@@ -548,9 +549,10 @@ def test_api(world, path, method, obj):
 def test_api_schema_and_docs(world, actor):
     client = world.client(actor)
     expected = {
-        "/api/v1/schema/": 401 if actor == "anon" else 200,
+        "/api/v1/schema/": 200,  # public: shapes, no data (README, "The REST API"); markers checked below
         "/api/v1/": 401 if actor == "anon" else 200,
         "/api/v1/docs/": LOGIN if actor == "anon" else 200,
+        "/api/v1/partners/1.5/": 404,  # any other path: the API's JSON 404
     }
     if actor in NO_ROLE:
         expected = dict.fromkeys(expected, NO_ROLE_PAGE)
