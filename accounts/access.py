@@ -21,6 +21,8 @@ forms:
   (the rows every member of a class sees) and `beyond_class_q` (what one
   user sees on top: the restricted engagements they took part in);
 - `is_restricted(value)`: is a confidentiality value the restricted one;
+- `record_is_restricted(record)`: is one loaded record (an engagement, or a
+  commitment or gift through its engagement) restricted (webhooks);
 - `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
   over records pointing at one through `user_ref`) who see every restricted
   engagement, for set-based reads such as the digest and reminders;
@@ -79,6 +81,7 @@ __all__ = [
     "may_use_crm",
     "partners_for",
     "probed_engagement_q",
+    "record_is_restricted",
     "sees_all_restricted",
     "engagement_audience",
     "topics_for",
@@ -402,3 +405,24 @@ def user_may_use_q(user_ref: str = "pk") -> Q:
     prefix = "" if user_ref == "pk" else user_ref.removesuffix("_id") + "__"
     membership = get_user_model().groups.through.objects.filter(user_id=OuterRef(user_ref), group__name__in=ROLES)
     return Q(**{f"{prefix}is_active": True}) & (Q(**{f"{prefix}is_superuser": True}) | Q(Exists(membership)))
+
+
+def record_is_restricted(record) -> bool:
+    """Whether one loaded record is, or derives from, a restricted engagement.
+
+    An engagement by its own confidentiality; a commitment or gift by its
+    engagement's (one query unless the engagement is loaded); records that
+    carry no confidentiality (partners, agreements, missions, contacts) are
+    never restricted. For what leaves the CRM about one record (webhooks).
+    """
+    if hasattr(record, "confidentiality"):
+        return is_restricted(record.confidentiality)
+    engagement_id = getattr(record, "engagement_id", None)
+    if engagement_id is None:
+        return False
+    cached = record._state.fields_cache.get("engagement")
+    if cached is not None:
+        return is_restricted(cached.confidentiality)
+    Engagement = apps.get_model("engagements", "Engagement")
+    confidentiality = Engagement._base_manager.filter(pk=engagement_id).values_list("confidentiality", flat=True).first()
+    return is_restricted(confidentiality)
