@@ -95,6 +95,8 @@ class EndpointViewSet(WebhookAPIMixin, viewsets.ModelViewSet):
         endpoint = self.get_object()
         serializer = self.get_serializer(endpoint, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data:
+            return Response(self.get_serializer(endpoint).data)  # nothing to change: no write
         endpoint = services.endpoint_update(endpoint=endpoint, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(endpoint).data)
 

@@ -102,8 +102,8 @@ def delivery_log(request):
     )
 
 
-@require_POST
 @officers_only
+@require_POST
 def delivery_replay(request, pk):
     delivery = get_object_or_404(Delivery, pk=pk)
     if services.replay(delivery):
