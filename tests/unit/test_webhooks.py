@@ -301,3 +301,10 @@ def test_api_delivery_log_and_replay(officer, public_dns):
     Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DELIVERED)
     response = api.post(f"/api/v1/webhooks/deliveries/{delivery.pk}/replay/")
     assert response.status_code == 202 and response.json()["status"] == "pending"
+
+
+def test_the_navigation_links_webhooks_for_officers_only(client, officer, viewer):
+    client.force_login(officer)
+    assert 'href="/webhooks/"' in client.get("/webhooks/").content.decode()
+    client.force_login(viewer)
+    assert 'href="/webhooks/"' not in client.get("/partners/").content.decode()
