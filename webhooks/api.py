@@ -112,9 +112,9 @@ class DeliveryViewSet(WebhookAPIMixin, mixins.ListModelMixin, mixins.RetrieveMod
     serializer_class = DeliverySerializer
 
     def get_queryset(self):
-        endpoint = self.request.query_params.get("endpoint", "")
         return selectors.deliveries(
-            endpoint_id=int(endpoint) if endpoint.isdigit() else None, status=self.request.query_params.get("status", "")
+            endpoint_id=selectors.endpoint_id_param(self.request.query_params.get("endpoint")),
+            status=self.request.query_params.get("status", ""),
         )
 
     @extend_schema(

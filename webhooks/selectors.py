@@ -22,3 +22,10 @@ def deliveries(*, endpoint_id=None, status: str = ""):
     if status in Delivery.Status.values:
         rows = rows.filter(status=status)
     return rows
+
+
+def endpoint_id_param(value: str | None) -> int | None:
+    """An `?endpoint=` filter: an id, or None for anything else (never an error)."""
+    if value and value.isascii() and value.isdecimal() and len(value) <= 18:
+        return int(value)
+    return None

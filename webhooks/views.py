@@ -84,8 +84,7 @@ def delivery_log(request):
     status = request.GET.get("status", "")
     if status not in Delivery.Status.values:
         status = ""
-    endpoint_id = request.GET.get("endpoint")
-    endpoint_id = int(endpoint_id) if endpoint_id and endpoint_id.isdigit() else None
+    endpoint_id = selectors.endpoint_id_param(request.GET.get("endpoint"))
     page = Paginator(selectors.deliveries(endpoint_id=endpoint_id, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -308,3 +308,10 @@ def test_the_navigation_links_webhooks_for_officers_only(client, officer, viewer
     assert 'href="/webhooks/"' in client.get("/webhooks/").content.decode()
     client.force_login(viewer)
     assert 'href="/webhooks/"' not in client.get("/partners/").content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "١", "9" * 40, "-1", "x"])
+def test_odd_endpoint_filters_show_everything_rather_than_fail(client, officer, value):
+    client.force_login(officer)
+    assert client.get("/webhooks/deliveries/", {"endpoint": value}).status_code == 200
+    assert _api(officer).get("/api/v1/webhooks/deliveries/", {"endpoint": value}).status_code == 200
