@@ -361,3 +361,35 @@ def test_replay_sends_the_same_webhook_again(officer, receiver, loopback_allowed
     assert [r["headers"]["webhook-id"] for r in got] == [delivery.webhook_id] * 2
     assert all(verified(endpoint.secret, r)["type"] == "partner.created" for r in got)
     assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_deliver_each_webhook_exactly_once(officer, receiver, loopback_allowed, postgres_required):
+    services.endpoint_create(actor=officer, url=receiver.url("/a"))
+    services.endpoint_create(actor=officer, url=receiver.url("/b"))
+    for n in range(20):
+        partner_services.partner_create(actor=officer, name=f"Partner {n}", kind="city", country="JP")
+    receiver.hook = lambda request: time.sleep(0.01)  # a receiver that takes a moment
+    loopback_allowed.WEBHOOK_BATCH_SIZE = 3
+    errors = []
+
+    def sender():
+        from django.db import connection
+
+        try:
+            services.deliver_due(time_budget=30)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors
+    ids = Counter(r["headers"]["webhook-id"] for r in receiver.got())
+    assert len(ids) == 40 and set(ids.values()) == {1}
+    assert Delivery.objects.filter(status=Delivery.Status.DELIVERED, attempts=1).count() == 40

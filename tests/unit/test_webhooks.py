@@ -315,3 +315,36 @@ def test_odd_endpoint_filters_show_everything_rather_than_fail(client, officer, 
     client.force_login(officer)
     assert client.get("/webhooks/deliveries/", {"endpoint": value}).status_code == 200
     assert _api(officer).get("/api/v1/webhooks/deliveries/", {"endpoint": value}).status_code == 200
+
+
+def _log_rows(officer, n):
+    endpoint = Endpoint.objects.first() or _endpoint(officer)
+    for i in range(n):
+        partner_services.partner_create(actor=officer, name=f"Partner {Event.objects.count()}-{i}", kind="city", country="JP")
+    return endpoint
+
+
+def test_the_log_and_the_lists_cost_the_same_queries_at_any_size(client, officer, public_dns, django_assert_num_queries):
+    client.force_login(officer)
+    api = _api(officer)
+    urls = ["/webhooks/", "/webhooks/deliveries/"]
+    api_urls = ["/api/v1/webhooks/", "/api/v1/webhooks/deliveries/"]
+
+    def counts():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        result = []
+        for fetch, url in [(client.get, u) for u in urls] + [(api.get, u) for u in api_urls]:
+            with CaptureQueriesContext(connection) as queries:
+                assert fetch(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    _endpoint(officer, description="first")
+    _log_rows(officer, 2)
+    counts()  # warm: the session, the user's permissions
+    small = counts()
+    _endpoint(officer, description="second")
+    _log_rows(officer, 12)
+    assert counts() == small
