@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 # The event types, in the order the form lists them: "<object>.<action>".
 OBJECTS = ("partner", "engagement", "commitment", "agreement", "mission")
@@ -47,6 +48,8 @@ class Endpoint(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed the URL, events or clearance, and when; never the secret.
+    history = HistoricalRecords(excluded_fields=["secret"])
 
     class Meta:
         ordering = ["url", "id"]

@@ -66,7 +66,7 @@ def db_now_plus(seconds: float):
 # --- endpoints ------------------------------------------------------------------------
 
 
-def _save_endpoint(endpoint: Endpoint) -> Endpoint:
+def _save_endpoint(endpoint: Endpoint, actor=None) -> Endpoint:
     endpoint.full_clean()
     try:
         check_target(endpoint.url)
@@ -74,7 +74,9 @@ def _save_endpoint(endpoint: Endpoint) -> Endpoint:
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"url": str(exc)}) from None
-    endpoint.save()
+    if getattr(actor, "is_authenticated", False):
+        endpoint._history_user = actor
+    endpoint.save()  # one history row (simple-history), without the secret
     return endpoint
 
 
@@ -90,7 +92,7 @@ def endpoint_create(*, actor, url: str, event_types=(), description: str = "", i
         include_restricted=include_restricted,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    return _save_endpoint(endpoint)
+    return _save_endpoint(endpoint, actor)
 
 
 @transaction.atomic
@@ -101,7 +103,7 @@ def endpoint_update(*, endpoint: Endpoint, actor=None, rotate_secret: bool = Fal
             setattr(endpoint, name, list(fields[name] or []) if name == "event_types" else fields[name])
     if rotate_secret:
         endpoint.secret = new_secret()
-    return _save_endpoint(endpoint)
+    return _save_endpoint(endpoint, actor)
 
 
 @transaction.atomic

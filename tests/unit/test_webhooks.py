@@ -348,3 +348,11 @@ def test_the_log_and_the_lists_cost_the_same_queries_at_any_size(client, officer
     _endpoint(officer, description="second")
     _log_rows(officer, 12)
     assert counts() == small
+
+
+def test_endpoint_changes_keep_a_history_without_the_secret(officer, public_dns):
+    endpoint = _endpoint(officer)
+    services.endpoint_update(endpoint=endpoint, actor=officer, include_restricted=True, rotate_secret=True)
+    rows = list(endpoint.history.order_by("history_date"))
+    assert [(r.history_type, r.include_restricted, r.history_user) for r in rows] == [("+", False, officer), ("~", True, officer)]
+    assert not hasattr(rows[0], "secret")
