@@ -393,3 +393,39 @@ def test_concurrent_senders_deliver_each_webhook_exactly_once(officer, receiver,
     ids = Counter(r["headers"]["webhook-id"] for r in receiver.got())
     assert len(ids) == 40 and set(ids.values()) == {1}
     assert Delivery.objects.filter(status=Delivery.Status.DELIVERED, attempts=1).count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_killed_mid_delivery_loses_nothing(officer, receiver, loopback_allowed, celery_workers, redis_url):
+    """The production path: beat's `deliver_webhooks` on a real worker, whose process group is SIGKILLed mid-request."""
+    from tests.integration.conftest_notifications import celery_client, wait_until
+
+    endpoint = services.endpoint_create(actor=officer, url=receiver.url())
+    expected = some_writes(officer)
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold_the_second(request):
+        if len(receiver.got()) == 2:
+            arrived.set()
+            release.wait(20)
+
+    receiver.hook = hold_the_second
+    worker_env = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32", "WEBHOOK_LEASE_SECONDS": "3"}
+    worker = celery_workers("w1", **worker_env)
+    beat = celery_client(redis_url)
+    beat.send_task("deliver_webhooks")
+    try:
+        assert arrived.wait(60), worker.log_tail()
+        worker.kill_group()
+    finally:
+        release.set()
+    receiver.hook = None
+    assert Delivery.objects.filter(status=Delivery.Status.SENDING).exists()
+
+    celery_workers("w2", **worker_env)  # a fresh worker; beat keeps calling every few seconds
+    assert wait_until(all_delivered, timeout=60, tick=lambda: beat.send_task("deliver_webhooks"), tick_every=2), worker.log_tail()
+
+    ids = Counter(r["headers"]["webhook-id"] for r in receiver.got())
+    assert set(ids) == set(Delivery.objects.values_list("webhook_id", flat=True))  # none lost
+    assert sum(n - 1 for n in ids.values()) <= 1  # at most the one in flight, and with its own id
+    assert Counter(verified(endpoint.secret, r)["type"] for r in {r["headers"]["webhook-id"]: r for r in receiver.got()}.values()) == Counter(expected)
