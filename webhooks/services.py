@@ -234,8 +234,15 @@ def post(client: httpx.Client, row: Delivery) -> httpx.Response:
 
 
 def new_client() -> httpx.Client:
-    # No redirects, no proxies from the environment (the checked address is the one connected to).
-    return httpx.Client(timeout=setting("WEBHOOK_TIMEOUT_SECONDS"), follow_redirects=False, trust_env=False)
+    # No redirects, no proxies from the environment (the checked address is the one connected to), and
+    # no kept-alive connections: the pool is keyed by address, and a TLS session opened for one host
+    # name must not carry another endpoint's request that resolved to the same address.
+    return httpx.Client(
+        timeout=setting("WEBHOOK_TIMEOUT_SECONDS"),
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
 
 
 def send_batch(client: httpx.Client, rows: list[Delivery], token: str, report: DeliveryReport) -> None:

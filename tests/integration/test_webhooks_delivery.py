@@ -10,7 +10,6 @@ the test kills with SIGKILL mid-request.
 
 import datetime as dt
 import http.server
-import json
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from diplomacy_crm.deletion import delete_record
 from engagements import services as engagement_services
@@ -188,7 +188,7 @@ def test_each_event_is_delivered_once_with_a_valid_signature(officer, receiver, 
     assert by_type["engagement.created"]["url"].startswith("https://crm.example.org/engagements/")
     # A tampered body fails verification.
     forged = dict(got[0], body=got[0]["body"].replace(b"Kyoto", b"Osaka") if b"Kyoto" in got[0]["body"] else b"{}")
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         verified(endpoint.secret, forged)
 
 

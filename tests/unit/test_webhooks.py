@@ -4,8 +4,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
@@ -147,7 +146,7 @@ def test_one_delivery_per_endpoint_and_event_with_a_stable_webhook_id(officer, p
     assert json.loads(event.body)["data"] == {"object": "partner", "id": partner.pk, "deleted": True}
     ids = set(Delivery.objects.filter(event=event).values_list("webhook_id", flat=True))
     assert ids == {Delivery.make_webhook_id(event.pk, first.pk), Delivery.make_webhook_id(event.pk, second.pk)}
-    with pytest.raises(Exception), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic():
         Delivery.objects.create(endpoint=first, event=event, webhook_id="msg_other", next_attempt_at=timezone.now())
 
 
