@@ -7,6 +7,7 @@ whose worker died are delivered by the next scan.
 """
 
 from celery import shared_task
+from django.db import transaction
 
 from notifications.tasks import OutboxTask
 
@@ -14,8 +15,19 @@ from . import services
 
 
 def schedule_delivery() -> None:
-    """Ask a worker to deliver once the current transaction commits."""
-    deliver_webhooks.delay_on_commit()
+    """Ask a worker to deliver once the current transaction commits: once per transaction.
+
+    An import writing thousands of records in one transaction queues one
+    task, not thousands (the task delivers every due row anyway).
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _queue for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_queue)
+
+
+def _queue() -> None:
+    deliver_webhooks._delay_logged()  # never raises: the every-minute scan covers a broker outage
 
 
 @shared_task(base=OutboxTask, name="deliver_webhooks")

@@ -355,3 +355,38 @@ def test_endpoint_changes_keep_a_history_without_the_secret(officer, public_dns)
     rows = list(endpoint.history.order_by("history_date"))
     assert [(r.history_type, r.include_restricted, r.history_user) for r in rows] == [("+", False, officer), ("~", True, officer)]
     assert not hasattr(rows[0], "secret")
+
+
+def test_https_goes_to_the_checked_address_with_the_host_name_for_tls(officer, public_dns):
+    import httpx
+
+    _endpoint(officer)
+    partner_services.partner_create(actor=officer, name="Porto", kind="city", country="PT")
+    delivery = Delivery.objects.select_related("endpoint", "event").get()
+    sent = []
+
+    class Recorder(httpx.Client):
+        def send(self, request, **kwargs):
+            sent.append((request, kwargs))
+            return httpx.Response(204, request=request)
+
+    with Recorder() as client:
+        assert services.post(client, delivery).status_code == 204
+    request, kwargs = sent[0]
+    assert str(request.url) == f"https://{PUBLIC_IP}/crm"  # no second DNS lookup to rebind
+    assert request.headers["host"] == "hooks.example.org"
+    assert request.extensions["sni_hostname"] == "hooks.example.org"  # TLS name and certificate check
+    assert request.headers["webhook-id"] == delivery.webhook_id and request.content == delivery.event.body.encode()
+    assert kwargs == {"stream": True}
+
+
+def test_one_delivery_task_is_queued_per_transaction(officer, public_dns, django_capture_on_commit_callbacks, monkeypatch):
+    from webhooks import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_webhooks, "_delay_logged", lambda *a, **k: queued.append(1))
+    _endpoint(officer)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for n in range(5):
+            partner_services.partner_create(actor=officer, name=f"Partner {n}", kind="city", country="JP")
+    assert Delivery.objects.count() == 5 and queued == [1]
