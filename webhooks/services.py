@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Now
@@ -71,8 +72,6 @@ def _save_endpoint(endpoint: Endpoint, actor=None) -> Endpoint:
     try:
         check_target(endpoint.url)
     except TargetRefused as exc:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"url": str(exc)}) from None
     if getattr(actor, "is_authenticated", False):
         endpoint._history_user = actor

@@ -38,11 +38,11 @@ def endpoint_list(request):
     return render(request, "webhooks/endpoint_list.html", {"endpoints": list(selectors.endpoints())})
 
 
-def _save(request, form, write):
-    """Run the service; its refusals (the URL's target, say) become form errors."""
+def _save(form, write):
+    """Run the service `write()`; its refusals (the URL's target, say) become form errors."""
     try:
         with transaction.atomic():
-            return write(form.cleaned_data)
+            return write()
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -55,7 +55,7 @@ def endpoint_create(request):
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "rotate_secret"}
-        endpoint = _save(request, form, lambda _: services.endpoint_create(actor=request.user, **data))
+        endpoint = _save(form, lambda: services.endpoint_create(actor=request.user, **data))
         if endpoint is not None:
             messages.success(request, "Endpoint registered. Give its secret (below) to the receiver's owners.")
             return redirect("webhooks:endpoint-edit", pk=endpoint.pk)
@@ -69,7 +69,7 @@ def endpoint_edit(request, pk):
     form = EndpointForm(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        saved = _save(request, form, lambda _: services.endpoint_update(endpoint=endpoint, actor=request.user, **data))
+        saved = _save(form, lambda: services.endpoint_update(endpoint=endpoint, actor=request.user, **data))
         if saved is not None:
             messages.success(request, "Endpoint saved." + (" It has a new secret." if data.get("rotate_secret") else ""))
             return redirect("webhooks:endpoint-edit", pk=endpoint.pk)

@@ -390,3 +390,19 @@ def test_one_delivery_task_is_queued_per_transaction(officer, public_dns, django
         for n in range(5):
             partner_services.partner_create(actor=officer, name=f"Partner {n}", kind="city", country="JP")
     assert Delivery.objects.count() == 5 and queued == [1]
+
+
+def test_editing_to_a_refused_url_changes_nothing_and_rotation_replaces_the_secret(client, officer, public_dns):
+    endpoint = _endpoint(officer)
+    client.force_login(officer)
+    response = client.post(f"/webhooks/{endpoint.pk}/", {"url": "http://inside.example.org/", "is_active": "on"})
+    assert response.status_code == 200 and "internal address" in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://hooks.example.org/crm"
+    old = endpoint.secret
+    response = client.post(
+        f"/webhooks/{endpoint.pk}/", {"url": endpoint.url, "is_active": "on", "rotate_secret": "on", "include_restricted": "on"}
+    )
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.include_restricted
