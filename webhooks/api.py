@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_officer
 from api.parsers import StrictJSONParser
+from api.serializers import CRMSerializer
 from api.views import AUTHENTICATION, ThrottleFirstMixin
 
 from . import selectors, services
@@ -28,7 +29,7 @@ class OfficersOnly(BasePermission):
         return bool(request.user and request.user.is_authenticated and is_officer(request.user))
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(CRMSerializer):  # text PostgreSQL cannot store (lone surrogates) is a 400
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
         required=False,

@@ -281,10 +281,15 @@ def test_api_registers_lists_and_changes_endpoints(officer, public_dns):
         ({"url": "http://127.0.0.1:8000/"}, "url"),
         ({"url": "not a url"}, "url"),
         ({"url": "https://hooks.example.org/x", "event_types": ["partner.exploded"]}, "event_types"),
+        ('{"url": "https://hooks.example.org/x", "description": "\\ud800"}', "description"),  # a lone surrogate
+        ({"url": "https://hooks.example.org/" + "x" * 600}, "url"),
     ],
 )
 def test_api_refuses_bad_endpoints_with_field_errors(officer, public_dns, payload, field):
-    response = _api(officer).post("/api/v1/webhooks/", payload, format="json")
+    if isinstance(payload, str):  # raw JSON
+        response = _api(officer).generic("POST", "/api/v1/webhooks/", payload, content_type="application/json")
+    else:
+        response = _api(officer).post("/api/v1/webhooks/", payload, format="json")
     assert response.status_code == 400 and field in response.json()
     assert not Endpoint.objects.exists()
 
