@@ -12,6 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_officer_registers_an_endpoint_and_reads_the_log(web, officer, settings, monkeypatch):  # noqa: F811
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks, "_queue", lambda: None)  # no task to the development filesystem broker
     settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.org"]
     monkeypatch.setattr(targets, "_resolve", lambda host, port: ["93.184.215.14"])
     web.login("omar_officer")

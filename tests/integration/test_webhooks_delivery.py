@@ -96,6 +96,15 @@ def verified(secret: str, request: dict) -> dict:
     return Webhook(secret).verify(request["body"], request["headers"])
 
 
+@pytest.fixture(autouse=True)
+def _no_task_queued_after_commit(monkeypatch):
+    """These tests drive the scan themselves (the celery one through beat's task). The task queued after
+    each commit (tested in tests/unit/test_webhooks.py) would go to the development filesystem broker."""
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks, "_queue", lambda: None)
+
+
 @pytest.fixture
 def receiver():
     r = Receiver().start()
@@ -249,7 +258,9 @@ def test_sender_killed_mid_delivery_loses_nothing_and_repeats_only_with_the_same
         }
     )
     log = open(tmp_path / "sender.log", "wb")
-    sender = subprocess.Popen([sys.executable, "manage.py", "deliver_webhooks"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    sender = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "deliver_webhooks"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         assert arrived.wait(60), (tmp_path / "sender.log").read_text()
         sender.send_signal(signal.SIGKILL)
