@@ -21,6 +21,8 @@ forms:
   (the rows every member of a class sees) and `beyond_class_q` (what one
   user sees on top: the restricted engagements they took part in);
 - `is_restricted(value)`: is a confidentiality value the restricted one;
+- `record_is_restricted(record)`: is one loaded record (an engagement, or a
+  commitment or gift through its engagement) restricted (webhooks);
 - `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
   over records pointing at one through `user_ref`) who see every restricted
   engagement, for set-based reads such as the digest and reminders;
@@ -79,6 +81,7 @@ __all__ = [
     "may_use_crm",
     "partners_for",
     "probed_engagement_q",
+    "record_is_restricted",
     "sees_all_restricted",
     "engagement_audience",
     "topics_for",
@@ -435,3 +438,24 @@ def may_see_engagement_id(user, engagement_id) -> bool:
         return True
     engagement = apps.get_model("engagements", "Engagement")._default_manager.filter(pk=engagement_id).first()
     return engagement is not None and may_see_engagement(user, engagement)
+
+
+def record_is_restricted(record) -> bool:
+    """Whether one loaded record is, or derives from, a restricted engagement.
+
+    An engagement by its own confidentiality; a commitment or gift by its
+    engagement's (one query unless the engagement is loaded); records that
+    carry no confidentiality (partners, agreements, missions, contacts) are
+    never restricted. For what leaves the CRM about one record (webhooks).
+    """
+    if hasattr(record, "confidentiality"):
+        return is_restricted(record.confidentiality)
+    engagement_id = getattr(record, "engagement_id", None)
+    if engagement_id is None:
+        return False
+    cached = record._state.fields_cache.get("engagement")
+    if cached is not None:
+        return is_restricted(cached.confidentiality)
+    Engagement = apps.get_model("engagements", "Engagement")
+    confidentiality = Engagement._base_manager.filter(pk=engagement_id).values_list("confidentiality", flat=True).first()
+    return is_restricted(confidentiality)

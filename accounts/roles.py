@@ -47,7 +47,7 @@ def role_permissions() -> dict[str, set[str]]:
     officer = set(view)
     for app, model in CORE_MODELS:
         officer |= {f"{app}.{verb}_{model}" for verb in ("add", "change", "delete")}
-    officer |= {"notifications.view_outboxmessage"}
+    officer |= {"notifications.view_outboxmessage", "webhooks.view_endpoint"}
     return {VIEWER: view, STAFF: staff, OFFICER: officer}
 
 

@@ -3,6 +3,8 @@
 from django.urls import path, re_path
 from rest_framework import routers
 
+from webhooks import api as webhook_api
+
 from . import views
 
 app_name = "api"
@@ -18,6 +20,8 @@ router.register("trade-missions", views.TradeMissionViewSet, basename="trade-mis
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("gifts", views.GiftViewSet, basename="gift")
+router.register("webhooks/deliveries", webhook_api.DeliveryViewSet, basename="webhook-delivery")
+router.register("webhooks", webhook_api.EndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),

@@ -26,6 +26,8 @@ from django.db.models.options import Options
 
 from accounts.access import may_use_crm
 
+from .signals import record_deleted
+
 OTHER_RECORDS = "other records"
 OTHER_RECORD = "other record"
 
@@ -143,6 +145,7 @@ def delete_record(record, *, actor, reason: str | None = None) -> None:
         raise RecordInUse(record, references_to(record, user=actor) or [Reference(OTHER_RECORDS, 1, OTHER_RECORD)]) from None
     record.pk = pk
     _attach_links_to_deletion_row(record, links)
+    record_deleted.send(sender=model, instance=record, actor=actor)
 
 
 def _m2m_links(record) -> list[tuple[type, list[dict]]]:

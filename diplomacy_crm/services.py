@@ -7,6 +7,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import get_m2m_field_name
 
+from .signals import record_saved
+
 
 class EditConflict(Exception):
     """The record was changed by someone else since the version an edit was based on; nothing was written.
@@ -70,6 +72,7 @@ def save_record(
         instance._history_user = actor
     if not hasattr(instance._meta, "simple_history_manager_attribute"):
         _save_and_set(instance, m2m, update_fields)
+        record_saved.send(sender=type(instance), instance=instance, created=created, actor=actor)
         return instance
     # django-simple-history writes a row on save and another on every .set()
     # that changes something (m2m_changed), each before the write is finished.
@@ -80,6 +83,7 @@ def save_record(
     finally:
         del instance.skip_history_when_saving
     record_history(instance, created=created)
+    record_saved.send(sender=type(instance), instance=instance, created=created, actor=actor)
     return instance
 
 

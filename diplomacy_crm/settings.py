@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "dashboard",
     "imports",
     "audit",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -429,6 +430,8 @@ CELERY_BEAT_SCHEDULE = {
     # Every 30 s: deliver outbox rows whose send failed or whose worker died
     # (a dead worker's rows go out at most lease + this interval after its claim).
     "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
+    # Every minute: deliver webhooks whose try failed or whose worker died.
+    "deliver-webhooks": {"task": "deliver_webhooks", "schedule": 60.0},
 }
 
 # --- REST framework -------------------------------------------------------
@@ -500,6 +503,18 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Webhooks (webhooks/; README "Webhooks") -------------------------------
+# Host names endpoints may point at (exact, or "*.example.org"); empty: none.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Internal networks (CIDR) that are nevertheless allowed; by default every
+# private, loopback, link-local or reserved address is refused.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 
 # --- Product settings -----------------------------------------------------
 CRM = {

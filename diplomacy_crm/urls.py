@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/v1/", include("api.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("notifications.urls")),
     # A partner's page is its whole history: a view of the top layer.
     path("partners/<int:pk>/", dashboard_views.partner_history, name="partner-history"),

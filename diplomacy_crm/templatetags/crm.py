@@ -30,6 +30,7 @@ PRIMARY_NAV = (
     ("/agreements/", "Agreements", False, None),
     ("/gifts/", "Gifts", False, None),
     ("/outbox/", "Outbox", False, "notifications.view_outboxmessage"),
+    ("/webhooks/", "Webhooks", False, "webhooks.view_endpoint"),
 )
 
 

@@ -257,11 +257,20 @@ ROUTES = [
     Route("dashboard:engagement-ics", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
     Route("dashboard:partner-briefing", get=read(), kwargs=partner_pk),
     Route("dashboard:engagement-briefing", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
+    # webhooks: officers only
+    Route("webhooks:endpoint-list", get=perm("officer")),
+    Route("webhooks:endpoint-create", get=perm("officer"), post=perm("officer")),
+    Route("webhooks:endpoint-edit", get=perm("officer"), kwargs=lambda w, o: {"pk": webhook_objects(w)[0].pk},
+          post=perm("officer")),
+    Route("webhooks:delivery-log", get=perm("officer")),
+    Route("webhooks:delivery-replay", get=lambda actor, obj: LOGIN if actor == "anon" else (405 if can(actor, "officer") else 403),
+          kwargs=lambda w, o: {"pk": webhook_objects(w)[1].pk}, post=perm("officer", ok=302)),
     # API pages that are not operations of the schema
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
     Route("api:docs", get=None, note="test_api_schema_and_docs"),
     Route("api:api-root", get=None, note="test_api_schema_and_docs"),
     Route("api:not-found", get=None, note="test_api_schema_and_docs"),
+    Route("api:webhook-delivery-replay", get=None, note="an operation of the schema: test_api"),
 ]
 # Extra object kinds on the history page (the same route name, other models).
 EXTRA_GETS = [
@@ -281,6 +290,21 @@ def expected_for(route: Route, actor: str, obj, method: str = "get"):
     return (route.get if method == "get" else route.post)(actor, obj)
 
 
+def webhook_objects(w):
+    """An endpoint and a pending delivery to it (made inside each actor's savepoint, so never kept)."""
+    from django.utils import timezone
+
+    from webhooks.models import Delivery, Endpoint, Event
+
+    endpoint = Endpoint.objects.create(url="https://hooks.example.org/crm")
+    event = Event.objects.create(type="partner.created", object_type="partner", object_id=w.partner.pk, body="{}")
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event=event, webhook_id=Delivery.make_webhook_id(event.pk, endpoint.pk),
+        next_attempt_at=timezone.now(),
+    )
+    return endpoint, delivery
+
+
 def all_url_names() -> list[str]:
     """Every named, non-admin URL pattern (with its namespace)."""
 
@@ -296,7 +320,7 @@ def all_url_names() -> list[str]:
 
 
 API_OPERATION_NAMES = {"api:topic", "api:partner", "api:contact", "api:engagement", "api:trade-mission",
-                       "api:commitment", "api:agreement", "api:gift"}  # fmt: skip
+                       "api:commitment", "api:agreement", "api:gift", "api:webhook", "api:webhook-delivery"}  # fmt: skip
 
 
 def test_every_route_is_in_the_matrix():
@@ -464,6 +488,7 @@ API_RESOURCES = {
     "engagements": ("engagement", lambda w, o: w.engagements[o], True),
     "commitments": ("commitment", lambda w, o: w.commitments[o], True),
     "gifts": ("gift", lambda w, o: w.gifts[o], True),
+    "webhooks": ("officer", None, False),  # officers only; objects from webhook_objects()
 }
 API_LIST_SHOWS = {"engagements", "commitments", "gifts"}
 
@@ -489,6 +514,12 @@ def api_expectation(resource, method, is_detail, actor, obj):
         return {401}
     if actor in NO_ROLE:
         return NO_ROLE_PAGE
+    if resource == "webhooks":
+        if not can(actor, "officer"):
+            return {403}
+        if method == "post":
+            return {409} if is_detail else {400}  # replay of a pending delivery; an empty endpoint
+        return {"get": {200}, "put": {400}, "patch": {200}, "delete": {204}}[method]
     visible = not confidential or obj is None or actor in SEES[obj]
     if method == "get":
         return {200} if visible else {404}
@@ -525,7 +556,9 @@ def test_api(world, path, method, obj):
 
     def case(actor, where):
         url = path
-        if is_detail:
+        if is_detail and resource == "webhooks":
+            url = path.replace("{id}", str(webhook_objects(world)["/deliveries/" in path].pk))
+        elif is_detail:
             url = path.replace("{id}", str(API_RESOURCES[resource][1](world, obj).pk))
         where["url"] = f"{method.upper()} {url}"
         client = world.client(actor)
