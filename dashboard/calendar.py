@@ -8,15 +8,22 @@ holds what that user may see: engagements from 90 days ago to a year ahead
 all-day events (VTODO is ignored by most calendar applications).
 
 Times are written in the office's zone with a VTIMEZONE (icalendar builds it
-from zoneinfo). Each event's UID is stable per record; DTSTAMP and
-LAST-MODIFIED are the record's updated_at, and SEQUENCE grows with it.
-A restricted engagement carries CLASS:CONFIDENTIAL and no summary text: the
-feed leaves the building in calendar applications.
+from zoneinfo), except a time in the hour a clock change repeats: a local
+time with a TZID names the first of the two instants for every reader
+(RFC 5545, 3.3.5), so such a start or end is written in UTC. Each event's
+UID is `<kind>-<id>@CALENDAR_UID_DOMAIN`, stable per record and independent
+of SITE_URL; DTSTAMP and LAST-MODIFIED are the record's updated_at, and
+SEQUENCE grows with it.
+
+Only those who may see a restricted engagement get it in their feed (as
+everywhere, accounts.access). There it carries CLASS:CONFIDENTIAL, its title,
+time, location and partners, and in place of its summary the line
+"Restricted: see the CRM for details.": its notes (summary, outcomes) never
+leave the building in calendar applications.
 """
 
 import datetime as dt
 import re
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -59,8 +66,16 @@ def _text(value: str) -> str:
     return "\n".join(_CONTROL.sub("", line) for line in lines)
 
 
-def _domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "diplomacy-crm.invalid"
+def _uid(kind: str, pk: int) -> str:
+    return f"{kind}-{pk}@{settings.CALENDAR_UID_DOMAIN}"
+
+
+def _wall_time(value: dt.datetime, tz) -> dt.datetime:
+    """`value` in the office's zone, or in UTC when that local time occurs twice (a clock change's repeated hour)."""
+    local = timezone.localtime(value, tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return value.astimezone(dt.UTC)
+    return local
 
 
 def _absolute(path: str) -> str:
@@ -86,10 +101,10 @@ def new_calendar(name: str) -> Calendar:
 
 def engagement_event(engagement: Engagement, partners: list) -> Event:
     tz = timezone.get_current_timezone()
-    starts = timezone.localtime(engagement.starts_at, tz)
-    ends = timezone.localtime(engagement.ends_at, tz) if engagement.ends_at else starts + DEFAULT_DURATION
+    starts = _wall_time(engagement.starts_at, tz)
+    ends = _wall_time(engagement.ends_at or engagement.starts_at + DEFAULT_DURATION, tz)
     event = Event()
-    event.add("uid", f"engagement-{engagement.pk}@{_domain()}")
+    event.add("uid", _uid("engagement", engagement.pk))
     event.add("dtstamp", engagement.updated_at)
     event.add("last-modified", engagement.updated_at)
     event.add("created", engagement.created_at)
@@ -120,7 +135,7 @@ def engagement_event(engagement: Engagement, partners: list) -> Event:
 
 def commitment_event(commitment) -> Event:
     event = Event()
-    event.add("uid", f"commitment-{commitment.pk}@{_domain()}")
+    event.add("uid", _uid("commitment", commitment.pk))
     event.add("dtstamp", commitment.updated_at)
     event.add("last-modified", commitment.updated_at)
     event.add("sequence", _sequence(commitment))

@@ -103,6 +103,9 @@ if _refused:
     )
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The right-hand side of calendar event UIDs: not SITE_URL's host, so that moving
+# the site keeps every event's identity in the calendars that subscribed to it.
+CALENDAR_UID_DOMAIN = env.str("CALENDAR_UID_DOMAIN", default="diplomacy-crm.invalid")
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
 
 INSTALLED_APPS = [

@@ -80,7 +80,7 @@ def test_engagement_times_are_in_the_office_zone_with_stable_uids(client, staff_
     assert start.params["TZID"] == "America/Los_Angeles"
     assert start.dt == timezone.localtime(upcoming.starts_at) and start.dt.utcoffset() == upcoming.starts_at.astimezone(OFFICE).utcoffset()
     assert event["DTEND"].dt - start.dt == dt.timedelta(hours=1)
-    assert str(event["UID"]) == f"engagement-{upcoming.pk}@crm.example.org"
+    assert str(event["UID"]) == f"engagement-{upcoming.pk}@diplomacy-crm.invalid"
     assert str(event["LOCATION"]) == "City Hall, Room 300"
     assert "DTSTAMP" in event and int(event["SEQUENCE"]) >= 0
     # Editing bumps the sequence, the UID stays.
@@ -96,7 +96,7 @@ def test_commitments_are_all_day_events_on_their_due_date(client, staff_user, ca
     event = next(e for e in _events(cal) if str(e["SUMMARY"]).startswith("Due: Send the flight study"))
     assert event["DTSTART"].dt == calendar_world["mine"].due_date
     assert not isinstance(event["DTSTART"].dt, dt.datetime)
-    assert str(event["UID"]) == f"commitment-{calendar_world['mine'].pk}@crm.example.org"
+    assert str(event["UID"]) == f"commitment-{calendar_world['mine'].pk}@diplomacy-crm.invalid"
 
 
 @pytest.mark.parametrize("who,sees", [("viewer", False), ("other_staff", False), ("staff_user", True), ("officer", True)])
@@ -145,6 +145,62 @@ def test_one_engagement_as_a_file_to_add(client, viewer, staff_user, calendar_wo
     assert client.get(f"/engagements/{calendar_world['secret'].pk}/ics/").status_code == 404
     client.force_login(staff_user)
     assert client.get(f"/engagements/{calendar_world['secret'].pk}/ics/").status_code == 200
+
+
+def _ics_event(client, engagement):
+    (event,) = _events(Calendar.from_ical(client.get(f"/engagements/{engagement.pk}/ics/").content))
+    return event
+
+
+def test_a_meeting_in_the_repeated_hour_of_a_clock_change_keeps_its_instant(client, viewer):
+    """2027-11-07 01:30 happens twice in Los Angeles; a TZID time would name the first for every reader."""
+    second = dt.datetime(2027, 11, 7, 1, 30, fold=1, tzinfo=OFFICE)  # -08:00, after the clocks went back
+    first = dt.datetime(2027, 11, 7, 1, 30, fold=0, tzinfo=OFFICE)  # -07:00
+    assert second.utcoffset() == dt.timedelta(hours=-8) and first.utcoffset() == dt.timedelta(hours=-7)
+    twenty = dt.timedelta(minutes=20)  # added in UTC: Python adds to a zoned time on the wall clock
+    late = EngagementFactory(title="Late call", starts_at=second, ends_at=second.astimezone(dt.UTC) + twenty)
+    early = EngagementFactory(title="Early call", starts_at=first, ends_at=first.astimezone(dt.UTC) + twenty)
+    ordinary = EngagementFactory(title="Morning", starts_at=dt.datetime(2027, 11, 7, 9, 0, tzinfo=OFFICE))
+    client.force_login(viewer)
+    for engagement in (late, early):
+        event = _ics_event(client, engagement)
+        engagement.refresh_from_db()  # as stored (UTC): a fold=1 time never equals another zone's (PEP 495)
+        assert event["DTSTART"].dt == engagement.starts_at  # the same instant, whatever the reader's zone rules
+        assert event["DTSTART"].dt.utcoffset() == dt.timedelta(0) and "TZID" not in event["DTSTART"].params
+        assert event["DTEND"].dt - event["DTSTART"].dt == dt.timedelta(minutes=20)
+    assert _ics_event(client, late)["DTSTART"].dt == dt.datetime(2027, 11, 7, 9, 30, tzinfo=dt.UTC)
+    # Unambiguous times keep the office's zone.
+    event = _ics_event(client, ordinary)
+    assert event["DTSTART"].params["TZID"] == "America/Los_Angeles"
+    assert event["DTSTART"].dt == ordinary.starts_at
+    assert event["DTEND"].dt - event["DTSTART"].dt == dt.timedelta(hours=1)
+
+
+def test_uids_stay_when_the_site_moves(client, staff_user, calendar_world, settings):
+    before = {str(e["UID"]) for e in _events(Calendar.from_ical(_feed(client, staff_user).content))}
+    settings.SITE_URL = "https://international.city.example.gov"
+    after_cal = Calendar.from_ical(_feed(client, staff_user).content)
+    assert {str(e["UID"]) for e in _events(after_cal)} == before
+    assert f"engagement-{calendar_world['upcoming'].pk}@diplomacy-crm.invalid" in before
+    # Links follow the site; identities do not.
+    assert all(str(e["URL"]).startswith("https://international.city.example.gov/") for e in _events(after_cal))
+
+
+def test_a_restricted_meeting_in_a_participants_feed_is_as_documented(client, staff_user, calendar_world):
+    """The calendar module's docstring: CLASS:CONFIDENTIAL; title, time, location and partners; never the notes."""
+    secret = calendar_world["secret"]
+    secret.location = "Mayor's office"
+    secret.outcomes = f"Outcome {MARKER}-2"
+    secret.save()
+    cal = Calendar.from_ical(_feed(client, staff_user).content)
+    event = next(e for e in _events(cal) if str(e["UID"]).startswith(f"engagement-{secret.pk}@"))
+    assert str(event["CLASS"]) == "CONFIDENTIAL"
+    assert str(event["SUMMARY"]) == f"Closed talks {MARKER}"
+    assert str(event["LOCATION"]) == "Mayor's office"
+    assert event["DTSTART"].dt == secret.starts_at.replace(microsecond=0)
+    description = str(event["DESCRIPTION"])
+    assert "Restricted: see the CRM for details." in description
+    assert f"Notes {MARKER}" not in description and f"Outcome {MARKER}-2" not in description
 
 
 @pytest.mark.parametrize("size", [3, 40])
