@@ -124,6 +124,7 @@ ACTION_ERRORS = {
     "update": ["400", "404", "409", "412", "413", "415"],
     "partial_update": ["400", "404", "409", "412", "413", "415"],
     "destroy": ["404", "409", "412"],
+    "replay": ["404", "409"],  # webhook deliveries: one still waiting cannot be replayed
 }
 ANY_REQUEST_ERRORS = ["401", "403", "406", "429"]
 WITH_BODY = {"create", "update", "partial_update"}
@@ -215,9 +216,9 @@ VERB_OF_ACTION = {
 }  # fmt: skip
 
 
-def who_may(model, action: str) -> str:
-    """"Who may: …", from the roles' permissions (accounts.roles)."""
-    perm = f"{model._meta.app_label}.{VERB_OF_ACTION[action]}_{model._meta.model_name}"
+def who_may(model, verb: str) -> str:
+    """"Who may: …", from the roles' permissions (accounts.roles); `verb` is view, add, change or delete."""
+    perm = f"{model._meta.app_label}.{verb}_{model._meta.model_name}"
     granted = [role for role, perms in role_permissions().items() if perm in perms]
     names = {VIEWER: "viewers", STAFF: "staff"}
     roles = [names.get(role, f"{role}s") for role in granted] + ["superusers"]
@@ -257,13 +258,23 @@ class CRMAutoSchema(AutoSchema):
     def _model(self):
         return self.view.get_serializer_class().Meta.model
 
+    @property
+    def _versioned(self) -> bool:
+        """Records with a version answer with an ETag and take If-Match (412); the webhook resources do not."""
+        return any(f.name == "version" for f in self._model._meta.concrete_fields)
+
+    def _errors_of(self, action: str) -> list[str]:
+        codes = ACTION_ERRORS.get(action, [])
+        return codes if self._versioned else [code for code in codes if code != "412"]
+
     def get_tags(self):
         return [getattr(self.view, "tag", None) or super().get_tags()[0]]
 
     def get_description(self) -> str:
         text = ACTION_TEXT.get(self._action)
+        who = getattr(self.view, "who_may", None) or who_may(self._model, VERB_OF_ACTION.get(self._action, "change"))
         if text is None:
-            return super().get_description()
+            return f"{super().get_description()}\n\n{who}"
         pagination = self.view.pagination_class
         meta = self._model._meta
         singular = str(meta.verbose_name)
@@ -278,10 +289,16 @@ class CRMAutoSchema(AutoSchema):
             text += f" {FILTERS_TEXT}"
         if self._action == "list" and meta.model_name in LIST_EXAMPLES:
             text += f"\n\nExample: `{self.path}{LIST_EXAMPLES[meta.model_name]}`".replace(" (", "` (", 1).replace(")`", ")")
-        return f"{text}\n\n{who_may(self._model, self._action)}"
+        if not self._versioned:
+            text = text.split(" Send the `ETag`", 1)[0].replace(", with its `ETag`", "").replace(
+                ", with its version in the `ETag` header", ""
+            )
+        return f"{text}\n\n{who}"
 
     def get_override_parameters(self):
         parameters = [*super().get_override_parameters(), RETRY_AFTER, WWW_AUTHENTICATE]
+        if not self._versioned:
+            return parameters
         if self._action in ("update", "partial_update", "destroy"):
             parameters.append(IF_MATCH)
         if self._action in CARRIES_RECORD:
@@ -308,6 +325,8 @@ class CRMAutoSchema(AutoSchema):
             if self._action in WITH_BODY:
                 return {"oneOf": [self._error_ref("ValidationError"), self._error_ref("Error")]}, description
             return self._error_ref("ValidationError"), "Bad filter values (field errors naming the parameter)."
+        if code == "409" and self._action == "replay":
+            return self._error_ref("Error"), "The delivery is still waiting to be sent; nothing to replay."
         if code == "409" and self._action == "destroy":
             return self._error_ref("RecordInUse"), "Other records still refer to this one; nothing was deleted."
         return self._error_ref("Error"), description
@@ -316,7 +335,7 @@ class CRMAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         if self._action not in ACTION_ERRORS:
             return responses
-        for code in ACTION_ERRORS[self._action] + ANY_REQUEST_ERRORS:
+        for code in self._errors_of(self._action) + ANY_REQUEST_ERRORS:
             if code == "400" and self._action == "list" and not getattr(self.view, "filterset_class", None):
                 continue  # nothing to filter, nothing to refuse
             if code not in responses:
@@ -412,8 +431,9 @@ def describe_api(result, generator, request, public):
 
     result["info"]["description"] = OVERVIEW
     tags = []
-    for viewset in views.CRMViewSet.__subclasses__():
-        if getattr(viewset, "tag", None):
+    viewsets = {*views.CRMViewSet.__subclasses__(), *(callback.cls for *_, callback in generator.endpoints)}
+    for viewset in viewsets:
+        if getattr(viewset, "tag", None) and viewset.tag not in {tag["name"] for tag in tags}:
             tags.append({"name": viewset.tag, "description": get_doc(viewset)})
     result["tags"] = sorted(tags, key=lambda t: t["name"])
     return result
