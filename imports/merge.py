@@ -7,14 +7,16 @@ missions, delegates), found from the model's relations so a relation added
 later is moved too. The survivor's empty fields are filled from the
 duplicate, its history records "merged #<id> <name>", and the duplicate is
 then deleted. Its history rows stay (with a deletion row saying where it went).
-Deleting last is a safety net: a relation that was not moved PROTECTs the
-duplicate, the delete fails and the whole merge is rolled back.
+Deleting last, through the one delete rule (diplomacy_crm.deletion), is a
+safety net: a relation that was not moved keeps the duplicate, the delete is
+refused and the whole merge is rolled back; a webhook "deleted" event goes out
+for the duplicate like for any other delete.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import ProtectedError
 
+from diplomacy_crm.deletion import RecordInUse, delete_record
 from diplomacy_crm.services import save_record
 from partners.models import Contact, Partner
 
@@ -76,13 +78,12 @@ def _fill_blanks(survivor, duplicate, names) -> dict:
 
 
 def _delete(duplicate, actor, reason: str) -> None:
-    duplicate._history_user = actor
-    duplicate._change_reason = reason
+    """The one delete rule (diplomacy_crm.deletion): refused while anything still points at the duplicate."""
     try:
-        duplicate.delete()
-    except ProtectedError as exc:
-        left = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
-        raise ValidationError(f"Some records still point at the duplicate ({', '.join(left)}); nothing was merged.") from None
+        delete_record(duplicate, actor=actor, reason=reason)
+    except RecordInUse as exc:
+        left = ", ".join(ref.kind for ref in exc.references)
+        raise ValidationError(f"Some records still point at the duplicate ({left}); nothing was merged.") from None
 
 
 @transaction.atomic

@@ -159,3 +159,25 @@ class TestPages:
     def test_an_unknown_kind_is_a_404(self, client, officer):
         self.login(client, officer)
         assert client.get(reverse("imports:merge", args=["agreement", 1, 2])).status_code == 404
+
+
+def test_a_merge_deletes_the_duplicate_through_the_one_delete_rule(officer):
+    """delete_record: the "-" history row names the survivor and the actor, and the delete is announced
+    (record_deleted, which webhooks turn into `partner.deleted`) like any other."""
+    from diplomacy_crm.signals import record_deleted
+
+    survivor, duplicate = PartnerFactory(name="Ville de Lyon"), PartnerFactory(name="Lyon")
+    announced = []
+
+    def listen(sender, instance, actor, **kwargs):
+        announced.append((sender, instance.pk, actor))
+
+    record_deleted.connect(listen)
+    try:
+        partner_merge(survivor=survivor, duplicate=duplicate, actor=officer)
+    finally:
+        record_deleted.disconnect(listen)
+    assert announced == [(Partner, duplicate.pk, officer)]
+    gone = Partner.history.filter(id=duplicate.pk, history_type="-").get()
+    assert gone.history_user == officer
+    assert f"merged into #{survivor.pk} Ville de Lyon" in gone.history_change_reason
