@@ -5,6 +5,6 @@ from . import views
 app_name = "audit"
 
 urlpatterns = [
-    path("history/<str:model>/<int:pk>/", views.record_history, name="record"),
-    path("history/<str:model>/<int:pk>/restore/<int:history_id>/", views.restore, name="restore"),
+    path("<str:model>/<int:pk>/", views.record_history, name="record"),
+    path("<str:model>/<int:pk>/restore/<int:history_id>/", views.restore, name="restore"),
 ]

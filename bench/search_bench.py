@@ -104,7 +104,7 @@ def measure(url: str, words: list[str], requests: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from dashboard import search
+    from dashboard.search import selectors as search
     from engagements.models import Engagement
 
     user = get_user_model().objects.filter(username__startswith="bench_staff_", is_active=True).order_by("pk").first()

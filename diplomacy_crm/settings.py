@@ -84,11 +84,13 @@ INSTALLED_APPS = [
     "accounts",
     "partners",
     "engagements",
+    "gifts",
     "notifications",
     "api",
     "dashboard",
     "imports",
     "audit",
+    "devdata",
 ]
 
 MIDDLEWARE = [

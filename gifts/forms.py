@@ -3,10 +3,9 @@
 from django import forms
 
 from diplomacy_crm.forms import RecordFormMixin
+from engagements.models import Engagement, Gift, currency_code
 from partners.forms import PARTNER_LOOKUP, LookupSelect, PartnerChoiceField
 from partners.models import Partner
-
-from .models import Engagement, Gift, currency_code
 
 
 class GiftForm(RecordFormMixin, forms.ModelForm):

@@ -28,13 +28,13 @@ from diplomacy_crm.csv import stream_csv
 from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, history_entries, list_page, render_page, require_perm
+from engagements import services
+from engagements.filters import GiftFilter
+from engagements.models import Gift
+from engagements.selectors import engagements_for, gifts_for
 from partners.forms import prepare_lookups
 
-from . import services
-from .filters import GiftFilter
-from .gift_forms import GiftForm, GiftReportForm
-from .models import Gift
-from .selectors import engagements_for, gifts_for
+from .forms import GiftForm, GiftReportForm
 
 DISCLOSURE_THRESHOLD_USD = Decimal("100")
 # US dollars per unit, rounded; conservative (a little high) so borderline gifts are flagged.

@@ -8,31 +8,17 @@ commitments appear only for officers and the people who took part.
 """
 
 import datetime as dt
-import mimetypes
-import re
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import F, Prefetch
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
-from django.views.decorators.http import require_safe
 
 from accounts import access
-from diplomacy_crm.views import render_page
+from dashboard.partner import selectors
 from engagements.models import Commitment, Engagement
 from engagements.selectors import commitments_for, engagements_for
 from partners.models import Agreement, Contact, Partner
-
-from . import selectors
 
 LAST_ENGAGEMENTS = 8
 CONDENSED_PARTNERS = 12
@@ -181,113 +167,3 @@ def engagement_briefing(user, pk, *, now=None) -> EngagementBriefing:
         generated_at=now,
         today=timezone.localdate(now),
     )
-
-
-# --- PDF ---------------------------------------------------------------------
-
-
-class StaticFetcher:
-    """WeasyPrint's url_fetcher: static files from disk (STATIC_ROOT, then the finders); anything else refused.
-
-    Built lazily so importing this module does not import WeasyPrint.
-    """
-
-    def __new__(cls):
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-        class _Fetcher(URLFetcher):
-            def fetch(self, url, headers=None):
-                path = static_path(url)
-                if path is None:
-                    raise ValueError(f"Only static files are fetched for a PDF, not {url[:80]}")
-                mime, _ = mimetypes.guess_type(str(path))
-                return URLFetcherResponse(
-                    url=path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime or "application/octet-stream"}
-                )
-
-        return _Fetcher(allowed_protocols=("http", "https", "file"))
-
-
-def static_path(url: str) -> Path | None:
-    """The file on disk behind a static URL (hashed or not), or None."""
-    path = unquote(urlsplit(url).path)
-    prefix = urlsplit(settings.STATIC_URL).path
-    if not path.startswith(prefix):
-        return None
-    name = path[len(prefix):]
-    if ".." in Path(name).parts:
-        return None
-    candidates = [name]
-    # ManifestStaticFilesStorage: "css/briefing.3f2a….css" → "css/briefing.css" for the finders.
-    unhashed = re.sub(r"\.[0-9a-f]{12}(\.[^./]+)$", r"\1", name)
-    if unhashed != name:
-        candidates.append(unhashed)
-    root = Path(settings.STATIC_ROOT) if settings.STATIC_ROOT else None
-    for candidate in candidates:
-        if root is not None:
-            on_disk = (root / candidate).resolve()
-            if on_disk.is_file() and root.resolve() in on_disk.parents:
-                return on_disk
-        found = finders.find(candidate)
-        if found:
-            return Path(found)
-    return None
-
-
-def render_pdf(html: str, base_url: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticFetcher()).write_pdf()
-
-
-def _respond(request, template: str, context: dict, filename: str) -> HttpResponse:
-    if request.GET.get("format") == "pdf":
-        context = {**context, "pdf": True}
-        html = render_to_string(template, context, request=request)
-        pdf = render_pdf(html, request.build_absolute_uri("/"))
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
-    return render_page(request, template, context)
-
-
-def _stylesheet_url() -> str:
-    return staticfiles_storage.url("css/briefing.css")
-
-
-@require_safe
-@login_required
-def partner_briefing_view(request, pk):
-    briefing = partner_briefing(request.user, pk)
-    name = slugify(briefing.partner.name)[:60] or "partner"
-    return _respond(
-        request,
-        "dashboard/briefing_partner.html",
-        {
-            "briefing": briefing,
-            "history": briefing.history,
-            "partner": briefing.partner,
-            "generated_at": briefing.generated_at,
-            "stylesheet": _stylesheet_url(),
-        },
-        f"briefing-{name}",
-    )
-
-
-@require_safe
-@login_required
-def engagement_briefing_view(request, pk):
-    briefing = engagement_briefing(request.user, pk)
-    return _respond(
-        request,
-        "dashboard/briefing_engagement.html",
-        {
-            "briefing": briefing,
-            "engagement": briefing.engagement,
-            "generated_at": briefing.generated_at,
-            "stylesheet": _stylesheet_url(),
-        },
-        f"briefing-engagement-{briefing.engagement.pk}",
-    )
-

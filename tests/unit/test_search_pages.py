@@ -11,16 +11,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from dashboard import search
+from dashboard.search import selectors as search
 from engagements.models import Engagement
-from tests.factories import (
-    AgreementFactory,
-    CommitmentFactory,
-    ContactFactory,
-    EngagementFactory,
-    PartnerFactory,
-    TradeMissionFactory,
-)
+from tests.factories import AgreementFactory, CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from accounts.roles import sync_role_groups
 from engagements.models import Commitment, Engagement, Gift, TradeMission
-from engagements.services import commitment_create, engagement_create, gift_create, trade_mission_create
+from engagements.services import engagement_create, gift_create, trade_mission_create
 from partners.models import Agreement, Contact, Partner, Topic
 from partners.services import agreement_create, contact_create, partner_create, topic_create
 
