@@ -74,7 +74,7 @@ def log(msg: str) -> None:
 
 
 def seed_version() -> int:
-    text = (ROOT / "engagements/management/commands/seed_bench.py").read_text()
+    text = (ROOT / "devdata/management/commands/seed_bench.py").read_text()
     return int(re.search(r"^SEED_VERSION = (\d+)", text, re.M).group(1))
 
 
