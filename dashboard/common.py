@@ -11,7 +11,6 @@ a page costs the same number of queries whatever the size of the tables,
 and its template runs none.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
@@ -46,10 +45,6 @@ def _bounded(queryset, limit: int) -> Bounded:
     # One row more than shown tells whether to offer "see all".
     rows = list(queryset[: limit + 1])
     return Bounded(rows[:limit], len(rows) > limit)
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
 
 
 def _partner_names():

@@ -1,4 +1,8 @@
-"""Office time: every "today", "due" and "week" is computed in settings.TIME_ZONE.
+"""Office time: every "today", "due", "week" and midnight is computed in settings.TIME_ZONE.
+
+The one home of these helpers: reminders and the digest, the dashboard's
+windows and charts, the calendar feed, the importer's local times and the
+gifts register all read them from here.
 
 A server runs in UTC; the office does not. 23:30 on a Sunday in Los Angeles
 is already Monday in UTC, so using UTC dates would put Sunday's run in the

@@ -22,10 +22,12 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_crm.csv import stream_csv
 from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.officetime import office_today
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import apply_service_errors, history_entries, list_page, render_page, require_perm
 from engagements import services
@@ -145,7 +147,7 @@ def gift_create(request):
     engagement_id = str(request.GET.get("engagement", ""))
     if engagement_id.isdigit() and len(engagement_id) < 19:
         engagement = get_object_or_404(engagements_for(request.user), pk=engagement_id)
-        initial.update(engagement=engagement.pk, exchanged_on=engagement.starts_at.date())
+        initial.update(engagement=engagement.pk, exchanged_on=office_today(engagement.starts_at))
         first_partner = engagement.partners.order_by("name", "id").first()
         if first_partner:
             initial["partner"] = first_partner.pk
@@ -296,7 +298,7 @@ def _report_csv_rows(user, start, end):
 @require_GET
 def gift_report_view(request):
     """/gifts/report/?exchanged_after=YYYY-MM-DD&exchanged_before=YYYY-MM-DD[&format=csv]"""
-    today = dt.date.today()
+    today = office_today(timezone.now())
     if "exchanged_after" in request.GET or "exchanged_before" in request.GET:
         form = GiftReportForm(request.GET)
     else:

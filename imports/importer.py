@@ -42,7 +42,6 @@ equal to the first row's (a different value is an error naming that row).
 
 import datetime as dt
 import re
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
+from diplomacy_crm.officetime import office_tz
 from engagements import services as engagement_services
 from engagements.models import Commitment, Confidentiality, Engagement
 from partners import services as partner_services
@@ -337,10 +337,6 @@ def split_list(text: str, *, commas: bool) -> list[str]:
     return items
 
 
-def office_zone():
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
 def parse_datetime(value) -> dt.datetime:
     """An aware datetime from an ISO 8601 string or a spreadsheet date-time; ValueError with a reason."""
     if isinstance(value, dt.datetime):
@@ -357,7 +353,7 @@ def parse_datetime(value) -> dt.datetime:
             ) from None
     if naive.tzinfo is not None:
         return naive
-    zone = office_zone()
+    zone = office_tz()
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValueError(

@@ -30,12 +30,12 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from accounts.access import engagement_audience, is_restricted, user_may_use_q
+from diplomacy_crm.officetime import human_date, human_datetime, iso_week, local_midnight, week_start
 from engagements.models import Commitment, Engagement
 from partners.models import Partner
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
-from .periods import human_date, human_datetime, iso_week, local_midnight, week_start
 from .selectors import Outgoing
 
 UPCOMING_SHOWN = 20

@@ -16,13 +16,14 @@ feed leaves the building in calendar applications.
 
 import datetime as dt
 import re
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from diplomacy_crm.links import site_host, site_url
+from diplomacy_crm.officetime import office_tz
 from engagements.models import Engagement
 from engagements.selectors import commitments_for, engagements_for
 
@@ -54,11 +55,7 @@ def _text(value: str) -> str:
 
 
 def _domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "diplomacy-crm.invalid"
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return site_host("diplomacy-crm.invalid")
 
 
 def _sequence(record) -> int:
@@ -79,7 +76,7 @@ def new_calendar(name: str) -> Calendar:
 
 
 def engagement_event(engagement: Engagement, partners: list) -> Event:
-    tz = timezone.get_current_timezone()
+    tz = office_tz()
     starts = timezone.localtime(engagement.starts_at, tz)
     ends = timezone.localtime(engagement.ends_at, tz) if engagement.ends_at else starts + DEFAULT_DURATION
     event = Event()
@@ -95,7 +92,7 @@ def engagement_event(engagement: Engagement, partners: list) -> Event:
         event.add("location", _line(engagement.location))
     event.add("status", "CONFIRMED")
     event.add("categories", [engagement.get_kind_display()])
-    url = _absolute(reverse("engagements:detail", args=[engagement.pk]))
+    url = site_url(reverse("engagements:detail", args=[engagement.pk]))
     event.add("url", url)
     lines = []
     if partners:
@@ -123,7 +120,7 @@ def commitment_event(commitment) -> Event:
     event.add("transp", "TRANSPARENT")
     partner = f" ({commitment.partner.name})" if commitment.partner_id else ""
     event.add("summary", _line(f"Due: {commitment.description[:120]}{partner}"))
-    url = _absolute(reverse("engagements:commitment-detail", args=[commitment.pk]))
+    url = site_url(reverse("engagements:commitment-detail", args=[commitment.pk]))
     event.add("url", url)
     event.add("categories", ["Commitment"])
     event.add("description", _text(f"{commitment.description[:DESCRIPTION_MAX]}\n\n{commitment.get_made_by_display()} · {commitment.get_status_display()}\n{url}"))

@@ -10,8 +10,9 @@ from django.utils import timezone
 from django_countries import countries
 
 from accounts import access
-from dashboard.common import NO_COUNTRY_LABEL, _local_midnight
+from dashboard.common import NO_COUNTRY_LABEL
 from dashboard.signals import charts_generation
+from diplomacy_crm.officetime import local_midnight, office_tz
 from engagements.models import Engagement
 
 CHART_MONTHS = 12
@@ -31,7 +32,7 @@ def _chart_window(now) -> tuple[dt.datetime, dt.datetime, list[tuple[int, int]]]
     first = dt.date(*months[0], 1)
     last_y, last_m = months[-1]
     after = dt.date(last_y + (last_m == 12), last_m % 12 + 1, 1)
-    return _local_midnight(first), _local_midnight(after), months
+    return local_midnight(first), local_midnight(after), months
 
 
 def _month_key(value) -> tuple[int, int]:
@@ -45,7 +46,7 @@ def _chart_counts(engagements, window_start, window_end) -> dict:
 
     Three GROUP BY queries, each over the indexed starts_at window only.
     """
-    tz = timezone.get_current_timezone()
+    tz = office_tz()
     in_window = engagements.held().filter(starts_at__gte=window_start, starts_at__lt=window_end)
     months = {}
     for row in (

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
-from dashboard.common import Bounded, _bounded, _local_midnight, _partner_names
+from dashboard.common import Bounded, _bounded, _partner_names
 from dashboard.home.activity import recent_activity
 from dashboard.home.charts import Chart, chart_list, engagement_charts
 from dashboard.home.quiet import quiet_partners
+from diplomacy_crm.officetime import local_midnight
 from engagements.selectors import commitments_for, engagements_for
 
 UPCOMING_DAYS = 14
@@ -24,7 +25,7 @@ COMMITMENTS_LIMIT = 10
 def upcoming_engagements(user, *, now=None) -> Bounded:
     """Visible, not cancelled, from the start of today to the end of the 14th day."""
     today = timezone.localdate(now)
-    start, end = _local_midnight(today), _local_midnight(today + dt.timedelta(days=UPCOMING_DAYS + 1))
+    start, end = local_midnight(today), local_midnight(today + dt.timedelta(days=UPCOMING_DAYS + 1))
     queryset = (
         engagements_for(user)
         .held()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts import access
 from dashboard.common import Bounded, _bounded, _last_contact_with, _probed_commitments, _probed_engagements, _sliced_branch
+from diplomacy_crm.officetime import office_tz
 from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for
 from partners.models import Partner
@@ -97,7 +98,7 @@ def _timeline_union(user, partner: Partner, *, limit: int):
     `_sliced_branch`): the engagements walk the starts_at index instead of
     reading and sorting every engagement of a busy partner.
     """
-    tz = timezone.get_current_timezone()
+    tz = office_tz()
     text = TextField()
 
     def columns(queryset, *, day, rank, at, type_, title, status, kind, place, conf, end, owner):

@@ -20,7 +20,6 @@ layers below, and each type costs exactly one query (LIMIT n+1: no COUNT).
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
@@ -33,6 +32,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from accounts import access
+from diplomacy_crm.text import fold
 from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for, engagements_for, missions_for
 from partners.models import Agreement, Contact, Partner
@@ -178,20 +178,6 @@ def base_queryset(search_type: SearchType, user):
 
 
 # --- Text helpers (SQLite fallback and the safe highlighter) -----------------
-
-
-def fold_char(char: str) -> str:
-    """One character, lower-cased and without accents, still one character (positions stay aligned)."""
-    decomposed = unicodedata.normalize("NFKD", char)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c)) or char
-    return base.lower()[:1] or char
-
-
-def fold(text: str | None) -> str:
-    """Lower-case and strip accents, one character for one: fold("São Zürich") == "sao zurich"."""
-    if not text:
-        return ""
-    return "".join(fold_char(c) if ord(c) > 127 or c.isupper() else c for c in text)
 
 
 def query_words(q: str) -> list[str]:

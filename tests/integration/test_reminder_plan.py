@@ -32,10 +32,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Profile
+from diplomacy_crm.officetime import office_today
 from engagements.models import Commitment, Engagement
 from notifications import selectors, services
 from notifications.models import OutboxMessage
-from notifications.periods import office_today
 
 from .conftest_notifications import give_role
 
