@@ -31,8 +31,8 @@ from django.db.models.functions import RowNumber
 
 from accounts.access import engagement_audience, is_restricted, user_may_use_q
 from diplomacy_crm.officetime import human_date, human_datetime, iso_week, local_midnight, week_start
+from engagements import quiet as quiet_rule
 from engagements.models import Commitment, Engagement
-from partners.models import Partner
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
@@ -107,7 +107,7 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     period = iso_week(monday)
     start, end = local_midnight(monday), local_midnight(monday + dt.timedelta(days=7))
     last_week_start = local_midnight(monday - dt.timedelta(days=7))
-    quiet_since = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
+    quiet_since = quiet_rule.quiet_since(now)
     week_end_day = monday + dt.timedelta(days=7)
 
     # Querysets are materialised here, never in templates (the sender renders from JSON).
@@ -140,16 +140,13 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     )
     office = list(open_due.order_by("due_date", "id")[:OTHERS_SCAN])  # 7
     priority_partners = list(  # 8
-        Partner.objects.active().filter(priority=Partner.Priority.HIGH).order_by("name", "id").only("pk", "name", "country")
+        quiet_rule.watched_partners().order_by("name", "id").only("pk", "name", "country")
     )
     through = Engagement.partners.through
     recent_links = list(  # 9: priority-1 partners' engagements since the quiet cut-off
         through.objects.filter(
-            partner__priority=Partner.Priority.HIGH,
-            partner__status=Partner.Status.ACTIVE,
-            engagement__starts_at__gte=quiet_since,
+            quiet_rule.watched_partner_q(), quiet_rule.contact_link_q(), engagement__starts_at__gte=quiet_since
         )
-        .exclude(engagement__status=Engagement.Status.CANCELLED)
         .values_list("partner_id", "engagement_id", "engagement__confidentiality")
     )
 

@@ -3,7 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -11,8 +10,8 @@ from django.utils import timezone
 from accounts import access
 from dashboard.common import Bounded, _latest_held_start
 from dashboard.signals import charts_generation
+from engagements import quiet as quiet_rule
 from engagements.models import Engagement
-from partners.models import Partner
 
 QUIET_LIMIT = 10
 
@@ -45,11 +44,10 @@ def _quiet_shared(visibility: str, *, now, cutoff) -> list[tuple]:
     stays out of it. Cached 60 s per class and `charts_generation` (bumped
     after any engagement, partner or engagement-partner link is written).
     """
-    engagements = Engagement.objects.held().filter(access.class_engagement_q(visibility))
+    engagements = quiet_rule.contacts().filter(access.class_engagement_q(visibility))
     recent = engagements.filter(partners=OuterRef("pk"), starts_at__gte=cutoff)
     rows = (
-        Partner.objects.active()
-        .filter(priority=Partner.Priority.HIGH)
+        quiet_rule.watched_partners()
         .filter(~Exists(recent))
         .annotate(last_contact=_latest_held_start(engagements, now=now))
         .order_by(F("last_contact").asc(nulls_first=True), "name", "id")
@@ -69,9 +67,8 @@ def _own_restricted_contacts(user) -> list[tuple[int, dt.datetime]]:
     """
     return list(
         Engagement.partners.through.objects.filter(
-            engagement__in=Engagement.objects.held().filter(access.beyond_class_q(user)),
-            partner__priority=Partner.Priority.HIGH,
-            partner__status=Partner.Status.ACTIVE,
+            quiet_rule.watched_partner_q(),
+            engagement__in=quiet_rule.contacts().filter(access.beyond_class_q(user)),
         )
         .order_by()
         .values_list("partner_id", "engagement__starts_at")
@@ -92,7 +89,7 @@ def quiet_partners(user, *, now=None) -> Bounded:
     so a partner quiet for the user is always in the "open" list.
     """
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
+    cutoff = quiet_rule.quiet_since(now)
     visibility = access.visibility_class(user)
     if visibility == access.NONE:
         return Bounded([])
