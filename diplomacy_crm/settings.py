@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "api",
     "dashboard",
     "imports",
-    "audit",
+    "history",
     "devdata",
 ]
 

@@ -75,5 +75,5 @@ urlpatterns = [
     ),
     path("outbox/", include("notifications.urls")),
     path("import/", include("imports.urls")),
-    path("history/", include("audit.urls")),
+    path("history/", include("history.urls")),
 ]

@@ -67,7 +67,7 @@ class RecordHistory:
     entries: list[Entry]
 
 
-def audited_model(name: str):
+def tracked_model(name: str):
     try:
         return AUDITED[name]
     except KeyError:
@@ -116,7 +116,7 @@ def _changes(newer, older, *, older_hidden: bool = False) -> list[Change]:
 
 def record_history(user, model_name: str, pk: int) -> RecordHistory:
     """Every recorded version of one record, newest first, each with its field changes. 404 when not allowed."""
-    model, visible = audited_model(model_name)
+    model, visible = tracked_model(model_name)
     if not user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
         raise Http404
     live = visible(user).filter(pk=pk).first()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 
+# The URL names predate the app's name and stay ("audit:record", "audit:restore").
 app_name = "audit"
 
 urlpatterns = [

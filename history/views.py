@@ -19,7 +19,7 @@ from . import selectors, services
 def record_history(request, model, pk):
     history = selectors.record_history(request.user, model, pk)
     return render_page(
-        request, "audit/record_history.html", {"history": history, "can_restore": is_officer(request.user)}
+        request, "history/record_history.html", {"history": history, "can_restore": is_officer(request.user)}
     )
 
 
@@ -29,7 +29,7 @@ def restore(request, model, pk, history_id):
     if not is_officer(request.user):
         raise PermissionDenied("Only officers restore records.")
     history = selectors.record_history(request.user, model, pk)  # 404 rules as for the page
-    model_class, _ = selectors.audited_model(model)
+    model_class, _ = selectors.tracked_model(model)
     historical = get_object_or_404(model_class.history.all(), id=pk, history_id=history_id)
     if selectors.version_hidden(request.user, historical):
         raise Http404  # as for a version that does not exist
@@ -44,7 +44,7 @@ def restore(request, model, pk, history_id):
         return redirect(back)
     return render_page(
         request,
-        "audit/restore_confirm.html",
+        "history/restore_confirm.html",
         {"history": history, "historical": historical, "when": _when(historical), "cancel_url": back},
     )
 

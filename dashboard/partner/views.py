@@ -6,7 +6,7 @@
 
 Its edit, archive, quick add and lookup need nothing above partners/ and stay in
 partners/views.py; its briefing is dashboard/briefing/views.py; its record history
-(who changed what) is audit/views.py. diplomacy_crm/urls.py lists them together.
+(who changed what) is history/views.py. diplomacy_crm/urls.py lists them together.
 """
 
 from django.contrib.auth.decorators import login_required

@@ -8,7 +8,7 @@ Bottom to top:
 2. `engagements`: engagements, missions, commitments (and the Gift model).
 3. The rooms of the top layer, each reading the layers below and never each
    other: `dashboard` (the combining pages), `gifts`, `notifications`,
-   `imports`, `audit` (record history), `api`, `devdata` (demo and benchmark
+   `imports`, `history` (record history), `api`, `devdata` (demo and benchmark
    data), `webhooks`.
 
 A module-level import, an import inside a function and a `from x import y`
@@ -28,7 +28,7 @@ LAYERS = [
     {"diplomacy_crm", "accounts"},
     {"partners"},
     {"engagements"},
-    {"dashboard", "gifts", "notifications", "imports", "audit", "api", "devdata", "webhooks"},
+    {"dashboard", "gifts", "notifications", "imports", "history", "api", "devdata", "webhooks"},
 ]
 LAYER_OF = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 TOP = len(LAYERS) - 1
