@@ -39,8 +39,6 @@ PRODID = "-//City Office of International Affairs//Diplomacy CRM//EN"
 # iCalendar values may hold no control character but tab (RFC 5545, 3.3.11);
 # icalendar escapes , ; \ and new lines in TEXT values, but not in X- names.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
-# The feed token's alphabet (secrets.token_urlsafe); anything else (a NUL byte, say) is not a token.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _line(value: str) -> str:
@@ -127,7 +125,7 @@ def commitment_event(commitment) -> Event:
     return event
 
 
-def _add_timezone(cal: Calendar, first: dt.datetime, last: dt.datetime) -> None:
+def add_timezone(cal: Calendar, first: dt.datetime, last: dt.datetime) -> None:
     """The VTIMEZONE of the office's zone, with its transitions from a year before `first` to a year after `last`."""
     cal.add_missing_timezones(
         first_date=(first - dt.timedelta(days=366)).date(), last_date=(last + dt.timedelta(days=366)).date()
@@ -176,5 +174,5 @@ def user_feed(user, *, now=None) -> Calendar:
         cal.add_component(engagement_event(engagement, partners.get(engagement.pk, [])))
     for commitment in commitments:
         cal.add_component(commitment_event(commitment))
-    _add_timezone(cal, now - dt.timedelta(days=FEED_PAST_DAYS), now + dt.timedelta(days=FEED_FUTURE_DAYS))
+    add_timezone(cal, now - dt.timedelta(days=FEED_PAST_DAYS), now + dt.timedelta(days=FEED_FUTURE_DAYS))
     return cal

@@ -1,5 +1,6 @@
 """/calendar.ics?token=… (the personal feed, no login: the token is the credential) and /engagements/<id>/ics/."""
 
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -9,8 +10,11 @@ from icalendar import Calendar
 
 from accounts import access
 from accounts.models import Profile
-from dashboard.calendar.ics import _TOKEN, _add_timezone, engagement_event, new_calendar, user_feed
+from dashboard.calendar.ics import add_timezone, engagement_event, new_calendar, user_feed
 from engagements.selectors import engagements_for
+
+# The feed token's alphabet (secrets.token_urlsafe); anything else (a NUL byte, say) is not a token.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _ics_response(cal: Calendar, filename: str, *, attachment: bool) -> HttpResponse:
@@ -46,5 +50,5 @@ def engagement_ics(request, pk):
     cal = new_calendar(engagement.title)
     cal.add("method", "PUBLISH")
     cal.add_component(engagement_event(engagement, partners))
-    _add_timezone(cal, engagement.starts_at, engagement.ends_at or engagement.starts_at)
+    add_timezone(cal, engagement.starts_at, engagement.ends_at or engagement.starts_at)
     return _ics_response(cal, f"engagement-{engagement.pk}.ics", attachment=True)
