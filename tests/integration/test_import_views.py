@@ -197,7 +197,7 @@ class TestLargeFiles:
         job = services.import_job_create(user=officer, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
         ImportJob.objects.filter(pk=job.pk).update(status="importing")
-        from imports import importer
+        from imports import rows as importer
 
         original = importer.PartnerImporter.import_row
 
