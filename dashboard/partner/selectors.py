@@ -90,6 +90,29 @@ TIMELINE_COLUMNS = (
 )  # fmt: skip
 
 
+def _timeline_columns(queryset, *, day, rank, at, type_, title, status, kind, place, conf, end, owner):
+    """One member of the timeline's UNION: `queryset` with the TIMELINE_COLUMNS, in that order."""
+    text = TextField()
+    return (
+        queryset.order_by()
+        .annotate(
+            t_day=day,
+            t_rank=Value(rank, output_field=IntegerField()),
+            t_at=at,
+            t_type=Value(type_, output_field=text),
+            t_id=F("id"),
+            t_title=Cast(title, output_field=text),
+            t_status=Cast(status, output_field=text),
+            t_kind=Cast(kind, output_field=text),
+            t_place=place,
+            t_conf=conf,
+            t_end=end,
+            t_owner=Cast(owner, output_field=text) if owner else Value("", output_field=text),
+        )
+        .values_list(*TIMELINE_COLUMNS)
+    )
+
+
 def _timeline_union(user, partner: Partner, *, limit: int):
     """(date, type, id, …) rows of the partner's engagements, missions and commitments, as one UNION ALL.
 
@@ -100,27 +123,7 @@ def _timeline_union(user, partner: Partner, *, limit: int):
     """
     tz = office_tz()
     text = TextField()
-
-    def columns(queryset, *, day, rank, at, type_, title, status, kind, place, conf, end, owner):
-        return (
-            queryset.order_by()
-            .annotate(
-                t_day=day,
-                t_rank=Value(rank, output_field=IntegerField()),
-                t_at=at,
-                t_type=Value(type_, output_field=text),
-                t_id=F("id"),
-                t_title=Cast(title, output_field=text),
-                t_status=Cast(status, output_field=text),
-                t_kind=Cast(kind, output_field=text),
-                t_place=place,
-                t_conf=conf,
-                t_end=end,
-                t_owner=Cast(owner, output_field=text) if owner else Value("", output_field=text),
-            )
-            .values_list(*TIMELINE_COLUMNS)
-        )
-
+    columns = _timeline_columns
     engagements = columns(
         _probed_engagements(user).filter(partners=partner),
         day=TruncDate("starts_at", tzinfo=tz),
