@@ -412,6 +412,27 @@ def main() -> int:
     if not prepared[DATABASES[0]["key"]]["search"]:
         result["notes"] = ["/search/ is not routed: the search endpoint was skipped."]
 
+    _measure_servers(result, prepared, endpoints, names)
+    if not SMOKE:
+        _measure_inproc(result, prepared, endpoints)
+
+    result["summary"] = summarize(result, names, endpoints[DATABASES[0]["key"]])
+    result["elapsed_s"] = round(time.time() - started, 1)
+    out = RESULTS / ("smoke.json" if SMOKE else "latest.json")
+    out.write_text(json.dumps(result, indent=1, default=str))
+    if not SMOKE:
+        from report import write_markdown  # bench/report.py
+
+        write_markdown(result, ROOT / "docs" / "benchmarks.md")
+    log(f"done in {result['elapsed_s']} s; results in {out}")
+    if result["failures"]:
+        log("FAILED:\n  " + "\n  ".join(result["failures"]))
+        return 1
+    return 0
+
+
+def _measure_servers(result: dict, prepared: dict, endpoints: dict, names: list) -> None:
+    """Against real servers: log in per role, preflight, warm up, then wrk rounds and the fixed-rate latency."""
     servers, auth = {}, {}
     try:
         for spec in DATABASES:
@@ -467,31 +488,19 @@ def main() -> int:
         for proc in servers.values():
             stop_server(proc)
 
-    if not SMOKE:
-        for spec in DATABASES:
-            log(f"in-process: queries, EXPLAIN{', jobs' if spec['key'] == 'large' else ''} on {spec['db']}")
-            ep_file = RESULTS / f"endpoints-{spec['key']}.json"
-            ep_file.write_text(json.dumps(endpoints[spec["key"]]))
-            prep_file = RESULTS / f"prepared-{spec['key']}.json"
-            prep_file.write_text(json.dumps(prepared[spec["key"]]))
-            args = ["measure", "--endpoints", str(ep_file), "--prepared", str(prep_file), "--explain"]
-            if spec["key"] == "large":
-                args.append("--notifications")
-            result.setdefault("inproc", {})[spec["key"]] = inproc(spec["db"], *args)
 
-    result["summary"] = summarize(result, names, endpoints[DATABASES[0]["key"]])
-    result["elapsed_s"] = round(time.time() - started, 1)
-    out = RESULTS / ("smoke.json" if SMOKE else "latest.json")
-    out.write_text(json.dumps(result, indent=1, default=str))
-    if not SMOKE:
-        from report import write_markdown  # bench/report.py
-
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    log(f"done in {result['elapsed_s']} s; results in {out}")
-    if result["failures"]:
-        log("FAILED:\n  " + "\n  ".join(result["failures"]))
-        return 1
-    return 0
+def _measure_inproc(result: dict, prepared: dict, endpoints: dict) -> None:
+    """In-process, per database: the queries each page runs, their plans, and (large) the jobs."""
+    for spec in DATABASES:
+        log(f"in-process: queries, EXPLAIN{', jobs' if spec['key'] == 'large' else ''} on {spec['db']}")
+        ep_file = RESULTS / f"endpoints-{spec['key']}.json"
+        ep_file.write_text(json.dumps(endpoints[spec["key"]]))
+        prep_file = RESULTS / f"prepared-{spec['key']}.json"
+        prep_file.write_text(json.dumps(prepared[spec["key"]]))
+        args = ["measure", "--endpoints", str(ep_file), "--prepared", str(prep_file), "--explain"]
+        if spec["key"] == "large":
+            args.append("--notifications")
+        result.setdefault("inproc", {})[spec["key"]] = inproc(spec["db"], *args)
 
 
 def _ratios(top, bottom):
