@@ -1,13 +1,12 @@
-"""Fixtures shared by the import tests. Import them explicitly:
+"""Helpers shared by the import tests: files built in memory, the sample partner rows, row counts.
 
-    from tests.integration.conftest_imports import csv_bytes, topics, xlsx_bytes  # noqa: F401
+The fixtures (`topics`, `partners_csv`) are in tests/integration/conftest.py.
 """
 
 import csv
 import io
 from pathlib import Path
 
-import pytest
 
 from partners.models import Topic
 
@@ -47,22 +46,9 @@ def snapshot() -> dict:
     return counts
 
 
-@pytest.fixture
-def topics(db):
-    return [
-        Topic.objects.create(name="Trade", slug="trade"),
-        Topic.objects.create(name="Climate", slug="climate"),
-    ]
-
-
 PARTNER_HEADER = ["name", "kind", "country", "city", "topics", "priority", "external_id"]
 PARTNER_ROWS = [
     ["Ho Chi Minh City", "city", "Viet Nam", "Ho Chi Minh City", "trade", "1", ""],
     ["Seoul", "city", "Korea, Republic of", "Seoul", "trade; climate", "", ""],
     ["Embassy of Japan", "diplomatic_mission", "JP", "Washington", "", "2", "Q1"],
 ]
-
-
-@pytest.fixture
-def partners_csv(topics) -> bytes:
-    return csv_bytes([PARTNER_HEADER, *PARTNER_ROWS])

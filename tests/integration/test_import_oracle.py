@@ -18,7 +18,7 @@ from imports.models import ImportJob
 from imports.reader import read_table
 from imports.run import run_import
 from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory
-from tests.integration.conftest_imports import csv_bytes
+from tests.integration.import_helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
