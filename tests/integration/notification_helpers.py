@@ -7,6 +7,9 @@
   -P prefork` in its own process group (so the whole group can be killed),
   pointed at the *test* database, the test Redis (db 9) and the sink.
 - `Figures`: lost / duplicates per outbox key, computed from what the sink got.
+
+The fixtures built on them (`smtp_sink`, `outbox_to_sink`, `celery_workers`,
+`private_redis`) are in tests/integration/conftest.py.
 """
 
 import asyncio
@@ -22,11 +25,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
-
-from tests.conftest import port_open, require_service
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY_BIN = str(Path(sys.executable).with_name("celery"))
@@ -282,72 +282,3 @@ def wait_until(condition, *, timeout: float, interval: float = 0.5, tick=None, t
             last_tick = time.monotonic()
         time.sleep(interval)
     return condition()
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def outbox_to_sink(settings, smtp_sink):
-    """In-process sending goes to the sink."""
-    settings.MAILERS = smtp_sink.mailers_setting()
-    return smtp_sink
-
-
-@pytest.fixture
-def celery_workers(postgres_required, transactional_db, redis_url, smtp_sink, tmp_path):
-    """Start workers on demand: `celery_workers(name, **extra_env)`; all are killed at teardown."""
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()  # no task left over from another test
-    started: list[CeleryWorker] = []
-
-    def start(name: str = "w1", **extra_env):
-        worker = CeleryWorker(
-            name, redis_url=redis_url, smtp_port=smtp_sink.port, log_dir=tmp_path, extra_env=extra_env
-        )
-        started.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in started:
-        worker.stop()
-    connection.close()
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A Redis server of our own on a spare port, which the test may stop and start (R5)."""
-    import shutil
-
-    binary = shutil.which("redis-server")
-    require_service(binary is not None, "redis-server is not installed")
-    port = free_port()
-
-    class Server:
-        url = f"redis://127.0.0.1:{port}/9"
-        proc = None
-
-        def start(self):
-            self.proc = subprocess.Popen(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", str(tmp_path)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            assert wait_until(lambda: port_open("127.0.0.1", port), timeout=10, interval=0.1)
-            return self
-
-        def stop(self):
-            if self.proc and self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    server = Server().start()
-    yield server
-    server.stop()

@@ -37,7 +37,7 @@ from engagements.models import Commitment, Engagement
 from notifications import selectors, services
 from notifications.models import OutboxMessage
 
-from .conftest_notifications import give_role
+from .notification_helpers import give_role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
 
