@@ -7,6 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from diplomacy_crm.links import site_url
+
 from . import two_factor
 from .forms import PreferencesForm, TokenForm
 from .models import Profile
@@ -33,7 +35,7 @@ def preferences(request):
 
 
 def _preferences_page(request, profile, *, form=None, remove_form=None, status=200):
-    feed_url = f"{settings.SITE_URL}/calendar.ics?token={profile.calendar_token}"
+    feed_url = site_url(f"/calendar.ics?token={profile.calendar_token}")
     return render(request, "accounts/preferences.html", {
         "form": form or PreferencesForm(instance=profile),
         "profile": profile,

@@ -29,7 +29,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from imports.importer import run_import  # noqa: E402
+from imports.run import run_import  # noqa: E402
 from imports.reader import read_table  # noqa: E402
 from partners.models import Contact, Partner, Topic  # noqa: E402
 

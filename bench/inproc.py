@@ -202,7 +202,7 @@ def measure(endpoints: list[dict], prepared: dict, *, explain: bool, notificatio
 
 def reminder_plan(sizes: dict) -> dict:
     """EXPLAIN of the reminder scan's due-commitment selection (P6), with its buffer share of the table."""
-    from notifications.periods import office_today
+    from diplomacy_crm.officetime import office_today
     from notifications.selectors import due_commitments
 
     from engagements.models import Commitment

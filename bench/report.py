@@ -18,9 +18,15 @@ def _pct(value):
 
 
 def write_markdown(result: dict, path: Path, findings: str | None = None) -> None:
+    lines = _machine_lines(result) + _throughput_lines(result) + _plan_lines(result) + _closing_lines(result, findings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def _machine_lines(result: dict) -> list[str]:
+    """The machine, the run and the databases."""
     m = result["machine"]
     dbs = result["databases"]
-    summary = result["summary"]
     lines = [
         "# Benchmarks",
         "",
@@ -64,7 +70,13 @@ def write_markdown(result: dict, path: Path, findings: str | None = None) -> Non
         lines += ["", f"Busiest partner at scale 1: id {bp['id']} with {bp['engagements']:,} engagements."]
     for note in result.get("notes", []):
         lines += ["", f"Note: {note}"]
+    return lines
 
+
+def _throughput_lines(result: dict) -> list[str]:
+    """Throughput against the same-run baselines, one row per endpoint."""
+    summary = result["summary"]
+    lines = []
     lines += [
         "",
         "## Throughput relative to the same-run baselines (P3, P4)",
@@ -101,7 +113,12 @@ def write_markdown(result: dict, path: Path, findings: str | None = None) -> Non
             f"{_f(row.get('queries_small'))} / {_f(row.get('queries_large'))} | "
             f"{_f(row.get('inproc_ms_small'), 1)} / {_f(row.get('inproc_ms_large'), 1)} | {verdict} |"
         )
+    return lines
 
+
+def _plan_lines(result: dict) -> list[str]:
+    """Query plans and the jobs at scale 1."""
+    lines = []
     inp = result.get("inproc", {})
     if "large" in inp:
         big = inp["large"]
@@ -158,7 +175,12 @@ def write_markdown(result: dict, path: Path, findings: str | None = None) -> Non
                 lines += ["", "Digest queries with a Seq Scan on a big table: " + "; ".join(
                     f"{p['execution_ms']} ms on {', '.join(p['big_seq_scans'])}" for p in big_digest)]
             lines += ["", "Sending (SMTP) is not part of this figure; the outbox rows are rolled back."]
+    return lines
 
+
+def _closing_lines(result: dict, findings: str | None) -> list[str]:
+    """Failures, findings and what the columns mean."""
+    lines = []
     if result.get("failures"):
         lines += ["", "## Failures", ""] + [f"- {f}" for f in result["failures"]]
     if findings:
@@ -180,9 +202,7 @@ def write_markdown(result: dict, path: Path, findings: str | None = None) -> Non
         "- in-process ms: median of 10 test-client GETs after a warm-up (P5: dashboard ≤ 3× a list page).",
         "",
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
-
+    return lines
 
 if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json").read_text())

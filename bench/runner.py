@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -61,20 +60,13 @@ DATABASES = [
 if SMOKE:
     DATABASES = DATABASES[:1]
 
-# Goals of QUALITY.md (P3, P4).
-GOAL_LIST = 0.50
-GOAL_DASHBOARD = 0.40
-FLOOR = 0.25
-GOAL_SCALE = 0.8
-GOAL_SCALE_DASHBOARD = 0.7
-
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def seed_version() -> int:
-    text = (ROOT / "engagements/management/commands/seed_bench.py").read_text()
+    text = (ROOT / "devdata/management/commands/seed_bench.py").read_text()
     return int(re.search(r"^SEED_VERSION = (\d+)", text, re.M).group(1))
 
 
@@ -314,45 +306,6 @@ def run_hey(port: int, endpoint: dict, auth: dict, seconds: int) -> dict:
 # ---------------------------------------------------------------- endpoints
 
 
-def endpoint_list(prepared: dict) -> list[dict]:
-    busiest = prepared["busiest_partner"]["id"]
-    eps = [
-        {"name": "B0 /healthz", "path": "/healthz", "kind": "baseline"},
-        {"name": "B1 password_change", "path": "/accounts/password_change/", "role": "officer", "kind": "baseline"},
-        {"name": "dashboard", "path": "/", "role": "officer", "kind": "dashboard", "explain": True},
-        {"name": "partner history (busiest)", "path": "/partners/{busiest}/", "role": "officer", "kind": "detail",
-         "explain": True},
-        {"name": "partners ?country=JP", "path": "/partners/?country=JP", "role": "officer", "kind": "list",
-         "explain": True},
-        {"name": "engagements ?kind=call", "path": "/engagements/?kind=call", "role": "officer", "kind": "list",
-         "explain": True},
-        {"name": "commitments ?status=open", "path": "/commitments/?status=open", "role": "officer", "kind": "list",
-         "explain": True},
-        {"name": "contacts ?is_active=true", "path": "/contacts/?is_active=true", "role": "officer", "kind": "list",
-         "explain": True},
-        {"name": "missions", "path": "/missions/", "role": "officer", "kind": "list", "explain": True},
-        {"name": "agreements ?status=in_force", "path": "/agreements/?status=in_force", "role": "officer",
-         "kind": "list", "explain": True},
-    ]
-    if prepared["search"]:
-        eps.append({"name": "search ?q=", "path": f"/search/?q={prepared['search_term']}", "role": "officer",
-                    "kind": "list", "explain": True})
-    eps += [
-        {"name": "API engagements", "path": "/api/v1/engagements/", "role": "officer", "auth": "token", "kind": "list",
-         "explain": True},
-        {"name": "API partners", "path": "/api/v1/partners/", "role": "officer", "auth": "token", "kind": "list",
-         "explain": True},
-        {"name": "viewer: dashboard", "path": "/", "role": "viewer", "kind": "dashboard", "explain": True},
-        {"name": "viewer: engagements ?kind=call", "path": "/engagements/?kind=call", "role": "viewer",
-         "kind": "list", "explain": True},
-        {"name": "viewer: partner history (busiest)", "path": "/partners/{busiest}/", "role": "viewer",
-         "kind": "detail", "explain": True},
-    ]
-    for ep in eps:
-        ep["path"] = ep["path"].replace("{busiest}", str(busiest))
-    return eps
-
-
 def inproc(db: str, *args) -> dict:
     out_file = RESULTS / f"inproc-{db}-{args[0]}.json"
     proc = subprocess.run(
@@ -407,12 +360,37 @@ def main() -> int:
     for key, prep in prepared.items():
         result["databases"][key]["prepared"] = {k: v for k, v in prep.items() if k != "users"}
     # Endpoints come from the large database (its busiest partner); the small one uses its own.
+    from endpoints import endpoint_list  # bench/endpoints.py
+
     endpoints = {spec["key"]: endpoint_list(prepared[spec["key"]]) for spec in DATABASES}
     names = [ep["name"] for ep in endpoints[DATABASES[0]["key"]]]
     result["endpoints_meta"] = endpoints[DATABASES[-1]["key"]]
     if not prepared[DATABASES[0]["key"]]["search"]:
         result["notes"] = ["/search/ is not routed: the search endpoint was skipped."]
 
+    _measure_servers(result, prepared, endpoints, names)
+    if not SMOKE:
+        _measure_inproc(result, prepared, endpoints)
+
+    from summary import summarize  # bench/summary.py
+
+    result["summary"] = summarize(result, names, endpoints[DATABASES[0]["key"]])
+    result["elapsed_s"] = round(time.time() - started, 1)
+    out = RESULTS / ("smoke.json" if SMOKE else "latest.json")
+    out.write_text(json.dumps(result, indent=1, default=str))
+    if not SMOKE:
+        from report import write_markdown  # bench/report.py
+
+        write_markdown(result, ROOT / "docs" / "benchmarks.md")
+    log(f"done in {result['elapsed_s']} s; results in {out}")
+    if result["failures"]:
+        log("FAILED:\n  " + "\n  ".join(result["failures"]))
+        return 1
+    return 0
+
+
+def _measure_servers(result: dict, prepared: dict, endpoints: dict, names: list) -> None:
+    """Against real servers: log in per role, preflight, warm up, then wrk rounds and the fixed-rate latency."""
     servers, auth = {}, {}
     try:
         for spec in DATABASES:
@@ -468,94 +446,19 @@ def main() -> int:
         for proc in servers.values():
             stop_server(proc)
 
-    if not SMOKE:
-        for spec in DATABASES:
-            log(f"in-process: queries, EXPLAIN{', jobs' if spec['key'] == 'large' else ''} on {spec['db']}")
-            ep_file = RESULTS / f"endpoints-{spec['key']}.json"
-            ep_file.write_text(json.dumps(endpoints[spec["key"]]))
-            prep_file = RESULTS / f"prepared-{spec['key']}.json"
-            prep_file.write_text(json.dumps(prepared[spec["key"]]))
-            args = ["measure", "--endpoints", str(ep_file), "--prepared", str(prep_file), "--explain"]
-            if spec["key"] == "large":
-                args.append("--notifications")
-            result.setdefault("inproc", {})[spec["key"]] = inproc(spec["db"], *args)
 
-    result["summary"] = summarize(result, names, endpoints[DATABASES[0]["key"]])
-    result["elapsed_s"] = round(time.time() - started, 1)
-    out = RESULTS / ("smoke.json" if SMOKE else "latest.json")
-    out.write_text(json.dumps(result, indent=1, default=str))
-    if not SMOKE:
-        from report import write_markdown  # bench/report.py
-
-        write_markdown(result, ROOT / "docs" / "benchmarks.md")
-    log(f"done in {result['elapsed_s']} s; results in {out}")
-    if result["failures"]:
-        log("FAILED:\n  " + "\n  ".join(result["failures"]))
-        return 1
-    return 0
-
-
-def _ratios(top, bottom):
-    return [a / b for a, b in zip(top, bottom) if a and b]
-
-
-def _median(values):
-    values = [v for v in values if v is not None]
-    return round(statistics.median(values), 3) if values else None
-
-
-def summarize(result: dict, names: list[str], eps: list[dict]) -> dict:
-    """Median over rounds of each endpoint's ratio to B1 (and B0), and of large/small."""
-    kinds = {ep["name"]: ep["kind"] for ep in eps}
-    summary = {}
-    wrk = result["wrk"]
-    for key in wrk:
-        b1 = [r["rps"] for r in wrk[key]["B1 password_change"]]
-        b0 = [r["rps"] for r in wrk[key]["B0 /healthz"]]
-        for n in names:
-            rps = [r["rps"] for r in wrk[key][n]]
-            row = summary.setdefault(n, {"kind": kinds[n]})
-            row[key] = {
-                "rps_median": _median(rps),
-                "rps_rounds": rps,
-                "ratio_b1": _median(_ratios(rps, b1)),
-                "ratio_b1_range": [round(min(_ratios(rps, b1) or [0]), 3), round(max(_ratios(rps, b1) or [0]), 3)],
-                "ratio_b0": _median(_ratios(rps, b0)),
-                "p50_ms": _median([r["p50_us"] / 1000 for r in wrk[key][n]]),
-                "p99_ms": _median([r["p99_us"] / 1000 for r in wrk[key][n]]),
-            }
-            lat = result.get("latency", {}).get(key, {}).get(n)
-            if lat:
-                row[key]["fixed_p50_ms"] = lat["p50_ms"]
-                row[key]["fixed_p95_ms"] = lat["p95_ms"]
-    if "small" in wrk and "large" in wrk:
-        for n in names:
-            s = [r["rps"] for r in wrk["small"][n]]
-            lg = [r["rps"] for r in wrk["large"][n]]
-            row = summary[n]
-            row["large_over_small"] = _median(_ratios(lg, s))
-            ls, ll = row["small"].get("fixed_p95_ms"), row["large"].get("fixed_p95_ms")
-            row["p95_large_over_small"] = round(ll / ls, 2) if ls and ll else None
-    for n, row in summary.items():
-        kind = row["kind"]
-        goal = GOAL_DASHBOARD if kind == "dashboard" else GOAL_LIST if kind in ("list", "detail") else None
-        scale_goal = GOAL_SCALE_DASHBOARD if kind == "dashboard" else GOAL_SCALE
-        row["goal_b1"] = goal
-        for key in ("small", "large"):
-            if key in row and goal is not None and row[key]["ratio_b1"] is not None:
-                ratio = row[key]["ratio_b1"]
-                row[key]["verdict"] = "ok" if ratio >= goal else ("below goal" if ratio >= FLOOR else "DEFECT (< floor)")
-        if row.get("large_over_small") is not None and kind != "baseline":
-            row["scale_goal"] = scale_goal
-            row["scale_verdict"] = "ok" if row["large_over_small"] >= scale_goal else "below goal"
-    inp = result.get("inproc", {})
-    if "small" in inp and "large" in inp:
-        for n, row in summary.items():
-            qs, ql = inp["small"]["endpoints"].get(n, {}), inp["large"]["endpoints"].get(n, {})
-            row["queries_small"], row["queries_large"] = qs.get("queries"), ql.get("queries")
-            row["queries_equal"] = qs.get("queries") == ql.get("queries")
-            row["inproc_ms_small"], row["inproc_ms_large"] = qs.get("inproc_ms_median"), ql.get("inproc_ms_median")
-    return summary
+def _measure_inproc(result: dict, prepared: dict, endpoints: dict) -> None:
+    """In-process, per database: the queries each page runs, their plans, and (large) the jobs."""
+    for spec in DATABASES:
+        log(f"in-process: queries, EXPLAIN{', jobs' if spec['key'] == 'large' else ''} on {spec['db']}")
+        ep_file = RESULTS / f"endpoints-{spec['key']}.json"
+        ep_file.write_text(json.dumps(endpoints[spec["key"]]))
+        prep_file = RESULTS / f"prepared-{spec['key']}.json"
+        prep_file.write_text(json.dumps(prepared[spec["key"]]))
+        args = ["measure", "--endpoints", str(ep_file), "--prepared", str(prep_file), "--explain"]
+        if spec["key"] == "large":
+            args.append("--notifications")
+        result.setdefault("inproc", {})[spec["key"]] = inproc(spec["db"], *args)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ def prepare(url: str, reseed: bool) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def measure(url: str, words: list[str], requests: int) -> dict:
+def _setup_django(url: str) -> None:
+    """Django on the benchmark database, DEBUG off."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diplomacy_crm.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
@@ -99,13 +100,17 @@ def measure(url: str, words: list[str], requests: int) -> dict:
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
+
+
+def measure(url: str, words: list[str], requests: int) -> dict:
+    _setup_django(url)
     from django.contrib.auth import get_user_model
     from django.contrib.postgres.search import SearchQuery
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from dashboard import search
+    from dashboard.search import selectors as search
     from engagements.models import Engagement
 
     user = get_user_model().objects.filter(username__startswith="bench_staff_", is_active=True).order_by("pk").first()

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class DashboardConfig(AppConfig):
     name = "dashboard"
-    verbose_name = "Dashboard, partner history, country view, search"
+    verbose_name = "Dashboard, partner pages, country view, search, briefings, calendars"
 
     def ready(self):
         from . import signals

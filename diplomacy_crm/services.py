@@ -209,3 +209,11 @@ def create_once(
     claim.url = url(record) if url is not None else record.get_absolute_url()
     claim.save(update_fields=["url"])
     return record
+
+
+def split_m2m(data: dict, m2m_names) -> tuple[dict, dict]:
+    """A service's keyword arguments split for save_record: (plain fields, many-to-many links named in m2m_names)."""
+    return (
+        {k: v for k, v in data.items() if k not in m2m_names},
+        {k: v for k, v in data.items() if k in m2m_names},
+    )

@@ -135,11 +135,13 @@ INSTALLED_APPS = [
     "accounts",
     "partners",
     "engagements",
+    "gifts",
     "notifications",
     "api",
     "dashboard",
     "imports",
-    "audit",
+    "history",
+    "devdata",
     "webhooks",
 ]
 

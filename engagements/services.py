@@ -12,19 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import access
-from diplomacy_crm.services import save_record
+from diplomacy_crm.services import save_record, split_m2m
 
 from .models import Commitment, Engagement, Gift, TradeMission
 
 ENGAGEMENT_M2M = ("partners", "contacts", "staff", "topics")
 MISSION_M2M = ("delegates", "partners")
-
-
-def _split(data: dict, m2m_names) -> tuple[dict, dict]:
-    return (
-        {k: v for k, v in data.items() if k not in m2m_names},
-        {k: v for k, v in data.items() if k in m2m_names},
-    )
 
 
 def _check_attendees(engagement: Engagement, m2m: dict) -> None:
@@ -57,7 +50,7 @@ def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagem
 @transaction.atomic
 def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Engagement:
     """Log an engagement, with commitments made there, all or nothing."""
-    fields, m2m = _split(data, ENGAGEMENT_M2M)
+    fields, m2m = split_m2m(data, ENGAGEMENT_M2M)
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
     engagement = Engagement()
     _check_attendees(engagement, m2m)
@@ -78,7 +71,7 @@ def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Eng
 
 @transaction.atomic
 def engagement_update(*, engagement: Engagement, actor, **data) -> Engagement:
-    fields, m2m = _split(data, ENGAGEMENT_M2M)
+    fields, m2m = split_m2m(data, ENGAGEMENT_M2M)
     _check_attendees(engagement, m2m)
     _keep_author_in_the_room(actor, fields, m2m, engagement)
     return save_record(engagement, actor=actor, fields=fields, m2m=m2m)
@@ -110,13 +103,13 @@ def commitment_update(*, commitment: Commitment, actor, now=None, **data) -> Com
 
 @transaction.atomic
 def trade_mission_create(*, actor, **data) -> TradeMission:
-    fields, m2m = _split(data, MISSION_M2M)
+    fields, m2m = split_m2m(data, MISSION_M2M)
     return save_record(TradeMission(), actor=actor, fields=fields, m2m=m2m)
 
 
 @transaction.atomic
 def trade_mission_update(*, mission: TradeMission, actor, **data) -> TradeMission:
-    fields, m2m = _split(data, MISSION_M2M)
+    fields, m2m = split_m2m(data, MISSION_M2M)
     return save_record(mission, actor=actor, fields=fields, m2m=m2m)
 
 

@@ -21,9 +21,10 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from .importer import ImportResult, MappingError, check_mapping, default_mapping, run_import
+from .importer import ImportResult, MappingError, check_mapping, default_mapping
 from .models import ImportJob
 from .reader import ImportFileError, read_table
+from .run import run_import
 
 logger = logging.getLogger(__name__)
 

@@ -6,18 +6,14 @@ them into comparable keys and ISO 3166 alpha-2 codes.
 """
 
 import re
-import unicodedata
 
 from django_countries import countries
+
+from diplomacy_crm.text import strip_accents
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]")
 _PARENS = re.compile(r"\s*\(([^()]*)\)\s*")
-
-
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def name_key(text: str) -> str:

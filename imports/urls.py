@@ -5,11 +5,11 @@ from . import views
 app_name = "imports"
 
 urlpatterns = [
-    path("import/", views.start, name="start"),
-    path("import/<int:pk>/", views.mapping, name="mapping"),
-    path("import/<int:pk>/preview/", views.preview, name="preview"),
-    path("import/<int:pk>/commit/", views.commit, name="commit"),
-    path("import/<int:pk>/status/", views.status, name="status"),
-    path("import/duplicates/", views.duplicates, name="duplicates"),
-    path("import/duplicates/merge/<str:kind>/<int:survivor>/<int:duplicate>/", views.merge, name="merge"),
+    path("", views.start, name="start"),
+    path("<int:pk>/", views.mapping, name="mapping"),
+    path("<int:pk>/preview/", views.preview, name="preview"),
+    path("<int:pk>/commit/", views.commit, name="commit"),
+    path("<int:pk>/status/", views.status, name="status"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/merge/<str:kind>/<int:survivor>/<int:duplicate>/", views.merge, name="merge"),
 ]

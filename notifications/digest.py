@@ -23,6 +23,7 @@ and an empty Monday is news too.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,12 +31,12 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from accounts.access import engagement_audience, is_restricted, user_may_use_q
+from diplomacy_crm.officetime import human_date, human_datetime, iso_week, local_midnight, week_start
+from engagements import quiet as quiet_rule
 from engagements.models import Commitment, Engagement
-from partners.models import Partner
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
-from .periods import human_date, human_datetime, iso_week, local_midnight, week_start
 from .selectors import Outgoing
 
 UPCOMING_SHOWN = 20
@@ -101,19 +102,46 @@ def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
     }
 
 
+@dataclass
+class _Week:
+    """What one digest run reads (12 queries in all) and works out once for every recipient."""
+
+    monday: dt.date
+    period: str
+    recipients: list
+    audience: object  # accounts.access.engagement_audience: who sees which engagement
+    upcoming_items: list  # (restricted engagement id or None, item)
+    logged_items: list
+    mine_by_owner: dict  # owner id → [(engagement id, item)]
+    owned: dict  # owner id → how many open commitments they own
+    office_items: list  # (owner id, engagement id, item)
+    quiet_items: list  # (partner id, item)
+    restricted_by_partner: dict  # partner id → its recent restricted engagements
+    links: dict
+    week_label: str
+
+
 def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     """One digest per recipient for the office-time ISO week containing `now`. 12 queries."""
+    week = _read_week(now)
+    if week is None:
+        return []
+    return [_digest_for(user, week) for user in week.recipients]
+
+
+def _read_week(now: dt.datetime) -> "_Week | None":
+    """The week's engagements, commitments and quiet partners, and who may see which; None without recipients."""
     monday = week_start(now)
     period = iso_week(monday)
     start, end = local_midnight(monday), local_midnight(monday + dt.timedelta(days=7))
     last_week_start = local_midnight(monday - dt.timedelta(days=7))
-    quiet_since = now - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
+    quiet_since = quiet_rule.quiet_since(now)
     week_end_day = monday + dt.timedelta(days=7)
 
     # Querysets are materialised here, never in templates (the sender renders from JSON).
     recipients = list(digest_recipients())  # 1
     if not recipients:
-        return []
+        return None
 
     upcoming = list(  # 2 + 3 (partners)
         Engagement.objects.exclude(status=Engagement.Status.CANCELLED)
@@ -140,16 +168,13 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     )
     office = list(open_due.order_by("due_date", "id")[:OTHERS_SCAN])  # 7
     priority_partners = list(  # 8
-        Partner.objects.active().filter(priority=Partner.Priority.HIGH).order_by("name", "id").only("pk", "name", "country")
+        quiet_rule.watched_partners().order_by("name", "id").only("pk", "name", "country")
     )
     through = Engagement.partners.through
     recent_links = list(  # 9: priority-1 partners' engagements since the quiet cut-off
         through.objects.filter(
-            partner__priority=Partner.Priority.HIGH,
-            partner__status=Partner.Status.ACTIVE,
-            engagement__starts_at__gte=quiet_since,
+            quiet_rule.watched_partner_q(), quiet_rule.contact_link_q(), engagement__starts_at__gte=quiet_since
         )
-        .exclude(engagement__status=Engagement.Status.CANCELLED)
         .values_list("partner_id", "engagement_id", "engagement__confidentiality")
     )
 
@@ -162,8 +187,16 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
         )
     # Who may see which of these engagements: the rule of accounts.access, in two queries (11, 12).
     audience = engagement_audience((u.pk for u in recipients), confidentiality)
-    restricted = audience.restricted
+    return _assemble(
+        monday, period, recipients, audience,
+        upcoming=upcoming, logged=logged, mine=mine, office=office,
+        priority_partners=priority_partners, recent_links=recent_links,
+    )
 
+
+def _assemble(monday, period, recipients, audience, *, upcoming, logged, mine, office, priority_partners, recent_links) -> _Week:
+    """The week's items as the digest shows them, each with the engagement that decides who may see it."""
+    restricted = audience.restricted
     # Partners with a recent engagement everyone may see are quiet for nobody;
     # the others are quiet unless the user may see one of their restricted ones.
     openly_active: set[int] = set()
@@ -196,58 +229,63 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
         "preferences": site_url("/accounts/preferences/"),
     }
     week_label = f"{human_date(monday)} to {human_date(monday + dt.timedelta(days=6))}"
-    digests = []
-    for user in recipients:
-        uid = user.pk
-        sees = audience.sees
+    return _Week(
+        monday=monday, period=period, recipients=recipients, audience=audience,
+        upcoming_items=upcoming_items, logged_items=logged_items, mine_by_owner=mine_by_owner, owned=owned,
+        office_items=office_items, quiet_items=quiet_items, restricted_by_partner=restricted_by_partner,
+        links=links, week_label=week_label,
+    )
 
-        def visible(pairs, limit, uid=uid):
-            shown = [item for eid, item in pairs if sees(uid, eid)]
-            return shown[:limit], max(len(shown) - limit, 0)
 
-        upcoming_shown, upcoming_more = visible(upcoming_items, UPCOMING_SHOWN)
-        logged_shown, logged_more = visible(logged_items, LOGGED_SHOWN)
-        own = mine_by_owner.get(uid, [])
-        mine_shown, _ = visible(own, MINE_SHOWN)
-        # Counted, not silently dropped: all they own, less those hidden from them among the ones read.
-        hidden = sum(1 for eid, _ in own if not sees(uid, eid))
-        mine_more = max(owned.get(uid, 0) - hidden - len(mine_shown), 0)
-        others_shown, others_more = visible(
-            [(eid, item) for owner_id, eid, item in office_items if owner_id != uid], OTHERS_SHOWN
-        )
-        quiet_all = [
-            item
-            for pid, item in quiet_items
-            if not any(sees(uid, eid) for eid in restricted_by_partner.get(pid, ()))
-        ]
-        context = {
-            "first_name": user.first_name or user.get_username(),
-            "period": period,
-            "week_label": week_label,
-            "upcoming": upcoming_shown,
-            "upcoming_more": upcoming_more,
-            "mine": mine_shown,
-            "mine_more": mine_more,
-            "others": others_shown,
-            "others_more": others_more,
-            "quiet": quiet_all[:QUIET_SHOWN],
-            "quiet_more": max(len(quiet_all) - QUIET_SHOWN, 0),
-            "quiet_days": settings.CRM["QUIET_AFTER_DAYS"],
-            "logged": logged_shown,
-            "logged_more": logged_more,
-            "links": links,
-        }
-        context["is_quiet"] = not any(context[k] for k in ("upcoming", "mine", "others", "quiet", "logged"))
-        digests.append(
-            Outgoing(
-                kind=OutboxMessage.Kind.WEEKLY_DIGEST,
-                recipient_id=uid,
-                to_email=user.email,
-                subject_type="week",
-                subject_id=None,
-                period=period,
-                summary=f"Weekly digest {period}",
-                context=context,
-            )
-        )
-    return digests
+def _digest_for(user, week: _Week) -> Outgoing:
+    """One recipient's digest: the week's items that user may see, counted where more exist."""
+    uid = user.pk
+    sees = week.audience.sees
+
+    def visible(pairs, limit, uid=uid):
+        shown = [item for eid, item in pairs if sees(uid, eid)]
+        return shown[:limit], max(len(shown) - limit, 0)
+
+    upcoming_shown, upcoming_more = visible(week.upcoming_items, UPCOMING_SHOWN)
+    logged_shown, logged_more = visible(week.logged_items, LOGGED_SHOWN)
+    own = week.mine_by_owner.get(uid, [])
+    mine_shown, _ = visible(own, MINE_SHOWN)
+    # Counted, not silently dropped: all they own, less those hidden from them among the ones read.
+    hidden = sum(1 for eid, _ in own if not sees(uid, eid))
+    mine_more = max(week.owned.get(uid, 0) - hidden - len(mine_shown), 0)
+    others_shown, others_more = visible(
+        [(eid, item) for owner_id, eid, item in week.office_items if owner_id != uid], OTHERS_SHOWN
+    )
+    quiet_all = [
+        item
+        for pid, item in week.quiet_items
+        if not any(sees(uid, eid) for eid in week.restricted_by_partner.get(pid, ()))
+    ]
+    context = {
+        "first_name": user.first_name or user.get_username(),
+        "period": week.period,
+        "week.week_label": week.week_label,
+        "upcoming": upcoming_shown,
+        "upcoming_more": upcoming_more,
+        "mine": mine_shown,
+        "mine_more": mine_more,
+        "others": others_shown,
+        "others_more": others_more,
+        "quiet": quiet_all[:QUIET_SHOWN],
+        "quiet_more": max(len(quiet_all) - QUIET_SHOWN, 0),
+        "quiet_days": settings.CRM["QUIET_AFTER_DAYS"],
+        "logged": logged_shown,
+        "logged_more": logged_more,
+        "links": week.links,
+    }
+    context["is_quiet"] = not any(context[k] for k in ("upcoming", "mine", "others", "quiet", "logged"))
+    return Outgoing(
+        kind=OutboxMessage.Kind.WEEKLY_DIGEST,
+        recipient_id=uid,
+        to_email=user.email,
+        subject_type="week",
+        subject_id=None,
+        period=week.period,
+        summary=f"Weekly digest {week.period}",
+        context=context,
+    )

@@ -1,7 +1,8 @@
 """Absolute links for emails: SITE_URL + the record's page, never the request host."""
 
-from django.conf import settings
 from django.urls import NoReverseMatch
+
+from diplomacy_crm.links import site_url
 
 # The contract's paths, used while a page's URL name is not wired yet.
 FALLBACK_PATHS = {
@@ -18,7 +19,3 @@ def absolute_url(obj, kind: str) -> str:
     except (NoReverseMatch, AttributeError):
         path = FALLBACK_PATHS[kind].format(pk=obj.pk)
     return site_url(path)
-
-
-def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path

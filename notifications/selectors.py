@@ -41,12 +41,12 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, StringAgg,
 from django.db.models.functions import Coalesce
 
 from accounts.access import user_may_use_q, user_sees_engagement_q
+from diplomacy_crm.officetime import human_date, office_today
 from engagements.models import Commitment, Engagement
 from partners.models import Agreement
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
-from .periods import human_date, office_today
 
 Kind = OutboxMessage.Kind
 

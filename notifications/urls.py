@@ -5,5 +5,5 @@ from . import views
 app_name = "notifications"
 
 urlpatterns = [
-    path("outbox/", views.outbox, name="outbox"),
+    path("", views.outbox, name="outbox"),
 ]

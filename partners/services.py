@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from diplomacy_crm.services import save_record
+from diplomacy_crm.services import save_record, split_m2m
 
 from .models import Agreement, Contact, Partner, Topic
 
@@ -10,21 +10,15 @@ PARTNER_M2M = ("topics",)
 AGREEMENT_M2M = ("partners",)
 
 
-def _split(data: dict, m2m_names) -> tuple[dict, dict]:
-    fields = {k: v for k, v in data.items() if k not in m2m_names}
-    m2m = {k: v for k, v in data.items() if k in m2m_names}
-    return fields, m2m
-
-
 @transaction.atomic
 def partner_create(*, actor, **data) -> Partner:
-    fields, m2m = _split(data, PARTNER_M2M)
+    fields, m2m = split_m2m(data, PARTNER_M2M)
     return save_record(Partner(), actor=actor, fields=fields, m2m=m2m)
 
 
 @transaction.atomic
 def partner_update(*, partner: Partner, actor, **data) -> Partner:
-    fields, m2m = _split(data, PARTNER_M2M)
+    fields, m2m = split_m2m(data, PARTNER_M2M)
     return save_record(partner, actor=actor, fields=fields, m2m=m2m)
 
 
@@ -56,11 +50,11 @@ def topic_update(*, topic: Topic, actor, **data) -> Topic:
 
 @transaction.atomic
 def agreement_create(*, actor, **data) -> Agreement:
-    fields, m2m = _split(data, AGREEMENT_M2M)
+    fields, m2m = split_m2m(data, AGREEMENT_M2M)
     return save_record(Agreement(), actor=actor, fields=fields, m2m=m2m)
 
 
 @transaction.atomic
 def agreement_update(*, agreement: Agreement, actor, **data) -> Agreement:
-    fields, m2m = _split(data, AGREEMENT_M2M)
+    fields, m2m = split_m2m(data, AGREEMENT_M2M)
     return save_record(agreement, actor=actor, fields=fields, m2m=m2m)

@@ -1,10 +1,9 @@
-"""Pages for partners (list, create, edit, archive), contacts and agreements.
+"""Pages for partners (create, edit, archive, quick add, lookup), contacts and agreements.
 
-The partner list and the contact page show engagement facts (last contact,
-open commitments, meetings attended) that only the engagements layer may
-compute with confidentiality applied; those two views import its selectors
-inside the function: the one place this layer reads upward. (A partner's own
-page, its history, is the dashboard's view.)
+Only what needs nothing above this layer. The pages that show engagement
+facts (the partner list with last contact and open commitments, a partner's
+history, a contact's meetings, the briefing) are the top layer's:
+dashboard/partner/views.py.
 """
 
 from functools import partial
@@ -22,10 +21,18 @@ from accounts import access
 from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
-from diplomacy_crm.views import apply_service_errors, confirm_delete, history_entries, list_page, materialise_choices, render_page, require_perm
+from diplomacy_crm.views import (
+    apply_service_errors,
+    confirm_delete,
+    history_entries,
+    list_page,
+    materialise_choices,
+    render_page,
+    require_perm,
+)
 
 from . import services
-from .filters import AgreementFilter, ContactFilter, PartnerFilter
+from .filters import AgreementFilter, ContactFilter
 from .forms import AgreementForm, ContactForm, PartnerForm, QuickContactForm, QuickPartnerForm, prepare_lookups
 from .models import Agreement, Contact, Partner
 
@@ -47,37 +54,7 @@ def _prepare(form) -> None:
 
 # --- Partners ---------------------------------------------------------------
 
-PARTNER_CSV = [
-    ("id", lambda p: p.pk),
-    ("name", lambda p: p.name),
-    ("kind", lambda p: p.kind),
-    ("country", lambda p: p.country.code if p.country else ""),
-    ("city", lambda p: p.city),
-    ("parent", lambda p: p.parent.name if p.parent else ""),
-    ("priority", lambda p: p.priority),
-    ("status", lambda p: p.status),
-    ("owner", lambda p: p.owner.get_username() if p.owner else ""),
-    ("topics", lambda p: ", ".join(t.slug for t in p.topics.all())),
-    ("last_engagement_at", lambda p: p.last_engagement_at),
-    ("open_commitments", lambda p: p.open_commitments),
-    ("website", lambda p: p.website),
-]
 
-
-@login_required
-@require_GET
-def partner_list(request):
-    from engagements.selectors import partners_for  # the stats respect confidentiality (see module doc)
-
-    return list_page(
-        request,
-        queryset=partners_for(request.user).prefetch_related("topics"),
-        filterset_class=PartnerFilter,
-        template="partners/partner_list.html",
-        columns=PARTNER_CSV,
-        filename="partners.csv",
-        context={"can_add": request.user.has_perm("partners.add_partner")},
-    )
 
 
 @login_required
@@ -227,27 +204,6 @@ def contact_list(request):
         context={"can_add": request.user.has_perm("partners.add_contact")},
     )
 
-
-@login_required
-@require_GET
-def contact_detail(request, pk):
-    from engagements.selectors import engagements_for  # meetings attended, confidentiality applied
-
-    contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
-    # Materialised here (the template runs no query): the 25 latest meetings they attended.
-    engagements = list(
-        engagements_for(request.user).filter(contacts=contact).order_by("-starts_at", "-pk")[:25]
-    )
-    return render_page(
-        request,
-        "partners/contact_detail.html",
-        {
-            "contact": contact,
-            "engagements": engagements,
-            "can_edit": request.user.has_perm("partners.change_contact"),
-            "can_delete": request.user.has_perm("partners.delete_contact"),
-        },
-    )
 
 
 @login_required

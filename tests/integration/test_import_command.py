@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from partners.models import Partner
-from tests.integration.conftest_imports import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot, topics  # noqa: F401
+from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.factories import (
     TopicFactory,
     TradeMissionFactory,
 )
-from tests.integration.conftest_imports import snapshot
+from tests.integration.import_helpers import snapshot
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"

@@ -14,11 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from engagements.models import Commitment, Engagement
-from imports.importer import run_import
 from imports.models import ImportJob
 from imports.reader import read_table
+from imports.run import run_import
 from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory
-from tests.integration.conftest_imports import csv_bytes
+from tests.integration.import_helpers import csv_bytes
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"

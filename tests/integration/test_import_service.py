@@ -5,17 +5,15 @@ import datetime as dt
 import pytest
 
 from engagements.models import Commitment, Engagement
-from imports.importer import MappingError, run_import
+from imports.importer import MappingError
 from imports.reader import read_table
+from imports.run import run_import
 from partners.models import Contact, Partner
 from tests.factories import ContactFactory, EngagementFactory, PartnerFactory
-from tests.integration.conftest_imports import (  # noqa: F401
-    PARTNER_HEADER,
+from tests.integration.import_helpers import (
     csv_bytes,
     fixture_bytes,
-    partners_csv,
     snapshot,
-    topics,
     xlsx_bytes,
 )
 

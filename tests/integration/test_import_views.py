@@ -8,7 +8,7 @@ from imports import services, tasks
 from imports.models import ImportJob
 from partners.models import Partner
 from tests.factories import PartnerFactory
-from tests.integration.conftest_imports import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot, topics  # noqa: F401
+from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
@@ -197,7 +197,7 @@ class TestLargeFiles:
         job = services.import_job_create(user=officer, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
         ImportJob.objects.filter(pk=job.pk).update(status="importing")
-        from imports import importer
+        from imports import rows as importer
 
         original = importer.PartnerImporter.import_row
 

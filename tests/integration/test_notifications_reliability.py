@@ -25,7 +25,7 @@ from engagements.models import Commitment
 from notifications import services
 from notifications.models import OutboxMessage
 
-from .conftest_notifications import Figures, celery_client, give_role, wait_until
+from .notification_helpers import Figures, celery_client, give_role, wait_until
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = dt.datetime(2025, 3, 10, 9, 0, tzinfo=LA)
@@ -325,7 +325,7 @@ def test_r5_broker_outage_never_breaks_the_caller_and_the_scan_delivers_later(
     from diplomacy_crm.celery import app
     from notifications import tasks
 
-    from .conftest_notifications import CeleryWorker
+    from .notification_helpers import CeleryWorker
 
     worker = CeleryWorker("w1", redis_url=private_redis.url, smtp_port=smtp_sink.port, log_dir=tmp_path).start()
     saved = (app.conf.broker_url, app.conf.broker_transport_options, app._pool)

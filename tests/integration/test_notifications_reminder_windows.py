@@ -23,7 +23,7 @@ from engagements.models import Commitment
 from notifications import services
 from notifications.models import OutboxMessage
 
-from .conftest_notifications import Figures, celery_client, give_role, wait_until
+from .notification_helpers import Figures, celery_client, give_role, wait_until
 
 LA = ZoneInfo("America/Los_Angeles")
 TODAY = dt.date(2025, 3, 10)

@@ -33,12 +33,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Profile
+from diplomacy_crm.officetime import office_today
 from engagements.models import Commitment, Engagement
 from notifications import selectors, services
 from notifications.models import OutboxMessage
-from notifications.periods import office_today
 
-from .conftest_notifications import give_role
+from .notification_helpers import give_role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 
-from dashboard import search
+from dashboard.search import selectors as search
 from engagements.models import Engagement
 from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 

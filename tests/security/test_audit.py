@@ -72,24 +72,8 @@ def test_refusals_are_logged(client, viewer, officer, caplog):
 # --- one write, one history row ---
 
 
-def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, superuser):
-    ui = Client()
-    ui.force_login(officer)
-    api = Client()
-    api.force_login(officer)
-    admin = Client()
-    admin.force_login(superuser)
-    partner = PartnerFactory(name="Busan Metropolitan City", country="KR")
-    engagement = EngagementFactory(partners=[partner])
-    before_ids = max_ids()
-    before = history_rows()
-    writes = []  # (channel, action, model label)
-
-    def did(response, expected, channel, action, label):
-        assert response.status_code == expected, (channel, action, label, response.status_code, response.content[:500])
-        writes.append((channel, action, label))
-
-    # UI: partners, contacts, commitments (create, update, delete)
+def _ui_writes(ui, partner, did):
+    """Pages: partners, contacts, commitments (create, update, delete)."""
     base_partner = {"kind": "city", "country": "FR", "city": "Lyon", "priority": "2", "status": "active"}
     for i in range(4):
         did(ui.post("/partners/new/", {**base_partner, "name": f"Lyon {i}"}), 302, "ui", "create", "partner")
@@ -113,7 +97,10 @@ def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, sup
         did(ui.post(f"/commitments/{c.pk}/edit/", {**base_commitment, "description": c.description + " (signed)"}),
             302, "ui", "update", "commitment")
     did(ui.post(f"/commitments/{commitments[3].pk}/delete/"), 302, "ui", "delete", "commitment")
-    # API
+
+
+def _api_writes(api, partner, engagement, did):
+    """API: topics, commitments, partners, an engagement."""
     for i in range(4):
         did(api.post("/api/v1/topics/", {"name": f"Ports {i}", "slug": f"ports-{i}"}, content_type="application/json"),
             201, "api", "create", "topic")
@@ -132,7 +119,10 @@ def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, sup
                   content_type="application/json"), 200, "api", "update", "engagement")
     did(api.patch(f"/api/v1/partners/{partner.pk}/", {"city": "Busan"}, content_type="application/json"),
         200, "api", "update", "partner")
-    # Admin (superuser back office)
+
+
+def _admin_writes(admin, did):
+    """Back office (superuser): topics."""
     for i in range(3):
         did(admin.post("/admin/partners/topic/add/", {"name": f"Admin topic {i}", "slug": f"admin-topic-{i}"}),
             302, "admin", "create", "topic")
@@ -141,6 +131,28 @@ def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, sup
         did(admin.post(f"/admin/partners/topic/{t.pk}/change/", {"name": t.name + " (renamed)", "slug": t.slug}),
             302, "admin", "update", "topic")
     did(admin.post(f"/admin/partners/topic/{topics[2].pk}/delete/", {"post": "yes"}), 302, "admin", "delete", "topic")
+
+
+def test_a_session_of_mixed_writes_leaves_one_history_row_per_write(officer, superuser):
+    ui = Client()
+    ui.force_login(officer)
+    api = Client()
+    api.force_login(officer)
+    admin = Client()
+    admin.force_login(superuser)
+    partner = PartnerFactory(name="Busan Metropolitan City", country="KR")
+    engagement = EngagementFactory(partners=[partner])
+    before_ids = max_ids()
+    before = history_rows()
+    writes = []  # (channel, action, model label)
+
+    def did(response, expected, channel, action, label):
+        assert response.status_code == expected, (channel, action, label, response.status_code, response.content[:500])
+        writes.append((channel, action, label))
+
+    _ui_writes(ui, partner, did)
+    _api_writes(api, partner, engagement, did)
+    _admin_writes(admin, did)
 
     rows = newest_history_rows(before_ids)
     assert len(writes) >= 45

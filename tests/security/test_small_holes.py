@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from diplomacy_crm.csv import csv_rows, safe_cell
 from engagements import services
-from engagements.gift_forms import GiftForm
+from gifts.forms import GiftForm
 from engagements.models import Engagement, Gift
 from tests.factories import CommitmentFactory, EngagementFactory, GiftFactory, PartnerFactory
 

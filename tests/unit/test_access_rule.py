@@ -24,8 +24,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
-from dashboard import search, selectors
-from dashboard.calendar import user_feed
+from dashboard import common
+from dashboard.calendar.ics import user_feed
+from dashboard.country import selectors as country_page
+from dashboard.home import activity as activity_selectors
+from dashboard.home import charts as chart_selectors
+from dashboard.home import quiet as quiet_selectors
+from dashboard.home import selectors as home
+from dashboard.partner import selectors as partner_page
+from dashboard.search import selectors as search
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
 from tests.conftest import make_user
@@ -214,20 +221,20 @@ def test_visibility_classes_share_their_rows_and_add_only_attendance(user, world
 
 def test_dashboard_selectors_agree(user, world):
     want = expected(user, world)
-    assert pks(selectors._probed_engagements(user)) == want["engagement"]
-    assert pks(selectors._probed_commitments(user)) == want["commitment"]
+    assert pks(common._probed_engagements(user)) == want["engagement"]
+    assert pks(common._probed_commitments(user)) == want["commitment"]
     visible = [e for e in world.engagements if e.pk in want["engagement"]]
 
     today = timezone.localdate(NOW)
     start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-    end = start + dt.timedelta(days=selectors.UPCOMING_DAYS + 1)
+    end = start + dt.timedelta(days=home.UPCOMING_DAYS + 1)
     upcoming = {e.pk for e in visible if e.status != "cancelled" and start <= e.starts_at < end}
-    assert {e.pk for e in selectors.upcoming_engagements(user, now=NOW)} == upcoming
+    assert {e.pk for e in home.upcoming_engagements(user, now=NOW)} == upcoming
 
-    mine, others = selectors.commitments_due(user, now=NOW)
+    mine, others = home.commitments_due(user, now=NOW)
     assert {c.pk for c in mine} | {c.pk for c in others} == want["commitment"]
 
-    activity = {(a.kind, a.object_id) for a in selectors.recent_activity(user, limit=50)}
+    activity = {(a.kind, a.object_id) for a in activity_selectors.recent_activity(user, limit=50)}
     assert activity == {("engagement", pk) for pk in want["engagement"]} | {("commitment", pk) for pk in want["commitment"]}
 
     from django.conf import settings
@@ -239,11 +246,11 @@ def test_dashboard_selectors_agree(user, world):
         if p.priority == 1
         and not any(e.status != "cancelled" and e.starts_at >= cutoff and p in e.partners.all() for e in visible)
     }
-    assert {q.pk for q in selectors.quiet_partners(user, now=NOW)} == (quiet if want["other"] else set())
+    assert {q.pk for q in quiet_selectors.quiet_partners(user, now=NOW)} == (quiet if want["other"] else set())
 
-    window_start, window_end, _ = selectors._chart_window(NOW)
+    window_start, window_end, _ = chart_selectors._chart_window(NOW)
     charted = [e for e in visible if e.status != "cancelled" and window_start <= e.starts_at < window_end]
-    charts = selectors.engagement_charts(user, now=NOW)
+    charts = chart_selectors.engagement_charts(user, now=NOW)
     assert sum(charts["months"]["values"]) == len(charted)
     assert sum(charts["topics"]["values"]) == len(charted)  # every meeting has the one topic
 
@@ -251,7 +258,7 @@ def test_dashboard_selectors_agree(user, world):
 def test_partner_pages_agree(user, world):
     want = expected(user, world)
     partner = world.partners[0]
-    timeline = selectors.partner_timeline(user, partner)
+    timeline = partner_page.partner_timeline(user, partner)
     by_type = {}
     for item in timeline.items:
         by_type.setdefault(item.type, set()).add(item.id)
@@ -259,20 +266,20 @@ def test_partner_pages_agree(user, world):
     assert by_type.get("commitment", set()) == {c.pk for c in world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk}
     assert by_type.get("mission", set()) == ({world.missions[0].pk} if want["other"] else set())
 
-    overview = selectors.country_overview(user, "JP", now=NOW)
+    overview = country_page.country_overview(user, "JP", now=NOW)
     assert {e.pk for e in overview.engagements} == want["engagement"]
     assert {p.pk for p in overview.partners} == ({p.pk for p in world.partners} if want["other"] else set())
     assert {a.pk for a in overview.agreements} == ({a.pk for a in world.agreements} if want["other"] else set())
     assert {m.pk for m in overview.missions} == set()  # the mission is to Viet Nam
 
     if want["other"]:
-        history = selectors.partner_history(user, partner.pk, now=NOW)
+        history = partner_page.partner_history(user, partner.pk, now=NOW)
         assert {c.pk for c in history.we_owe + history.they_owe} == {
             c.pk for c in world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk
         }
     else:
         with pytest.raises(Http404):
-            selectors.partner_history(user, partner.pk, now=NOW)
+            partner_page.partner_history(user, partner.pk, now=NOW)
 
 
 def test_records_without_confidentiality_follow_may_use_crm(user, world):

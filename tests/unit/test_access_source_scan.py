@@ -30,8 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 HOME = {"accounts/access.py", "accounts/roles.py"}
 # Generators of demo and benchmark data: they only *write* the value and the roles.
 DATA_GENERATORS = {
-    "engagements/management/commands/load_demo.py",
-    "engagements/management/commands/seed_bench.py",
+    "devdata/management/commands/load_demo.py",
+    "devdata/demo_data.py",
+    "devdata/management/commands/seed_bench.py",
+    "devdata/bench_people.py",
+    "devdata/bench_records.py",
+    "devdata/benchdata.py",
 }
 # Not application code (or frozen history).
 SKIPPED_DIRS = {".git", ".venv", "node_modules", "var", "static", "staticfiles", "docs", "tests", "bench", "migrations", "__pycache__"}

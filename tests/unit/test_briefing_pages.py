@@ -7,16 +7,9 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from dashboard import briefing
+from dashboard.briefing import pdf as briefing
 from engagements.models import Commitment, Engagement
-from tests.factories import (
-    AgreementFactory,
-    CommitmentFactory,
-    ContactFactory,
-    EngagementFactory,
-    PartnerFactory,
-    TopicFactory,
-)
+from tests.factories import AgreementFactory, CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from imports.reader import MAX_COLUMNS, ImportFileError, read_table
-from tests.integration.conftest_imports import csv_bytes, xlsx_bytes
+from tests.integration.import_helpers import csv_bytes, xlsx_bytes
 
 
 def test_it_reads_a_plain_csv_with_spreadsheet_row_numbers():

@@ -55,7 +55,7 @@ def test_a_write_of_named_fields_keeps_the_others_as_stored(staff_user):
 
 
 def test_a_restored_deleted_record_continues_its_versions(officer):
-    from audit.services import record_restore
+    from history.services import record_restore
 
     meeting = factories.EngagementFactory(title="Call")
     with transaction.atomic():

@@ -11,16 +11,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from dashboard import search
+from dashboard.search import selectors as search
 from engagements.models import Engagement
-from tests.factories import (
-    AgreementFactory,
-    CommitmentFactory,
-    ContactFactory,
-    EngagementFactory,
-    PartnerFactory,
-    TradeMissionFactory,
-)
+from tests.factories import AgreementFactory, CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,11 +90,24 @@ def test_type_filter_shows_one_type_paginated_with_more_links(officer, client):
 def test_unknown_type_and_bad_page_fall_back_quietly(officer, client):
     EngagementFactory(title="Harbour visit")
     _login(client, officer)
-    assert client.get(URL, {"q": "harbour", "type": "nonsense", "page": "x"}).status_code == 200
-    assert client.get(URL, {"q": "harbour", "type": "engagement", "page": "99999"}).status_code == 200
-    assert client.get(URL, {"q": "\x00" * 3}).status_code == 200
-    assert client.get(URL, {"q": "a" * 10_000}).status_code == 200
-    assert client.get(URL, {"q": "!!! ''' --"}).status_code == 200
+
+    def page(params) -> str:
+        response = client.get(URL, params)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    # An unknown type and a page that is no number: every type, first page.
+    body = page({"q": "harbour", "type": "nonsense", "page": "x"})
+    assert "<mark>Harbour</mark> visit" in body and 'aria-current="page" class="search-tab--current">All<' in body
+    # A page beyond the last: that type's tab, no error.
+    body = page({"q": "harbour", "type": "engagement", "page": "99999"})
+    assert 'aria-current="page" class="search-tab--current">Engagements<' in body
+    # Control characters only: as if nothing was typed, the page explains what it searches.
+    assert "Search by name, place, title" in page({"q": "\x00" * 3})
+    # Punctuation only: the page asks for a word.
+    assert "Type a word or a name to search for." in page({"q": "!!! ''' --"})
+    # A very long query is cut to the box's limit (200 characters) and finds nothing.
+    assert f"Nothing matches “{'a' * search.QUERY_MAX}”" in page({"q": "a" * 10_000})
 
 
 def test_snippets_escape_user_text_and_only_our_mark_is_markup(officer, client):

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from accounts.models import Profile
-from engagements.management.commands.seed_bench import BENCH_PASSWORD
+from devdata.management.commands.seed_bench import BENCH_PASSWORD
 from engagements.models import Commitment, Engagement
 from partners.models import Agreement, Contact, Partner
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.importer import KINDS, MappingError, run_import
+from imports.importer import KINDS, MappingError
 from imports.reader import ImportFileError, read_table
+from imports.run import run_import
 from imports.services import max_upload_bytes
 
 

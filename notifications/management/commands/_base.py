@@ -4,8 +4,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from diplomacy_crm.officetime import parse_now
 from notifications import services
-from notifications.periods import parse_now
 
 
 class EnqueueAndDeliverCommand(BaseCommand):

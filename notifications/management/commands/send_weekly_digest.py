@@ -1,5 +1,5 @@
+from diplomacy_crm.officetime import iso_week, week_start
 from notifications import services
-from notifications.periods import iso_week, week_start
 
 from ._base import EnqueueAndDeliverCommand
 

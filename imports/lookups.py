@@ -1,0 +1,122 @@
+"""The importer's lookups: partners and contacts named by id or name (accents and case ignored), read once per import."""
+
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+
+from partners.models import Contact, Partner, Topic
+
+from .importer import _ID, split_titles
+from .text import name_key
+
+# --- Lookups -----------------------------------------------------------------------------
+
+
+class PartnerIndex:
+    """Every partner's id, name key, country and external id, to match and resolve rows without a query each."""
+
+    def __init__(self):
+        self.by_external: dict[str, int] = {}
+        self.by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.ids: set[int] = set()
+        self.external_of: dict[int, str] = {}
+        for pk, name, country, external_id in Partner.objects.values_list("pk", "name", "country", "external_id"):
+            self.add(pk, name, country, external_id)
+
+    def add(self, pk, name, country, external_id):
+        country = getattr(country, "code", country) or ""
+        self.ids.add(pk)
+        if external_id:
+            self.by_external[external_id] = pk
+            self.external_of[pk] = external_id
+        key = name_key(name)
+        if pk not in self.by_key[(key, country)]:
+            self.by_key[(key, country)].append(pk)
+        if pk not in self.by_name[key]:
+            self.by_name[key].append(pk)
+
+    def resolve(self, ref: str) -> int:
+        """A partner id from "12", "#12" or a name; ValueError naming the problem."""
+        match = _ID.fullmatch(ref.strip())
+        if match:
+            pk = int(match.group(1))
+            if pk in self.ids:
+                return pk
+            if ref.strip().startswith("#"):
+                raise ValueError(f"no partner has the id {pk}.")
+        found = self.by_name.get(name_key(ref), [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ValueError(f"no partner is named “{ref[:80]}”.")
+        ids = ", ".join(str(i) for i in sorted(found)[:5])
+        raise ValueError(f"{len(found)} partners are named “{ref[:80]}” (ids {ids}): give the id instead.")
+
+
+class ContactIndex:
+    def __init__(self):
+        self.by_external: dict[str, int] = {}
+        self.by_key: dict[tuple[int, str], int] = {}
+        self.by_name: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.ids: set[int] = set()
+        for pk, partner_id, full_name, external_id in Contact.objects.values_list(
+            "pk", "partner_id", "full_name", "external_id"
+        ):
+            self.add(pk, partner_id, full_name, external_id)
+
+    def add(self, pk, partner_id, full_name, external_id):
+        self.ids.add(pk)
+        if external_id:
+            self.by_external[external_id] = pk
+        key = name_key(full_name)
+        self.by_key.setdefault((partner_id, key), pk)
+        if (pk, partner_id) not in self.by_name[key]:
+            self.by_name[key].append((pk, partner_id))
+
+    def resolve(self, ref: str, partner_ids: set[int]) -> int:
+        match = _ID.fullmatch(ref.strip())
+        if match and int(match.group(1)) in self.ids:
+            return int(match.group(1))
+        candidates = self.by_name.get(name_key(_strip_titles(ref)), [])
+        among_partners = [pk for pk, partner_id in candidates if partner_id in partner_ids]
+        chosen = among_partners or [pk for pk, _ in candidates]
+        if len(chosen) == 1:
+            return chosen[0]
+        if not chosen:
+            raise ValueError(f"no contact is named “{ref[:80]}”.")
+        ids = ", ".join(str(i) for i in sorted(chosen)[:5])
+        raise ValueError(f"{len(chosen)} contacts are named “{ref[:80]}” (ids {ids}): give the id instead.")
+
+
+def _strip_titles(name: str) -> str:
+    return split_titles(name)[2]
+
+
+class Lookups:
+    """Users and topics, loaded once per import."""
+
+    def __init__(self):
+        User = get_user_model()
+        self.users = {u.get_username(): u for u in User.objects.filter(is_active=True)}
+        self.users_folded = defaultdict(list)
+        for username, user in self.users.items():
+            self.users_folded[username.casefold()].append(user)
+        self.topics = {}
+        for topic in Topic.objects.all():
+            self.topics[topic.slug.casefold()] = topic
+            self.topics.setdefault(name_key(topic.name), topic)
+
+    def user(self, username: str):
+        if username in self.users:
+            return self.users[username]
+        folded = self.users_folded.get(username.casefold(), [])
+        if len(folded) == 1:
+            return folded[0]
+        raise ValueError(f"no active user has the username “{username[:80]}”.")
+
+    def topic(self, ref: str):
+        topic = self.topics.get(ref.casefold()) or self.topics.get(name_key(ref))
+        if topic is None:
+            raise ValueError(f"no topic “{ref[:80]}” (officers add topics in the admin).")
+        return topic
