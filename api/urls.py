@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from rest_framework import routers
 
-from webhooks import api as webhook_api
+from . import webhooks as webhook_api
 
 from . import views
 

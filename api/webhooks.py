@@ -14,13 +14,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.roles import is_officer
-from api.parsers import StrictJSONParser
-from api.serializers import CRMSerializer
-from api.schema import CRMAutoSchema
-from api.views import AUTHENTICATION, ThrottleFirstMixin
+from webhooks import selectors, services
+from webhooks.models import EVENT_TYPES, Delivery, Endpoint
 
-from . import selectors, services
-from .models import EVENT_TYPES, Delivery, Endpoint
+from .parsers import StrictJSONParser
+from .schema import CRMAutoSchema
+from .serializers import CRMSerializer
+from .views import AUTHENTICATION, ThrottleFirstMixin
+
 
 
 class OfficersOnly(BasePermission):
