@@ -193,7 +193,13 @@ def test_p6_reminder_scan_reads_a_few_index_pages_not_the_table(big_office):
     # window is a few pages of the partial index, well within 2 % of the table.
     with connection.cursor() as cursor:
         _wait_for_other_snapshots(cursor)
+        # The test database commits asynchronously (test_settings); VACUUM marks a page all-visible only
+        # once its rows' commit hint bits are set, which waits for their WAL to reach disk. One synchronous
+        # commit flushes everything before it.
+        cursor.execute("SET synchronous_commit = on")
+        cursor.execute("SELECT txid_current()")
         cursor.execute(f"VACUUM ANALYZE {Commitment._meta.db_table}")
+        cursor.execute("RESET synchronous_commit")
     warm = assert_p6(explain(selectors.due_commitments(today, leads=leads)), "window")
     assert warm["rows"] == cold["rows"]
 
