@@ -21,9 +21,9 @@ from imports.models import ImportJob
 from imports.services import ASYNC_ROWS, import_job_create
 from notifications.models import OutboxMessage
 from tests.conftest import port_open
-from tests.integration.conftest_imports import PARTNER_HEADER, csv_bytes, topics  # noqa: F401
+from tests.integration.import_helpers import PARTNER_HEADER, csv_bytes
 
-from .conftest_notifications import (
+from .notification_helpers import (
     REPO,
     CeleryWorker,
     celery_client,

@@ -29,7 +29,7 @@ from diplomacy_crm.deletion import delete_record
 from engagements import services as engagement_services
 from engagements.models import Commitment, Engagement
 from partners import services as partner_services
-from tests.integration.conftest_notifications import _test_database_url, free_port
+from tests.integration.notification_helpers import _test_database_url, free_port
 from webhooks import services
 from webhooks.models import Delivery, Event
 
@@ -409,7 +409,7 @@ def test_concurrent_senders_deliver_each_webhook_exactly_once(officer, receiver,
 @pytest.mark.django_db(transaction=True)
 def test_a_celery_worker_killed_mid_delivery_loses_nothing(officer, receiver, loopback_allowed, celery_workers, redis_url):
     """The production path: beat's `deliver_webhooks` on a real worker, whose process group is SIGKILLed mid-request."""
-    from tests.integration.conftest_notifications import celery_client, wait_until
+    from tests.integration.notification_helpers import celery_client, wait_until
 
     endpoint = services.endpoint_create(actor=officer, url=receiver.url())
     expected = some_writes(officer)
