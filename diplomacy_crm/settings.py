@@ -397,13 +397,14 @@ if REDIS_URL:
 else:
     # Embedded broker for `make run`: files under var/celery/, no server.
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),  # else kombu writes control/ wherever the process runs
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -14,8 +14,9 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 
+from diplomacy_crm.officetime import parse_now
+
 from . import services
-from .periods import parse_now
 
 log = logging.getLogger(__name__)
 
