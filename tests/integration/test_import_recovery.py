@@ -18,7 +18,12 @@ from imports import rows as importer
 from imports import services, tasks
 from imports.models import ImportJob
 from partners.models import Partner
-from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot
+from tests.integration.import_helpers import (
+    PARTNER_HEADER,
+    PARTNER_ROWS,
+    csv_bytes,
+    snapshot,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_required")]
 
