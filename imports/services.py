@@ -12,19 +12,18 @@ cannot run one job at once: each first claims it with a conditional UPDATE
 (a fresh `claim_token`, `claimed_at = now()` on the database's clock).
 
 Recovery: the running pass renews its lease (IMPORT_LEASE_SECONDS, 90 s) with
-its progress writes, at least every third of the lease; a dead worker's job
+its progress writes, from a thread, every third of the lease; a dead worker's job
 is stale one lease after its last renewal, and the `resume_import_jobs` scan
 (beat, every IMPORT_RESUME_INTERVAL_SECONDS, 60 s) queues it again: it runs
 again within lease + interval (150 s), not after the broker's visibility
 timeout. The result is written only while the run still holds its token (the
 "imported" mark inside the import's transaction), so a run that lost its
-lease — a row slower than the whole lease — rolls back instead of importing
-twice.
+lease (a frozen process) rolls back instead of importing twice.
 """
 
 import datetime as dt
 import logging
-import time
+import threading
 import uuid
 
 from django.conf import settings
@@ -144,15 +143,17 @@ def _claim(job_id: int, status: str) -> str | None:
 
 
 class _ProgressWriter:
-    """Writes the job's progress and renews the run's lease, on a connection of its own, outside the import's transaction.
+    """Writes the job's progress and renews the run's lease from a thread and connection of its own, outside the import's transaction.
 
-    Called after every row; writes every 100 rows, at the last row, and
-    whenever a third of the lease has passed since the last write, so a run
-    of slow rows keeps its lease. Each write is `progress = n, claimed_at =
-    now()` where the run still holds its token. Whether the run still holds
-    the job is decided at the end, on the import's own connection (the
-    "imported" mark carries the token): this connection may not see a job
-    written in a caller's open transaction.
+    The import calls it after every row; it wakes its thread every 100 rows
+    and at the last row, and the thread also writes every third of the
+    lease whatever the rows do, so even one row slower than the whole lease
+    (a lock wait) keeps it. Each write is `progress = n, claimed_at = now()`
+    where the run still holds its token. Whether the run still holds the job
+    is decided at the end, on the import's own connection (the "imported"
+    mark carries the token): this connection may not see a job written in a
+    caller's open transaction. A hung run keeps its lease until the task's
+    time limit kills the process.
 
     On PostgreSQL the page then sees the count grow while the import is still
     uncommitted. SQLite allows one writer at a time, so there the bar shows
@@ -166,25 +167,41 @@ class _ProgressWriter:
     def __init__(self, job_id: int, token: str, status: str, total: int):
         self.job_id, self.token, self.status, self.total = job_id, token, status, total
         self.renew_every = lease_seconds() / 3
-        self.written = time.monotonic()
-        self.conn = connections.create_connection("default") if connection.vendor == "postgresql" else None
+        self.done, self.wake, self.stopping = 0, threading.Event(), False
+        self.thread = None
+        if connection.vendor == "postgresql":
+            self.thread = threading.Thread(target=self._run, name=f"import-{job_id}-lease", daemon=True)
+            self.thread.start()
 
     def __call__(self, done: int):
-        if self.conn is None:
-            return
-        due = time.monotonic() - self.written >= self.renew_every
-        if not (due or done == self.total or done % 100 == 0):
-            return
+        self.done = done
+        if done == self.total or done % 100 == 0:
+            self.wake.set()
+
+    def _run(self):
+        conn = connections.create_connection("default")
         try:
-            with self.conn.cursor() as cursor:
-                cursor.execute(self.RENEW, [done, self.job_id, self.token, self.status])
-            self.written = time.monotonic()
-        except Exception:  # progress is a nicety: never let it break the import (the lease is checked at the end)
+            while True:
+                self.wake.wait(self.renew_every)
+                self.wake.clear()
+                if self.stopping:
+                    return
+                self._write(conn)
+        finally:
+            conn.close()
+
+    def _write(self, conn):
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(self.RENEW, [self.done, self.job_id, self.token, self.status])
+        except Exception:  # never let it break the import: the next write tries again, the token is checked at the end
             logger.warning("Could not write the progress of import job %s", self.job_id, exc_info=True)
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
+        if self.thread is not None:
+            self.stopping = True
+            self.wake.set()
+            self.thread.join(10)
 
 
 def import_job_run(*, job_id: int, commit: bool) -> ImportJob | None:

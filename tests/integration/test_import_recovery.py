@@ -3,10 +3,11 @@
 - a job claimed by a worker that died is queued by `resume_import_jobs` after
   its lease and imported once (rows and history written once; a late
   redelivery of the dead worker's task does nothing);
-- a live job whose rows are slow renews its lease, so the scan never takes it;
+- a live job whose rows are slow (one of them slower than the whole lease)
+  renews its lease, so the scan never takes it;
 - two scans at once queue the job once, and two runs at once import it once;
-- a run that lost its lease (one row slower than the whole lease) rolls back
-  instead of importing a second time.
+- a run that lost its lease (a frozen process) rolls back instead of
+  importing a second time.
 """
 
 import threading
@@ -119,7 +120,8 @@ def test_a_live_job_with_slow_rows_renews_its_lease_and_the_scan_leaves_it_alone
     original = importer.PartnerImporter.import_row
 
     def slow_row(self, number, cells):
-        time.sleep(0.4)  # eight rows: 3.2 s, twice the lease
+        # Seven rows of 0.2 s and one of 3 s (twice the lease on its own, as a long lock wait would be).
+        time.sleep(3.0 if number == 5 else 0.2)
         return original(self, number, cells)
 
     monkeypatch.setattr(importer.PartnerImporter, "import_row", slow_row)
@@ -127,6 +129,8 @@ def test_a_live_job_with_slow_rows_renews_its_lease_and_the_scan_leaves_it_alone
     scans, taken = [], []
 
     def scan_while_it_runs():
+        while not ImportJob.objects.filter(pk=job.pk, claimed_at__isnull=False).exists():  # the run has its claim
+            time.sleep(0.02)
         while not done.is_set():
             scans.append(services.resume_import_jobs())
             taken.append(services._claim(job.pk, "importing"))  # another worker's redelivered task
@@ -172,6 +176,8 @@ def test_a_run_that_lost_its_lease_rolls_back_and_the_resumed_run_imports_once(o
         return original(self, number, cells)
 
     monkeypatch.setattr(importer.PartnerImporter, "import_row", one_row_slower_than_the_lease)
+    # A frozen process (or a lost network): its renewals no longer reach the database.
+    monkeypatch.setattr(services._ProgressWriter, "_write", lambda self, conn: None)
     outcome = {}
 
     def stalled_run():
