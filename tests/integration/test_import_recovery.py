@@ -165,7 +165,7 @@ def test_two_scans_at_once_queue_the_job_once_and_two_runs_import_it_once(office
 
 
 def test_a_run_that_lost_its_lease_rolls_back_and_the_resumed_run_imports_once(officer, topics, lease, queued, monkeypatch):
-    job = importing_job(officer)
+    job = importing_job(officer, [[f"Lost City {i}", "city", "FR", f"Town {i}", "", "", ""] for i in range(3)])
     original = importer.PartnerImporter.import_row
     stalled, resumed = threading.Event(), threading.Event()
 
@@ -198,5 +198,6 @@ def test_a_run_that_lost_its_lease_rolls_back_and_the_resumed_run_imports_once(o
     worker.join(30)
 
     job.refresh_from_db()
-    assert job.status == "imported"
-    assert Partner.objects.count() == 3 and Partner.history.count() == 3
+    assert job.status == "imported" and outcome["stalled"].status == "imported"
+    assert sorted(Partner.objects.values_list("name", flat=True)) == ["Lost City 0", "Lost City 1", "Lost City 2"]
+    assert Partner.history.count() == 3
