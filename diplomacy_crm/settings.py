@@ -378,7 +378,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # A task message is handed out again only after the visibility timeout, so it
 # must outlast that task, or Redis would give a running import to a second
 # worker. Correctness never depends on redelivery: the outbox and import
-# leases and their scans retry a dead worker's work within a minute or two.
+# leases and their scans (flush_outbox, resume_import_jobs) retry a dead
+# worker's work within lease + scan interval (90 s and 150 s).
 LONGEST_TASK_SECONDS = 1860
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -438,6 +439,13 @@ CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
     # Every minute: deliver webhooks whose try failed or whose worker died.
     "deliver-webhooks": {"task": "deliver_webhooks", "schedule": 60.0},
+    # Every minute: queue again the import jobs whose worker died (a dead
+    # worker's job runs again at most IMPORT_LEASE_SECONDS + this interval,
+    # 90 + 60 s, after its last renewal; imports/services.py).
+    "resume-import-jobs": {
+        "task": "resume_import_jobs",
+        "schedule": float(env.int("IMPORT_RESUME_INTERVAL_SECONDS", default=60)),
+    },
 }
 
 # --- REST framework -------------------------------------------------------
@@ -540,6 +548,9 @@ CRM = {
     "OUTBOX_FLUSH_TIME_BUDGET": env.int("OUTBOX_FLUSH_TIME_BUDGET", default=240),
     # Parallel flush tasks queued after a scan writes many rows.
     "OUTBOX_FLUSH_FANOUT": env.int("OUTBOX_FLUSH_FANOUT", default=2),
+    # How long a running import job is left alone after its worker's last
+    # renewal (renewed every third of it with the progress, PostgreSQL only).
+    "IMPORT_LEASE_SECONDS": env.int("IMPORT_LEASE_SECONDS", default=90),
     # Priority-1 partners with no engagement for this many days are "going quiet".
     "QUIET_AFTER_DAYS": 90,
 }

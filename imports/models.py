@@ -43,7 +43,12 @@ class ImportJob(TimeStampedModel):
     warnings = models.JSONField(default=list)
     preview = models.JSONField(default=list, help_text="The first rows' outcomes: [{row, action, record, label}].")
     message = models.TextField(blank=True, help_text="Why the job failed, when it did.")
-    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took the running pass.")
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the running pass, or last renewed its lease (database clock)."
+    )
+    claim_token = models.CharField(
+        max_length=32, blank=True, default="", help_text="Which run holds the job: its renewals and its result must carry it."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -34,7 +34,7 @@ def run_import(
     actor=None,
     commit: bool = False,
     options: dict | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,  # called after each row with the rows done
     on_commit_success: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Check (commit=False) or import (commit=True) every row of `table`; see the module docstring.
@@ -91,7 +91,7 @@ def run_import(
                 if len(result.errors) >= MAX_ERRORS:
                     result.errors.append(RowError(number, "", f"More than {MAX_ERRORS} errors: stopped checking here."))
                     break
-                if progress and (done % 100 == 0 or done == len(table.rows)):
+                if progress:  # after every row: the callback decides when to write (imports/services.py)
                     progress(done)
             result.warnings.extend(importer.warnings[:200])
             if commit and result.ok:

@@ -7,19 +7,29 @@ follows through `progress`.
 
 Nothing is ever half-written: the import of a job is one transaction, and
 the job is marked imported inside that same transaction. A worker that dies
-mid-import leaves no rows and a job still "importing"; its lease runs out and
-a retry (or the user) runs it again. Two workers cannot run one job at once:
-each first claims it with a conditional UPDATE.
+mid-import leaves no rows and a job still "checking"/"importing". Two workers
+cannot run one job at once: each first claims it with a conditional UPDATE
+(a fresh `claim_token`, `claimed_at = now()` on the database's clock).
+
+Recovery: the running pass renews its lease (IMPORT_LEASE_SECONDS, 90 s) with
+its progress writes, from a thread, every third of the lease; a dead worker's job
+is stale one lease after its last renewal, and the `resume_import_jobs` scan
+(beat, every IMPORT_RESUME_INTERVAL_SECONDS, 60 s) queues it again: it runs
+again within lease + interval (150 s), not after the broker's visibility
+timeout. The result is written only while the run still holds its token (the
+"imported" mark inside the import's transaction), so a run that lost its
+lease (a frozen process) rolls back instead of importing twice.
 """
 
 import datetime as dt
 import logging
+import threading
+import uuid
 
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Now
-from django.utils import timezone
 
 from .importer import ImportResult, MappingError, check_mapping, default_mapping
 from .models import ImportJob
@@ -30,8 +40,25 @@ logger = logging.getLogger(__name__)
 
 # Above this many rows a pass runs in the worker, with a progress bar.
 ASYNC_ROWS = 2000
-# How long a claimed job is left alone before another worker may take it over.
-LEASE = dt.timedelta(minutes=30)
+# Without a second connection (SQLite) the lease cannot be renewed while the
+# import's transaction runs: there it is the task's hard time limit, plus a minute.
+UNRENEWED_LEASE_SECONDS = 1920
+
+
+class LeaseLost(Exception):
+    """This run no longer holds its job (its lease ran out and another run took it): it stops and writes nothing."""
+
+
+def lease_seconds() -> float:
+    """How long a claimed job is left alone after its last renewal before another worker may take it over."""
+    if connection.vendor != "postgresql":
+        return UNRENEWED_LEASE_SECONDS
+    return settings.CRM.get("IMPORT_LEASE_SECONDS", 90)
+
+
+def _stale_before():
+    """The database's now minus the lease: a claim (or renewal) older than this has run out."""
+    return ExpressionWrapper(Now() - dt.timedelta(seconds=lease_seconds()), output_field=DateTimeField())
 
 
 def max_upload_bytes() -> int:
@@ -78,7 +105,7 @@ def import_job_start(*, job: ImportJob, commit: bool) -> ImportJob:
         raise ValueError("This job is already running.")
     status = ImportJob.Status.IMPORTING if commit else ImportJob.Status.CHECKING
     ImportJob.objects.filter(pk=job.pk).update(
-        status=status, progress=0, message="", claimed_at=None, finished_at=None, updated_at=timezone.now()
+        status=status, progress=0, message="", claimed_at=None, claim_token="", finished_at=None, updated_at=Now()  # nosec B106 (a claim token)
     )
     if job.total_rows > ASYNC_ROWS:
         from .tasks import run_import_job
@@ -99,77 +126,125 @@ def import_job_start(*, job: ImportJob, commit: bool) -> ImportJob:
     return job
 
 
-def _claim(job_id: int, status: str) -> bool:
+def _claim(job_id: int, status: str) -> str | None:
     """Take the job for this run: it waits in `status`, and nobody holds it or their lease ran out.
 
+    Returns the run's claim token (None when the job is not there to take).
     Both the lease's test and its start are the database's clock (`Now()` in
     the UPDATE), so a worker whose own clock runs fast cannot take a job
     another worker still holds.
     """
-    lease_start = ExpressionWrapper(Now() - LEASE, output_field=DateTimeField())
-    unclaimed_or_stale = Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease_start)
-    return ImportJob.objects.filter(unclaimed_or_stale, pk=job_id, status=status).update(claimed_at=Now(), progress=0) == 1
+    token = uuid.uuid4().hex
+    unclaimed_or_stale = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_stale_before())
+    taken = ImportJob.objects.filter(unclaimed_or_stale, pk=job_id, status=status).update(
+        claimed_at=Now(), claim_token=token, progress=0
+    )
+    return token if taken == 1 else None
 
 
 class _ProgressWriter:
-    """Writes the job's progress on a connection of its own, outside the import's transaction.
+    """Writes the job's progress and renews the run's lease from a thread and connection of its own, outside the import's transaction.
+
+    The import calls it after every row; it wakes its thread every 100 rows
+    and at the last row, and the thread also writes every third of the
+    lease whatever the rows do, so even one row slower than the whole lease
+    (a lock wait) keeps it. Each write is `progress = n, claimed_at = now()`
+    where the run still holds its token. Whether the run still holds the job
+    is decided at the end, on the import's own connection (the "imported"
+    mark carries the token): this connection may not see a job written in a
+    caller's open transaction. A hung run keeps its lease until the task's
+    time limit kills the process.
 
     On PostgreSQL the page then sees the count grow while the import is still
     uncommitted. SQLite allows one writer at a time, so there the bar shows
-    activity without a count until the pass ends.
+    activity without a count until the pass ends (and the lease is not renewed:
+    see UNRENEWED_LEASE_SECONDS).
     """
 
-    def __init__(self, job_id: int):
-        self.job_id = job_id
-        self.conn = connections.create_connection("default") if connection.vendor == "postgresql" else None
+    # Reviewed (bandit): a model's table name; values are parameters.
+    RENEW = f"UPDATE {ImportJob._meta.db_table} SET progress = %s, claimed_at = now() WHERE id = %s AND claim_token = %s AND status = %s"  # nosec B608
+
+    def __init__(self, job_id: int, token: str, status: str, total: int):
+        self.job_id, self.token, self.status, self.total = job_id, token, status, total
+        self.renew_every = lease_seconds() / 3
+        self.done, self.wake, self.stopping = 0, threading.Event(), False
+        self.thread = None
+        if connection.vendor == "postgresql":
+            self.thread = threading.Thread(target=self._run, name=f"import-{job_id}-lease", daemon=True)
+            self.thread.start()
 
     def __call__(self, done: int):
-        if self.conn is None:
-            return
+        self.done = done
+        if done == self.total or done % 100 == 0:
+            self.wake.set()
+
+    def _run(self):
+        conn = connections.create_connection("default")
         try:
-            with self.conn.cursor() as cursor:
-                # Reviewed (bandit): a model's table name; values are parameters.
-                cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET progress = %s WHERE id = %s", [done, self.job_id])  # nosec B608
-        except Exception:  # progress is a nicety: never let it break the import
+            while True:
+                self.wake.wait(self.renew_every)
+                self.wake.clear()
+                if self.stopping:
+                    return
+                self._write(conn)
+        finally:
+            conn.close()
+
+    def _write(self, conn):
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(self.RENEW, [self.done, self.job_id, self.token, self.status])
+        except Exception:  # never let it break the import: the next write tries again, the token is checked at the end
             logger.warning("Could not write the progress of import job %s", self.job_id, exc_info=True)
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
+        if self.thread is not None:
+            self.stopping = True
+            self.wake.set()
+            self.thread.join(10)
 
 
 def import_job_run(*, job_id: int, commit: bool) -> ImportJob | None:
     """Run one pass of a job: the dry run (commit=False) or the import. Idempotent.
 
     Does nothing when the job is not waiting for this pass (already imported,
-    or held by another worker whose lease is still running).
+    or held by another worker whose lease is still running). Every outcome is
+    written only while this run holds the job (its claim token), so a run that
+    lost its lease to another changes nothing.
     """
     waiting = ImportJob.Status.IMPORTING if commit else ImportJob.Status.CHECKING
-    if not _claim(job_id, waiting):
+    token = _claim(job_id, waiting)
+    if token is None:
         logger.info("Import job %s is not waiting for a %s pass; nothing to do.", job_id, "commit" if commit else "check")
         return None
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    progress = _ProgressWriter(job_id)
+    held = ImportJob.objects.filter(pk=job_id, claim_token=token, status=waiting)
 
     def mark_imported(result: ImportResult):
-        # Inside the import's transaction: the job says "imported" exactly when the rows are there.
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.IMPORTED, progress=job.total_rows, finished_at=timezone.now(),
-            **_result_fields(result),
-        )
+        # Inside the import's transaction: the job says "imported" exactly when the rows are there,
+        # and only the run that holds the job may say so (otherwise everything rolls back).
+        if not held.update(status=ImportJob.Status.IMPORTED, progress=job.total_rows, finished_at=Now(),
+                           **_result_fields(result)):
+            raise LeaseLost(f"import job {job_id}: lease lost before the commit")
 
     try:
         table = read_table(bytes(job.content), job.filename)
-        result = run_import(
-            kind=job.kind, table=table, mapping=job.mapping, defaults=job.defaults, actor=job.created_by,
-            commit=commit, progress=progress, on_commit_success=mark_imported,
-        )
+        progress = _ProgressWriter(job_id, token, waiting, len(table.rows))
+        try:
+            result = run_import(
+                kind=job.kind, table=table, mapping=job.mapping, defaults=job.defaults, actor=job.created_by,
+                commit=commit, progress=progress, on_commit_success=mark_imported,
+            )
+        finally:
+            progress.close()
+    except LeaseLost:
+        logger.warning("Import job %s: this run lost its lease to another; it wrote nothing.", job_id)
     except (ImportFileError, MappingError) as exc:
-        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, message=str(exc), finished_at=timezone.now())
+        held.update(status=ImportJob.Status.FAILED, message=str(exc), finished_at=Now())
     except Exception:
         logger.exception("Import job %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+        held.update(
+            status=ImportJob.Status.FAILED, finished_at=Now(),
             message="The import stopped on an unexpected error; nothing was written. The team has been told.",
         )
     else:
@@ -178,12 +253,39 @@ def import_job_run(*, job_id: int, commit: bool) -> ImportJob | None:
                 status, message = ImportJob.Status.FAILED, "Some rows have errors (the data changed since the check): nothing was imported."
             else:
                 status, message = ImportJob.Status.CHECKED, ""
-            ImportJob.objects.filter(pk=job_id).update(
-                status=status, message=message, progress=len(table.rows), finished_at=timezone.now(), **_result_fields(result)
-            )
-    finally:
-        progress.close()
+            held.update(status=status, message=message, progress=len(table.rows), finished_at=Now(), **_result_fields(result))
     return ImportJob.objects.get(pk=job_id)
+
+
+def resume_import_jobs() -> list[int]:
+    """Queue again every running job whose worker died: its lease ran out (or it was never claimed). Idempotent.
+
+    A job is taken at most once per lease: the scan marks the jobs it queues
+    (`updated_at = now()`) in one conditional UPDATE, so two scans at once
+    queue a job once, and the next scan waits a lease before queuing it
+    again. The queued task's own claim keeps the run single whatever else
+    (a late redelivery by the broker) runs it. Returns the ids queued.
+    """
+    from .tasks import run_import_job
+
+    stale = _stale_before()
+    waiting = (
+        ImportJob.objects.filter(status__in=ImportJob.RUNNING, updated_at__lt=stale)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+    )
+    resumed = []
+    for job_id, status in waiting.values_list("pk", "status"):
+        # Re-tested in the UPDATE: a concurrent scan (or a live claim) since the read wins.
+        if waiting.filter(pk=job_id, status=status).update(updated_at=Now()) != 1:
+            continue
+        try:
+            run_import_job.delay(job_id, status == ImportJob.Status.IMPORTING)
+        except Exception:  # the broker is down: the next scan tries again after a lease
+            logger.exception("Could not queue import job %s again", job_id)
+            continue
+        logger.info("Import job %s (%s) was abandoned by its worker; queued again.", job_id, status)
+        resumed.append(job_id)
+    return resumed
 
 
 def _result_fields(result: ImportResult) -> dict:

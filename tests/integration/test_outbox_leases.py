@@ -115,17 +115,18 @@ def test_a_worker_whose_clock_runs_fast_never_takes_a_live_outbox_lease(staff_us
 def test_a_worker_whose_clock_runs_fast_never_takes_a_live_import_job(officer, time_machine):
     job = ImportJob.objects.create(kind="partners", created_by=officer, filename="p.csv", content=b"", status="importing")
     # Held by a worker whose lease has a minute left, by the database's clock.
-    almost_over = ExpressionWrapper(Now() - import_services.LEASE + dt.timedelta(seconds=60), output_field=DateTimeField())
+    lease = dt.timedelta(seconds=import_services.lease_seconds())
+    almost_over = ExpressionWrapper(Now() - lease + dt.timedelta(seconds=60), output_field=DateTimeField())
     ImportJob.objects.filter(pk=job.pk).update(claimed_at=almost_over)
 
     time_machine.move_to(timezone.now() + SKEW, tick=True)
-    assert in_thread(import_services._claim, job.pk, "importing") is False
+    assert in_thread(import_services._claim, job.pk, "importing") is None
     time_machine.move_to(timezone.now() - SKEW, tick=True)
 
     # Once the lease has really run out (by the database's clock), the job is taken over.
-    stale = ExpressionWrapper(Now() - import_services.LEASE - dt.timedelta(seconds=1), output_field=DateTimeField())
+    stale = ExpressionWrapper(Now() - lease - dt.timedelta(seconds=1), output_field=DateTimeField())
     ImportJob.objects.filter(pk=job.pk).update(claimed_at=stale)
-    assert in_thread(import_services._claim, job.pk, "importing") is True
+    assert in_thread(import_services._claim, job.pk, "importing") is not None
 
 
 def test_an_abandoned_claim_is_delivered_within_lease_plus_one_scan_interval(staff_user, settings, mailer):
