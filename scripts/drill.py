@@ -109,7 +109,7 @@ def format_report(report: dict) -> str:
         f" (same Message-ID: {'yes' if f['duplicates_same_message_id'] else 'NO'})  unexpected {f['unexpected']}",
         f"  rows held by the killed worker: {report['held_by_killed']}",
         f"  time to recover (kill -> all sent): {report['recovery_s']} s"
-        f"  [lease {report['lease_s']} s + sweep every 60 s]; whole run {report['run_s']} s",
+        f"  [lease {report['lease_s']} s + sweep every {report['sweep_s']} s]; whole run {report['run_s']} s",
         f"  web /healthz during the run: {report['health']}",
         f"  'email sent' log lines: {sum(v['emails_sent_lines'] for v in logs.values())}",
         f"  log lines: {sum(v['lines'] for v in logs.values())} from {len(logs)} processes, not JSON: {bad}",
@@ -292,7 +292,7 @@ def run(args) -> dict:
     os.environ.update(env)  # this process seeds the data through Django
     procs: list[Proc] = []
     report = {"restarted": args.restart, "sent_at_kill": None, "held_by_killed": None, "recovery_s": None,
-              "run_s": None, "health": {}, "lease_s": None, "error": None}
+              "run_s": None, "health": {}, "lease_s": None, "sweep_s": None, "error": None}
     expected: set[str] = set()
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=REPO, env=env, check=True,
@@ -329,6 +329,7 @@ def run(args) -> dict:
         from notifications.models import OutboxMessage
 
         report["lease_s"] = settings.CRM["OUTBOX_LEASE_SECONDS"]
+        report["sweep_s"] = int(settings.CELERY_BEAT_SCHEDULE["flush-outbox"]["schedule"])
         Status = OutboxMessage.Status
         expected = seed(args.reminders)
 

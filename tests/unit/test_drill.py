@@ -31,7 +31,8 @@ def test_log_scan_finds_lines_that_are_not_json(tmp_path):
     assert logs["beat"]["not_json"] == 2 and logs["beat"]["first_not_json"].startswith(" ----")
 
     report = {"figures": drill.summarise({"k1"}, [("k1", "<a@x>")]), "logs": logs, "restarted": False,
-              "sent_at_kill": 1, "held_by_killed": 0, "recovery_s": 1.0, "lease_s": 120, "run_s": 2.0,
+              "sent_at_kill": 1, "held_by_killed": 0, "recovery_s": 1.0, "lease_s": 60, "sweep_s": 30, "run_s": 2.0,
               "health": {200: 4}, "log_dir": str(tmp_path), "error": None}
     text = drill.format_report(report)
     assert "sent 1  lost 0  duplicates 0" in text and "not JSON: 2" in text and "beat: first non-JSON" in text
+    assert "[lease 60 s + sweep every 30 s]" in text
