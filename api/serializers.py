@@ -147,8 +147,14 @@ class EngagementSerializer(CRMSerializer):
         fields = [
             "id", "title", "kind", "status", "starts_at", "ends_at", "location", "is_virtual", "partners",
             "contacts", "staff", "city_officials", "topics", "trade_mission", "summary", "outcomes",
-            "confidentiality", "follow_up_by", "owner", "created_at", "updated_at",
+            "confidentiality", "follow_up_by", "owner", "created_at", "updated_at", "venue_timezone",
         ]  # fmt: skip
+        extra_kwargs = {
+            "venue_timezone": {
+                "help_text": "IANA time zone of the venue (e.g. Europe/Rome), or empty for the office's; "
+                "times stay ISO 8601 instants, this only says which local clock to show beside the office's."
+            }
+        }
 
 
 class CommitmentSerializer(CRMSerializer):

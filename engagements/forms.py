@@ -37,6 +37,13 @@ def zone_choices():
     return [(office, f"{office} (office)")] + [(z, z.replace("_", " ")) for z in others if z != office] + [("UTC", "UTC")]
 
 
+def venue_zone_choices():
+    """The venue's zone: empty (the office's clock) or any zone of `zone_choices`."""
+    return [("", f"Same as the office ({settings.TIME_ZONE})")] + [
+        (key, label) for key, label in zone_choices() if key != settings.TIME_ZONE
+    ]
+
+
 class WallClockDateTimeField(forms.DateTimeField):
     """A date and time as typed (naive); the form attaches the chosen time zone in clean()."""
 
@@ -101,13 +108,19 @@ class EngagementForm(RecordFormMixin, forms.ModelForm):
     )
     topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
     trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+    venue_timezone = forms.ChoiceField(
+        label="Venue's time zone",
+        choices=venue_zone_choices,
+        required=False,
+        help_text="For a meeting or call with people abroad: their local time is then shown next to the office's.",
+    )
 
     class Meta:
         model = Engagement
         fields = [
             "title", "kind", "status", "starts_at", "ends_at", "location", "is_virtual", "partners", "contacts",
             "staff", "city_officials", "topics", "trade_mission", "summary", "outcomes", "confidentiality",
-            "follow_up_by",
+            "follow_up_by", "venue_timezone",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 5}),

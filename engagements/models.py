@@ -17,7 +17,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from accounts import access
-from diplomacy_crm import dates
+from diplomacy_crm import dates, officetime
 from diplomacy_crm.models import RecordModel
 from partners.models import NAME_MAX, Contact, Partner, Topic
 
@@ -115,6 +115,15 @@ class Engagement(RecordModel):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     location = models.CharField(max_length=NAME_MAX, blank=True)
+    venue_timezone = models.CharField(
+        "venue time zone",
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[officetime.validate_time_zone],
+        help_text="Where the meeting takes place, when its clock differs from the office's (e.g. Europe/Rome): "
+        "pages, briefings, emails and calendars then show both times.",
+    )
     is_virtual = models.BooleanField(default=False)
     partners = models.ManyToManyField(Partner, blank=True, related_name="engagements")
     contacts = models.ManyToManyField(Contact, blank=True, related_name="engagements")
@@ -184,6 +193,11 @@ class Engagement(RecordModel):
     @property
     def is_restricted(self) -> bool:
         return access.is_restricted(self.confidentiality)
+
+    @property
+    def venue_time(self) -> str:
+        """The venue's local time ("10:00–11:00 Rome time"), or "" when it is the office's (diplomacy_crm.officetime)."""
+        return officetime.venue_phrase(self.starts_at, self.venue_timezone, self.ends_at)
 
 
 class CommitmentQuerySet(models.QuerySet):

@@ -69,7 +69,8 @@ def _engagement_item(engagement: Engagement) -> dict:
     return {
         "id": engagement.pk,
         "title": engagement.title,
-        "when": human_datetime(engagement.starts_at),
+        # Office time, then the venue's clock when it differs: "Tue 14 Apr 2026, 01:00 · 10:00 Rome time".
+        "when": " · ".join(filter(None, [human_datetime(engagement.starts_at), engagement.venue_time])),
         "kind": engagement.get_kind_display(),
         "location": "Virtual" if engagement.is_virtual else engagement.location,
         "partners": ", ".join(p.name for p in engagement.partners.all()),

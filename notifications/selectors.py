@@ -41,7 +41,7 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, StringAgg,
 from django.db.models.functions import Coalesce
 
 from accounts.access import user_may_use_q, user_sees_engagement_q
-from diplomacy_crm.officetime import human_date, office_today
+from diplomacy_crm.officetime import human_date, human_datetime, office_today
 from engagements.models import Commitment, Engagement
 from partners.models import Agreement
 
@@ -160,7 +160,8 @@ def _follow_up_reminder(engagement: Engagement, recipient: "Recipient", today: d
             "headline": headline,
             "title": engagement.title,
             "follow_up_by": human_date(engagement.follow_up_by),
-            "held_on": human_date(engagement.starts_at.date()),
+            # The office's date and time, then the venue's clock when it differs (diplomacy_crm.officetime).
+            "held_on": " · ".join(filter(None, [human_datetime(engagement.starts_at), engagement.venue_time])),
             "partners": engagement.partner_names or "",
             "url": absolute_url(engagement, "engagement"),
             "preferences_url": site_url("/accounts/preferences/"),

@@ -57,7 +57,12 @@ def static_path(url: str) -> Path | None:
     return None
 
 
+# PDF/UA-1: a tagged PDF (headings, lists, tables and the reading order marked up from the HTML, the document's
+# language and title declared), which screen readers can follow. WeasyPrint >= 63 knows the variant.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_pdf(html: str, base_url: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticFetcher()).write_pdf()
+    return HTML(string=html, base_url=base_url, url_fetcher=StaticFetcher()).write_pdf(pdf_variant=PDF_VARIANT)

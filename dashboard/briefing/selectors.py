@@ -30,18 +30,31 @@ MAYOR = "mayor"
 # --- Selectors -------------------------------------------------------------
 
 
-def last_engagements(user, partner_ids, *, now=None, exclude=None, limit=LAST_ENGAGEMENTS) -> list:
-    """The latest held engagements with any of these partners the user may see, with outcomes."""
+def last_engagements(
+    user, partner_ids, *, now=None, exclude=None, before=None, after=None, limit=LAST_ENGAGEMENTS
+) -> list:
+    """The latest held engagements with any of these partners the user may see, with outcomes.
+
+    Never later than `now`; with `before`, only those that started strictly
+    before that instant, with `after`, only those strictly after it.
+    """
     now = now or timezone.now()
     queryset = (
         engagements_for(user)
         .filter(status=Engagement.Status.HELD, starts_at__lte=now, partners__in=list(partner_ids))
         .distinct()
         .order_by("-starts_at", "-id")
-        .only("id", "title", "kind", "starts_at", "location", "summary", "outcomes", "city_officials", "confidentiality")
+        .only(
+            "id", "title", "kind", "starts_at", "location", "venue_timezone", "summary", "outcomes", "city_officials",
+            "confidentiality",
+        )
     )
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude)
+    if before is not None:
+        queryset = queryset.filter(starts_at__lt=before)
+    if after is not None:
+        queryset = queryset.filter(starts_at__gt=after)
     return list(queryset[:limit])
 
 
@@ -97,7 +110,8 @@ class EngagementBriefing:
     attendees: list  # Contact
     staff: list
     topics: list
-    previous: list  # earlier engagements with these partners
+    previous: list  # engagements with these partners held before this one
+    later: list  # those held after this one (a past engagement's briefing), up to now
     more_partners: bool
     generated_at: dt.datetime
     today: dt.date
@@ -162,7 +176,12 @@ def engagement_briefing(user, pk, *, now=None) -> EngagementBriefing:
         attendees=list(engagement.contacts.all()),
         staff=list(engagement.staff.all()),
         topics=list(engagement.topics.all()),
-        previous=last_engagements(user, ids, now=now, exclude=engagement.pk) if ids else [],
+        previous=last_engagements(user, ids, now=now, exclude=engagement.pk, before=engagement.starts_at) if ids else [],
+        # One more query, only for an engagement already past: what happened with these partners since.
+        later=(
+            last_engagements(user, ids, now=now, exclude=engagement.pk, after=engagement.starts_at)
+            if ids and engagement.starts_at < now else []
+        ),
         more_partners=more,
         generated_at=now,
         today=timezone.localdate(now),

@@ -7,8 +7,9 @@ holds what that user may see: engagements from 90 days ago to a year ahead
 (not cancelled), and the user's own open commitments on their due dates as
 all-day events (VTODO is ignored by most calendar applications).
 
-Times are written in the office's zone with a VTIMEZONE (icalendar builds it
-from zoneinfo), except a time in the hour a clock change repeats: a local
+Times are written in the office's zone, or the venue's when the engagement
+names one (`venue_timezone`), with a VTIMEZONE for each zone used (icalendar
+builds them from zoneinfo), except a time in the hour a clock change repeats: a local
 time with a TZID names the first of the two instants for every reader
 (RFC 5545, 3.3.5), so such a start or end is written in UTC. Each event's
 UID is `<kind>-<id>@CALENDAR_UID_DOMAIN`, stable per record and independent
@@ -31,7 +32,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from diplomacy_crm.links import site_url
-from diplomacy_crm.officetime import office_tz
+from diplomacy_crm.officetime import human_datetime, office_tz, zone_or_none
 from engagements.models import Engagement
 from engagements.selectors import commitments_for, engagements_for
 
@@ -90,7 +91,9 @@ def new_calendar(name: str) -> Calendar:
 
 
 def engagement_event(engagement: Engagement, partners: list) -> Event:
-    tz = office_tz()
+    # The venue's zone when the engagement has one (a calendar application then shows both clocks correctly
+    # to a traveller and to the office), else the office's.
+    tz = zone_or_none(engagement.venue_timezone) or office_tz()
     starts = _wall_time(engagement.starts_at, tz)
     ends = _wall_time(engagement.ends_at or engagement.starts_at + DEFAULT_DURATION, tz)
     event = Event()
@@ -109,6 +112,9 @@ def engagement_event(engagement: Engagement, partners: list) -> Event:
     url = site_url(reverse("engagements:detail", args=[engagement.pk]))
     event.add("url", url)
     lines = []
+    venue = engagement.venue_time
+    if venue:
+        lines.append(f"{venue}; office time {human_datetime(engagement.starts_at)} ({settings.TIME_ZONE})")
     if partners:
         lines.append("Partners: " + "; ".join(p.name for p in partners))
     if engagement.is_restricted:
@@ -142,7 +148,7 @@ def commitment_event(commitment) -> Event:
 
 
 def add_timezone(cal: Calendar, first: dt.datetime, last: dt.datetime) -> None:
-    """The VTIMEZONE of the office's zone, with its transitions from a year before `first` to a year after `last`."""
+    """The VTIMEZONE of each zone the events use (the office's, venues'), with transitions from a year before `first` to a year after `last`."""
     cal.add_missing_timezones(
         first_date=(first - dt.timedelta(days=366)).date(), last_date=(last + dt.timedelta(days=366)).date()
     )
