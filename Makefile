@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test venv install install-dev migrate demo worker check bench drill clean
+.PHONY: run test venv install install-dev migrate demo worker check bench drill screenshots clean
 
 $(PY):
 	@python=$$(scripts/find_python.sh) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install-dev
 ## drill: production layout on loopback (2 web, 2 workers, beat, SMTP sink), a worker killed mid-run (≤ 5 min)
 drill: install-dev
 	scripts/drill.sh $(DRILL_ARGS)
+
+## screenshots: PNGs of the main pages (1366 and 390 px) and the PDF briefing under docs/screenshots/ (fresh demo DB)
+screenshots: install-dev
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

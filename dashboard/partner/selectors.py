@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import access
 from dashboard.common import Bounded, _bounded, _last_contact_with, _probed_commitments, _probed_engagements, _sliced_branch
-from diplomacy_crm.officetime import office_tz
+from diplomacy_crm.officetime import office_tz, venue_phrase
 from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for
 from partners.models import Partner
@@ -49,6 +49,12 @@ class TimelineItem:
     confidentiality: str
     end: dt.date | None
     owner: str
+    venue_timezone: str = ""
+
+    @property
+    def venue_time(self) -> str:
+        """An engagement's time on its venue's clock when that differs from the office's, else ""."""
+        return venue_phrase(self.at, self.venue_timezone) if self.at and self.venue_timezone else ""
 
     @property
     def url(self) -> str:
@@ -86,11 +92,11 @@ class TimelineItem:
 
 TIMELINE_COLUMNS = (
     "t_day", "t_rank", "t_at", "t_type", "t_id", "t_title", "t_status", "t_kind", "t_place", "t_conf", "t_end",
-    "t_owner",
+    "t_owner", "t_tz",
 )  # fmt: skip
 
 
-def _timeline_columns(queryset, *, day, rank, at, type_, title, status, kind, place, conf, end, owner):
+def _timeline_columns(queryset, *, day, rank, at, type_, title, status, kind, place, conf, end, owner, tz=None):
     """One member of the timeline's UNION: `queryset` with the TIMELINE_COLUMNS, in that order."""
     text = TextField()
     return (
@@ -108,6 +114,7 @@ def _timeline_columns(queryset, *, day, rank, at, type_, title, status, kind, pl
             t_conf=conf,
             t_end=end,
             t_owner=Cast(owner, output_field=text) if owner else Value("", output_field=text),
+            t_tz=Cast(tz, output_field=text) if tz else Value("", output_field=text),
         )
         .values_list(*TIMELINE_COLUMNS)
     )
@@ -126,6 +133,7 @@ def _timeline_union(user, partner: Partner, *, limit: int):
     columns = _timeline_columns
     engagements = columns(
         _probed_engagements(user).filter(partners=partner),
+        tz="venue_timezone",
         day=TruncDate("starts_at", tzinfo=tz),
         rank=0,
         at=F("starts_at"),
@@ -207,7 +215,7 @@ def partner_timeline(user, partner: Partner, *, page: int = 1) -> TimelinePage:
     if not rows and page > 1:
         raise Http404("No such page.")
     items = []
-    for day, _rank, at, type_, pk, title, status, kind, place, conf, end, owner in rows[:TIMELINE_PAGE_SIZE]:
+    for day, _rank, at, type_, pk, title, status, kind, place, conf, end, owner, venue_tz in rows[:TIMELINE_PAGE_SIZE]:
         if isinstance(day, dt.datetime):  # SQLite may hand back a datetime for a date expression
             day = day.date()
         if isinstance(day, str):
@@ -217,7 +225,7 @@ def partner_timeline(user, partner: Partner, *, page: int = 1) -> TimelinePage:
         items.append(
             TimelineItem(
                 type=type_, id=pk, day=day, at=at, title=title, status=status, kind=kind, place=place or "",
-                confidentiality=conf or "", end=end, owner=owner or "",
+                confidentiality=conf or "", end=end, owner=owner or "", venue_timezone=venue_tz or "",
             )
         )
     return TimelinePage(items=items, number=page, has_next=len(rows) > TIMELINE_PAGE_SIZE)

@@ -115,6 +115,8 @@ def test_a_partner_named_in_cjk_prints_its_glyphs(client, officer, tmp_path, nam
     pdf = _pdf(client, f"/partners/{partner.pk}/briefing/")
     fonts = _poppler("pdffonts", pdf, tmp_path)
     assert re.search(r"Noto\S*CJK", fonts), fonts
+    # Digits and Latin text stay in the text font: the emoji font (which has digits too) is only a fallback.
+    assert "DejaVu-Sans" in fonts and "Color-Emoji" not in fonts, fonts
     text = _poppler("pdftotext", pdf, tmp_path)
     assert name in text and city in text
 

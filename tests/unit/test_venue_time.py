@@ -176,3 +176,16 @@ def test_the_api_reads_and_writes_the_venue_zone(officer, db):
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
     field = schema["components"]["schemas"]["Engagement"]["properties"]["venue_timezone"]
     assert field["type"] == "string" and "IANA" in field["description"]
+
+
+def test_the_partner_pages_history_shows_the_venue_time(client, viewer, rome_audience):
+    partner = rome_audience.partners.get()
+    EngagementFactory(title="At City Hall", partners=[partner], starts_at=ROME_AUDIENCE_AT - dt.timedelta(days=30))
+    client.force_login(viewer)
+    page = client.get(f"/partners/{partner.pk}/").content.decode()
+    items = re.findall(r'<li class="dash-timeline__item.*?</li>', page, re.S)
+    audience = next(item for item in items if "Papal audience" in item)
+    text = " ".join(re.sub(r"<[^>]+>", " ", audience).split())
+    assert "May 12, 2026 01:00 10:00 Rome time" in text
+    at_home = next(item for item in items if "At City Hall" in item)
+    assert " time<" not in at_home and "crm-venue-time" not in at_home
