@@ -13,6 +13,9 @@ from devdata.benchdata import CAPITALS, COUNTRY_WEIGHTS, ENGAGEMENT_KINDS, KIND_
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner
 
+# The venue time zones of visits abroad (Engagement.venue_timezone), in turn.
+VENUE_ZONES = ("Asia/Tokyo", "Europe/Rome", "Asia/Ho_Chi_Minh", "America/Mexico_City", "Europe/London")
+
 
 class RecordSeeding:
     """Mixed into the seed_bench command: the records about partners, in dependency order."""
@@ -103,6 +106,8 @@ class RecordSeeding:
                 (
                     eid, created, created, title, kind, status, starts, ends,
                     "Virtual" if kind == "call" else rng.choice(["City Hall", "Consulate", "Port of Los Angeles", ""]),
+                    # Visits abroad carry their venue's zone; no draw from rng, so the rest of the data is unchanged.
+                    VENUE_ZONES[eid % len(VENUE_ZONES)] if kind == "visit_abroad" else "",
                     kind == "call" or rng.random() < 0.1,
                     rng.choice(["", "", "The Mayor", "Deputy Mayor", "Councilmember"]),
                     mission,
@@ -125,7 +130,7 @@ class RecordSeeding:
             self.engagement_meta[eid] = (day, status, owner)
         cols = seeded_columns(Engagement)
         assert cols == ["id", "created_at", "updated_at", "title", "kind", "status", "starts_at", "ends_at", "location",
-                        "is_virtual", "city_officials", "trade_mission_id", "summary", "outcomes", "confidentiality",
+                        "venue_timezone", "is_virtual", "city_officials", "trade_mission_id", "summary", "outcomes", "confidentiality",
                         "follow_up_by", "owner_id"], cols
         self.writer.write(Engagement._meta.db_table, cols, rows)
         self.writer.write(Engagement.partners.through._meta.db_table, ["engagement_id", "partner_id"], p_links)
