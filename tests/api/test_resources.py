@@ -27,7 +27,7 @@ CONTRACT_FIELDS = {
     "engagements": {
         "id", "title", "kind", "status", "starts_at", "ends_at", "location", "is_virtual", "partners", "contacts",
         "staff", "city_officials", "topics", "trade_mission", "summary", "outcomes", "confidentiality",
-        "follow_up_by",
+        "follow_up_by", "venue_timezone",
     },
     "trade-missions": {
         "id", "name", "direction", "countries", "cities", "start_date", "end_date", "lead", "objectives",
