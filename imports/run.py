@@ -9,6 +9,7 @@ check shows them all and `bad_rows_file` can give them back.
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
@@ -38,9 +39,16 @@ COMMIT_LOCK_KEY = 0x1D_1A4E_0016
 
 
 def _serialize_commits() -> None:
-    """Wait for any other import commit to finish (PostgreSQL advisory lock held until this transaction ends)."""
+    """Wait for any other import commit to finish (PostgreSQL advisory lock held until this transaction ends).
+
+    A frozen process must not hold the lock for ever: its session is ended by
+    the server once it has sat idle in its transaction for two leases, which
+    frees the lock (and rolls its import back; its job is resumed by then).
+    """
     if connection.vendor == "postgresql":
+        idle_ms = int(2000 * max(30, settings.CRM.get("IMPORT_LEASE_SECONDS", 90)))
         with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)", [str(idle_ms)])
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMMIT_LOCK_KEY])
 
 
