@@ -81,6 +81,13 @@ def limits() -> Limits:
     return Limits.current()
 
 
+def size_text(n: int) -> str:
+    """12 MB, 300 KB: a size as the page says it."""
+    if n >= 1_048_576:
+        return f"{n / 1_048_576:,.0f} MB"
+    return f"{max(1, round(n / 1024)):,} KB"
+
+
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA: how a spreadsheet names a column."""
     letters = ""
@@ -239,8 +246,8 @@ def _read_xlsx(data: bytes) -> Table:
             inflated = sum(info.file_size for info in archive.infolist())
             if inflated > bounds.uncompressed_bytes:
                 raise ImportFileError(
-                    f"The workbook expands to {inflated / 1_048_576:.0f} MB; at most "
-                    f"{bounds.uncompressed_bytes / 1_048_576:.0f} MB can be read. Save a smaller sheet, or CSV."
+                    f"The workbook expands to {size_text(inflated)}; at most {size_text(bounds.uncompressed_bytes)} "
+                    "can be read. Save a smaller sheet, or CSV."
                 )
             if "xl/workbook.xml" not in archive.namelist():
                 raise ImportFileError("This zip file is not an Excel workbook (.xlsx).")

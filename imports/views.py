@@ -18,7 +18,7 @@ from .badrows import bad_rows_file
 from .importer import FIELDS, KINDS, MappingError, can_import, mapping_rows
 from .merge import contact_merge, partner_merge, related_counts
 from .models import ImportJob
-from .reader import ImportFileError, limits, read_table
+from .reader import ImportFileError, limits, read_table, size_text
 
 RECENT_JOBS = 10
 # The preview lists this many errors; the bad-rows file has them all.
@@ -72,7 +72,7 @@ def start(request):
     jobs = list(ImportJob.objects.defer("content").filter(created_by=request.user)[:RECENT_JOBS])
     return render_page(request, "imports/start.html", {
         "form": form, "jobs": jobs, "fields": {k: FIELDS[k] for k in kinds}, "is_officer": is_officer(request.user),
-        "limits": limits(),
+        "limits": limits(), "limits_size": size_text(limits().uncompressed_bytes),
     })
 
 
