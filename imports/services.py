@@ -129,14 +129,14 @@ def import_job_start(*, job: ImportJob, commit: bool, skip_invalid: bool = False
     the step and queues one task; the others get the ValueError.
     """
     sources, status = _STEPS[commit]
-    fields = {"status": status, "progress": 0, "message": "", "claimed_at": None, "claim_token": "",
+    fields = {"status": status, "progress": 0, "message": "", "claimed_at": None, "claim_token": "",  # nosec B105
               "finished_at": None, "updated_at": Now()}
     ready = ImportJob.objects.filter(pk=job.pk, status__in=sources)
     if commit:
         fields["skip_invalid"] = skip_invalid
         if not skip_invalid:
             ready = ready.filter(errors=[])
-    if ready.update(**fields) != 1:  # nosec B106 (claim_token is a claim token, not a password)
+    if ready.update(**fields) != 1:
         job.refresh_from_db()
         if job.is_running:
             raise ValueError("This job is already running.")
@@ -203,7 +203,7 @@ def import_job_cancel(*, job: ImportJob) -> bool:
     the job had already finished (an import that committed first stays imported).
     """
     cancelled = ImportJob.objects.filter(pk=job.pk, status__in=ImportJob.RUNNING).update(
-        status=ImportJob.Status.CANCELLED, claim_token="", claimed_at=None, finished_at=Now(), updated_at=Now(),
+        status=ImportJob.Status.CANCELLED, claim_token="", claimed_at=None, finished_at=Now(), updated_at=Now(),  # nosec B106
         message="Cancelled: nothing was imported.",
     )
     job.refresh_from_db()
