@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from imports import services
+from partners.models import Topic
 from imports.models import ImportJob
 from tests.browser.test_dashboard_browser import serious_violations
 from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes
@@ -13,6 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_import_pages_show_the_mapping_the_choices_and_a_stalled_job(web, officer):
+    Topic.objects.create(name="Trade", slug="trade")
+    Topic.objects.create(name="Climate", slug="climate")
     data = csv_bytes([PARTNER_HEADER, *PARTNER_ROWS, ["Atlantis City", "city", "Atlantis", "", "", "", ""]])
     checked = services.import_job_create(user=officer, kind="partners", filename="p.csv", data=data)
     ImportJob.objects.filter(pk=checked.pk).update(status="checking")
