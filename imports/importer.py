@@ -22,6 +22,9 @@ Rules for values:
 - Date-times are ISO 8601. Without an offset they are wall-clock times in the
   office's TIME_ZONE; a time that does not exist there (the spring-forward
   gap) is an error, an ambiguous one (the autumn repeat) is read as the first.
+  An end given as a date alone means the end of that day (parse_end_datetime).
+- A template's value needs every column it names: all empty → no value, some
+  empty → a row error named by the field (never "embassy of Cuba in").
 
 Matching, so that importing a file twice creates nothing the second time:
 - partner: external_id when given; else name + country (accents and case ignored);
@@ -110,7 +113,7 @@ ENGAGEMENT_FIELDS = [
     Field("kind", "Kind", _choices_help(Engagement.Kind.choices) + " Needed for a new engagement."),
     Field("status", "Status", _choices_help(Engagement.Status.choices)),
     Field("starts_at", "Starts at", "ISO 8601; without an offset, in the office's time zone.", key=True),
-    Field("ends_at", "Ends at", "ISO 8601."),
+    Field("ends_at", "Ends at", "ISO 8601; a date alone (2025-03-14) means the end of that day."),
     Field("location", "Location"),
     Field("is_virtual", "Virtual", "yes or no."),
     Field("partners", "Partners", "Names or ids, separated by ;"),
@@ -169,6 +172,11 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def bad_rows(self) -> list[int]:
+        """The row numbers with at least one error (the file's own problems, row 0, are not rows)."""
+        return sorted({e.row for e in self.errors if e.row})
 
     def count(self, action: str) -> int:
         return sum(by_action.get(action, 0) for by_action in self.counts.values())
@@ -229,6 +237,50 @@ def default_mapping(kind: str, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
+IGNORE = "-"  # `--map description=-`: the field is not imported, and no column is guessed for it
+
+
+def resolve_mapping(kind: str, headers: list[str], stated: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The whole mapping from what the user stated, and the fields whose column was guessed.
+
+    What is stated wins entirely: a field mapped to IGNORE is not imported.
+    Guesses (a column named like a field) are made only for fields the user
+    left out, and only from columns the user's mapping does not already read.
+    """
+    mapping = {name: spec for name, spec in stated.items() if spec and spec != IGNORE}
+    used = set()
+    for spec in mapping.values():
+        used.update(_PLACEHOLDER.findall(spec) if "{" in spec else [spec])
+    guessed = []
+    for name, header in default_mapping(kind, headers).items():
+        if name in stated or header in used:
+            continue
+        mapping[name] = header
+        used.add(header)
+        guessed.append(name)
+    return mapping, guessed
+
+
+def mapping_rows(kind: str, headers: list[str], mapping: dict, defaults: dict | None = None) -> list[dict]:
+    """Column → field, one entry per column of the file (in its order), then the fixed values.
+
+    [{"column": "Name", "fields": ["name"]}, {"column": "notes", "fields": []}, …,
+     {"column": None, "fields": ["kind"], "value": "city"}]; an empty "fields" means not imported.
+    """
+    reads = {h: [] for h in headers}
+    for f in FIELDS[kind]:
+        spec = mapping.get(f.name)
+        if not spec or spec == IGNORE:
+            continue
+        for header in (_PLACEHOLDER.findall(spec) if "{" in spec else [spec]):
+            if header in reads and f.name not in reads[header]:
+                reads[header].append(f.name)
+    rows = [{"column": h, "fields": reads[h]} for h in headers]
+    for name, value in (defaults or {}).items():
+        rows.append({"column": None, "fields": [name], "value": value})
+    return rows
+
+
 def check_mapping(kind: str, headers: list[str], mapping: dict, defaults: dict) -> None:
     """Raise MappingError when the mapping cannot work with these headers."""
     names = {f.name for f in FIELDS[kind]}
@@ -238,7 +290,7 @@ def check_mapping(kind: str, headers: list[str], mapping: dict, defaults: dict) 
         if name not in names:
             messages.append(f"“{name}” is not a field of {kind}.")
             continue
-        if not isinstance(spec, str) or not spec:
+        if not isinstance(spec, str) or not spec or spec == IGNORE:
             continue
         missing = [p for p in _PLACEHOLDER.findall(spec) if p not in header_set]
         if "{" in spec:
@@ -256,18 +308,42 @@ def check_mapping(kind: str, headers: list[str], mapping: dict, defaults: dict) 
         raise MappingError(messages)
 
 
+@dataclass(frozen=True)
+class TemplateGap:
+    """A template some of whose columns are empty in this row: a row error, never a value with a fragment missing."""
+
+    spec: str
+    empty: tuple[str, ...]
+
+    def message(self) -> str:
+        columns = ", ".join(f"“{c}”" for c in self.empty)
+        return (f"the template “{self.spec}” needs every column it names, and {columns} "
+                f"{'is' if len(self.empty) == 1 else 'are'} empty here: fill the cell, or map a template without it.")
+
+
+def template_label(name: str, spec: str) -> str:
+    """How errors name a field filled by a template: by the field, then the template."""
+    return f"{name} (template “{spec}”)"
+
+
 def _cells_of(headers: list[str], mapping: dict, defaults: dict):
-    """A function turning a row's cells into {field: value} and a dict naming each field's column."""
+    """A function turning a row's cells into {field: value} and a dict naming each field's column.
+
+    A template's value is its text with every column filled in. When all its
+    columns are empty the field has no value (a default may fill it); when
+    only some are, the value is a TemplateGap (the pass reports it), so
+    "{type} of {country} in {city}" never gives "embassy of Cuba in".
+    """
     index = {h: i for i, h in enumerate(headers)}
     plans = {}
     column_names = {}
     for name, spec in mapping.items():
-        if not spec:
+        if not spec or spec == IGNORE:
             continue
         if "{" in spec:
             parts = [(m.group(1), index[m.group(1)]) for m in _PLACEHOLDER.finditer(spec)]
             plans[name] = ("template", spec, parts)
-            column_names[name] = spec
+            column_names[name] = template_label(name, spec)
         else:
             plans[name] = ("column", index[spec])
             column_names[name] = f"{spec} ({column_letter(index[spec])})"
@@ -279,16 +355,26 @@ def _cells_of(headers: list[str], mapping: dict, defaults: dict):
         for name, plan in plans.items():
             if plan[0] == "column":
                 values[name] = row[plan[1]] if plan[1] < len(row) else None
-            else:
-                spec = plan[1]
-                for header, i in plan[2]:
-                    cell = row[i] if i < len(row) else None
-                    if isinstance(cell, Formula):
-                        values[name] = cell
-                        break
-                    spec = spec.replace("{" + header + "}", _as_text(cell))
+                continue
+            spec, filled, empty = plan[1], {}, []
+            for header, i in plan[2]:
+                cell = row[i] if i < len(row) else None
+                if isinstance(cell, Formula):
+                    values[name] = cell
+                    break
+                text = _as_text(cell)
+                if text:
+                    filled[header] = text
                 else:
-                    values[name] = re.sub(r"\s+", " ", spec).strip()
+                    empty.append(header)
+            else:
+                if not filled:
+                    values[name] = None
+                elif empty:
+                    values[name] = TemplateGap(spec, tuple(dict.fromkeys(empty)))
+                else:
+                    text = _PLACEHOLDER.sub(lambda m: filled[m.group(1)], spec)
+                    values[name] = re.sub(r"\s+", " ", text).strip()
         for name, default in defaults.items():
             if default not in (None, "") and _is_empty(values.get(name)):
                 values[name] = default
@@ -330,8 +416,11 @@ def split_list(text: str, *, commas: bool) -> list[str]:
     return items
 
 
-def parse_datetime(value) -> dt.datetime:
-    """An aware datetime from an ISO 8601 string or a spreadsheet date-time; ValueError with a reason."""
+def parse_datetime(value, zone=None) -> dt.datetime:
+    """An aware datetime from an ISO 8601 string or a spreadsheet date-time; ValueError with a reason.
+
+    Without an offset it is a wall-clock time in `zone` (default: the office's).
+    """
     if isinstance(value, dt.datetime):
         naive = value
     elif isinstance(value, dt.date):
@@ -346,14 +435,36 @@ def parse_datetime(value) -> dt.datetime:
             ) from None
     if naive.tzinfo is not None:
         return naive
-    zone = office_tz()
+    zone = zone or office_tz()
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValueError(
-            f"{naive.isoformat(timespec='minutes')} does not exist in {settings.TIME_ZONE}: the clocks jump "
+            f"{naive.isoformat(timespec='minutes')} does not exist in {getattr(zone, 'key', settings.TIME_ZONE)}: the clocks jump "
             "forward then. Give the offset, or another time."
         )
     return aware
+
+
+_DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
+
+
+def parse_end_datetime(value, zone=None) -> dt.datetime:
+    """Like parse_datetime, but a date without a time means the END of that day (23:59:59).
+
+    In the office's time zone, or `zone` (the event's) when given: a one-day
+    visit with starts = ends = 2025-03-14 is valid, and a visit 14–16 March
+    keeps the 16th.
+    """
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    elif isinstance(value, str) and _DATE_ONLY.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"“{value.strip()[:60]}” is not a date (YYYY-MM-DD).") from None
+    else:
+        return parse_datetime(value, zone=zone)
+    return parse_datetime(dt.datetime.combine(day, dt.time(23, 59, 59)), zone=zone)
 
 
 def parse_date(value) -> dt.date:

@@ -19,6 +19,7 @@ class ImportJob(TimeStampedModel):
         IMPORTING = "importing", "Importing"
         IMPORTED = "imported", "Imported"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled: nothing was imported"
 
     # States in which a worker is (or should be) busy with the job.
     RUNNING = (Status.CHECKING, Status.IMPORTING)
@@ -50,6 +51,9 @@ class ImportJob(TimeStampedModel):
         max_length=32, blank=True, default="", help_text="Which run holds the job: its renewals and its result must carry it."
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    skip_invalid = models.BooleanField(
+        default=False, help_text="The import writes the good rows and leaves the bad ones out (else all or nothing)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -61,6 +65,14 @@ class ImportJob(TimeStampedModel):
     @property
     def is_running(self) -> bool:
         return self.status in self.RUNNING
+
+    @property
+    def bad_row_count(self) -> int:
+        return len({e.get("row") for e in self.errors if e.get("row")})
+
+    @property
+    def good_row_count(self) -> int:
+        return max(0, self.total_rows - self.bad_row_count)
 
     @property
     def percent(self) -> int:

@@ -4,16 +4,29 @@ Everything a user can upload ends here, so every failure is an ImportFileError
 with a message fit for the page and the command: never a 500, never a
 traceback. Limits keep a hostile file (a 10,001-column row, a zip bomb, a
 binary blob renamed .csv) from costing more than reading it once.
+
+The limits are settings (defaults below; the import page and docs/importing.md
+state them): IMPORT_MAX_ROWS data rows, IMPORT_MAX_COLUMNS columns,
+IMPORT_MAX_CELLS non-empty cells, IMPORT_MAX_UNCOMPRESSED_BYTES for what a
+workbook's zip expands to. An XLSX sheet is read from its XML rows as they
+are (never from the size the sheet declares, nor by filling the gaps between
+rows), so one cell at row 1,048,576 or `<dimension ref="A1:XFD1048576">`
+costs what the file's bytes cost; the last row read is the last row with data.
 """
 
 import csv
 import datetime as dt
 import io
 import zipfile
+import re
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 MAX_COLUMNS = 200
 MAX_ROWS = 100_000
+MAX_CELLS = 2_000_000
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_CELL_CHARS = 100_000
 # Bytes that start a zip (XLSX) and an OLE2 compound file (old .xls).
 ZIP_MAGIC = b"PK\x03\x04"
@@ -40,9 +53,39 @@ class Table:
     rows: list[tuple[int, list]]  # (row number as a spreadsheet shows it, cells)
     encoding: str = ""
     warnings: list[str] = field(default_factory=list)
+    delimiter: str = ""  # a CSV's: "," ";" or a tab
 
     def __len__(self):
         return len(self.rows)
+
+
+@dataclass(frozen=True)
+class Limits:
+    rows: int
+    columns: int
+    cells: int
+    uncompressed_bytes: int
+
+    @classmethod
+    def current(cls) -> "Limits":
+        return cls(
+            rows=getattr(settings, "IMPORT_MAX_ROWS", MAX_ROWS),
+            columns=getattr(settings, "IMPORT_MAX_COLUMNS", MAX_COLUMNS),
+            cells=getattr(settings, "IMPORT_MAX_CELLS", MAX_CELLS),
+            uncompressed_bytes=getattr(settings, "IMPORT_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES),
+        )
+
+
+def limits() -> Limits:
+    """The reader's limits as the settings give them now (the page states them)."""
+    return Limits.current()
+
+
+def size_text(n: int) -> str:
+    """12 MB, 300 KB: a size as the page says it."""
+    if n >= 1_048_576:
+        return f"{n / 1_048_576:,.0f} MB"
+    return f"{max(1, round(n / 1024)):,} KB"
 
 
 def column_letter(index: int) -> str:
@@ -118,30 +161,43 @@ def _read_delimited(data: bytes) -> Table:
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     csv.field_size_limit(MAX_CELL_CHARS)
+    bounds = limits()
     headers, rows = None, []
-    record = 0
+    record = filled = 0
     try:
         for cells in reader:
             record += 1
-            _check_width(len(cells), record)
+            _check_width(len(cells), record, bounds)
             if headers is None:
                 if not any(c.strip() for c in cells):
                     continue  # blank lines above the header
                 headers = _clean_headers(cells)
                 continue
-            if any(c.strip() for c in cells):
+            non_empty = sum(1 for c in cells if c.strip())
+            if non_empty:
                 rows.append((record, cells))
-                if len(rows) > MAX_ROWS:
-                    raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+                filled += non_empty
+                _check_size(len(rows), filled, bounds)
     except csv.Error as exc:
         raise ImportFileError(f"Row {record + 1} cannot be read as CSV: {exc}.") from None
-    return _finish(headers, rows, encoding, warnings)
+    table = _finish(headers, rows, encoding, warnings)
+    table.delimiter = delimiter
+    return table
 
 
-def _check_width(width: int, row_number: int) -> None:
-    if width > MAX_COLUMNS:
+def _check_width(width: int, row_number: int, bounds: Limits) -> None:
+    if width > bounds.columns:
         raise ImportFileError(
-            f"Row {row_number} has {width:,} columns; at most {MAX_COLUMNS} are allowed. Is this the right file?"
+            f"Row {row_number} has {width:,} columns; at most {bounds.columns:,} are allowed. Is this the right file?"
+        )
+
+
+def _check_size(rows: int, cells: int, bounds: Limits) -> None:
+    if rows > bounds.rows:
+        raise ImportFileError(f"The file has more than {bounds.rows:,} rows. Split it into smaller files.")
+    if cells > bounds.cells:
+        raise ImportFileError(
+            f"The file has more than {bounds.cells:,} filled cells. Split it into smaller files, or leave out columns."
         )
 
 
@@ -183,12 +239,16 @@ def _read_xlsx(data: bytes) -> Table:
     # Imported here: openpyxl is only needed for spreadsheets.
     from openpyxl import load_workbook
 
+    bounds = limits()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # A zip bomb is refused before openpyxl inflates it.
+            # A zip bomb is refused before anything is inflated (a member's reads stop at its stated size).
             inflated = sum(info.file_size for info in archive.infolist())
-            if inflated > 200 * 1024 * 1024:
-                raise ImportFileError("The workbook expands to more than 200 MB. Save a smaller sheet, or CSV.")
+            if inflated > bounds.uncompressed_bytes:
+                raise ImportFileError(
+                    f"The workbook expands to {size_text(inflated)}; at most {size_text(bounds.uncompressed_bytes)} "
+                    "can be read. Save a smaller sheet, or CSV."
+                )
             if "xl/workbook.xml" not in archive.namelist():
                 raise ImportFileError("This zip file is not an Excel workbook (.xlsx).")
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -204,22 +264,11 @@ def _read_xlsx(data: bytes) -> Table:
         if len(sheets) > 1:
             warnings.append(f"The workbook has {len(sheets)} sheets; only the first, “{sheets[0].title}”, was read.")
         headers, rows = None, []
-        row_number = 0
-        for cells in sheets[0].iter_rows(max_col=MAX_COLUMNS + 1):
-            row_number += 1
-            values = [_cell_value(c) for c in cells]
-            while values and values[-1] in (None, ""):
-                values.pop()
-            _check_width(len(values), row_number)
+        for row_number, values in _sheet_rows(workbook, sheets[0], bounds):
             if headers is None:
-                if not values:
-                    continue
                 headers = _clean_headers(values)
                 continue
-            if any(v not in (None, "") for v in values):
-                rows.append((row_number, values))
-                if len(rows) > MAX_ROWS:
-                    raise ImportFileError(f"The sheet has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+            rows.append((row_number, values))
     except ImportFileError:
         raise
     except Exception as exc:
@@ -229,12 +278,88 @@ def _read_xlsx(data: bytes) -> Table:
     return _finish(headers, rows, "XLSX", warnings)
 
 
-def _cell_value(cell):
-    value = getattr(cell, "value", None)
-    if getattr(cell, "data_type", None) == "f":
-        return Formula(str(value))
+def _sheet_rows(workbook, sheet, bounds: Limits):
+    """(row number, values) of each row of `sheet` that holds data, as the XML has them.
+
+    openpyxl's own iteration fills every missing row up to the declared
+    dimension (and pads each row to the widest column): one cell at
+    r="1048576" then costs a million rows. Here only the rows present are
+    parsed, a cell beyond the column limit is refused as soon as it is seen,
+    and the filled cells and rows are counted against their limits as they come.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    date_only = _date_only_styles(workbook)
+    elements = filled = data_rows = 0
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source, sheet._shared_strings, data_only=False, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        for row_number, cells in parser.parse():
+            elements += 1 + len(cells)
+            if elements > 4 * bounds.cells + bounds.rows:
+                raise ImportFileError(
+                    f"The sheet has more than {bounds.cells:,} cells (counting formatted empty ones). "
+                    "Save only the rows and columns with data, or CSV."
+                )
+            present = {}
+            for cell in cells:
+                value = _cell_value(cell, date_only)
+                if value is None or value == "":
+                    continue
+                column = cell["column"]
+                if column > bounds.columns:
+                    raise ImportFileError(
+                        f"Row {row_number} has a value in column {column_letter(column - 1)} (column {column:,}); "
+                        f"at most {bounds.columns:,} columns are allowed. Is this the right file?"
+                    )
+                present[column] = value
+            if not present:
+                continue
+            values = [None] * max(present)
+            for column, value in present.items():
+                values[column - 1] = value
+            filled += len(present)
+            data_rows += 1
+            _check_size(data_rows - 1, filled, bounds)
+            yield row_number, values
+
+
+_QUOTED_OR_BRACKETED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+def _date_only_styles(workbook) -> set:
+    """Ids of the cell styles whose number format shows a date without a time (dd/mm/yyyy, not …hh:mm)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
+
+    found = set()
+    styles = getattr(workbook, "_cell_styles", [])
+    for idx in workbook._date_formats:
+        try:
+            num_fmt = styles[idx].numFmtId
+            fmt = (builtin_format_code(num_fmt) if num_fmt < BUILTIN_FORMATS_MAX_SIZE
+                   else workbook._number_formats[num_fmt - BUILTIN_FORMATS_MAX_SIZE])
+        except (IndexError, KeyError, TypeError, AttributeError):
+            continue
+        bare = _QUOTED_OR_BRACKETED.sub("", fmt or "").lower()
+        if "h" not in bare and "s" not in bare:
+            found.add(idx)
+    return found
+
+
+def _cell_value(cell: dict, date_only: set = frozenset()):
+    """A parsed cell (openpyxl's dict: value, data_type, style_id) → what the importer reads.
+
+    A date cell whose format shows no time is a date (so an end date can mean the whole day).
+    """
+    value = cell.get("value")
+    if cell.get("data_type") == "f":
+        return Formula(str(getattr(value, "text", value)))
     if isinstance(value, str):
         return value
+    if isinstance(value, dt.datetime) and cell.get("style_id") in date_only and value.time() == dt.time():
+        return value.date()
     if isinstance(value, (dt.datetime, dt.date, dt.time, bool, int, float)) or value is None:
         return value
     # ArrayFormula, DataTableFormula and the like.

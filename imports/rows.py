@@ -24,6 +24,7 @@ from .importer import (
     parse_choice,
     parse_date,
     parse_datetime,
+    parse_end_datetime,
     parse_priority,
     split_list,
     split_titles,
@@ -354,7 +355,7 @@ class EngagementImporter(BaseImporter):
             value = cells.typed(choice_field, parse_choice, choices)
             if value is not None:
                 data[choice_field] = value
-        ends_at = cells.typed("ends_at", parse_datetime)
+        ends_at = cells.typed("ends_at", parse_end_datetime)
         if ends_at is not None:
             data["ends_at"] = ends_at
         follow_up_by = cells.typed("follow_up_by", parse_date)

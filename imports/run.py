@@ -1,18 +1,26 @@
-"""The import pass: one transaction, a savepoint per row, rolled back for a dry run or on any bad row (see imports/importer.py)."""
+"""The import pass: one transaction, a savepoint per row, rolled back for a dry run or on any bad row (see imports/importer.py).
+
+With `skip_invalid` a commit writes the good rows and leaves the bad ones
+out (each bad row's savepoint is rolled back, so nothing of it stays): all
+the good rows or none, in one transaction. Every bad row is listed
+(`ImportResult.errors`, one entry per problem) whatever the choice, so the
+check shows them all and `bad_rows_file` can give them back.
+"""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from .importer import (
     KINDS,
-    MAX_ERRORS,
     PREVIEW_ROWS,
     ImportResult,
     MappingError,
     RowError,
     RowInvalid,
+    TemplateGap,
     _cells_of,
     _is_empty,
     _Rollback,
@@ -24,6 +32,26 @@ from .rows import IMPORTERS, Cells, validation_errors
 
 # --- The pass ------------------------------------------------------------------------
 
+# One key for every import commit: commits run one after another, so two jobs
+# of one file (or two files naming the same partner) cannot both find a record
+# missing and both create it; the second commit matches what the first wrote.
+COMMIT_LOCK_KEY = 0x1D_1A4E_0016
+
+
+def _serialize_commits() -> None:
+    """Wait for any other import commit to finish (PostgreSQL advisory lock held until this transaction ends).
+
+    A frozen process must not hold the lock for ever: its session is ended by
+    the server once it has sat idle in its transaction for two leases, which
+    frees the lock (and rolls its import back; its job is resumed by then).
+    """
+    if connection.vendor == "postgresql":
+        idle_ms = int(2000 * max(30, settings.CRM.get("IMPORT_LEASE_SECONDS", 90)))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)", [str(idle_ms)])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMMIT_LOCK_KEY])
+
+
 
 def run_import(
     *,
@@ -33,15 +61,17 @@ def run_import(
     defaults: dict | None = None,
     actor=None,
     commit: bool = False,
+    skip_invalid: bool = False,
     options: dict | None = None,
     progress: Callable[[int], None] | None = None,  # called after each row with the rows done
     on_commit_success: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Check (commit=False) or import (commit=True) every row of `table`; see the module docstring.
 
-    Writes happen only when `commit` is true and no row has an error; then
-    `on_commit_success(result)` runs inside the same transaction (the import
-    job marks itself imported there, so its status and the data commit together).
+    Writes happen only when `commit` is true and no row has an error (or,
+    with `skip_invalid`, whatever the bad rows); then `on_commit_success(result)`
+    runs inside the same transaction (the import job marks itself imported
+    there, so its status and the data commit together).
     Raises MappingError when the mapping does not fit the headers.
     """
     if kind not in IMPORTERS:
@@ -62,11 +92,17 @@ def run_import(
 
     try:
         with transaction.atomic():
+            if commit:
+                _serialize_commits()  # before the importer reads anything
             importer = IMPORTERS[kind](actor, options or {})
             for done, (number, row) in enumerate(table.rows, start=1):
-                cells = Cells(cells_of(row))
+                values = cells_of(row)
+                gaps = [(name, value.message()) for name, value in values.items() if isinstance(value, TemplateGap)]
+                cells = Cells(values)
                 if len(row) > len(table.headers) and any(not _is_empty(v) for v in row[len(table.headers):]):
                     add_errors(number, [("", f"the row has {len(row)} cells but the header only {len(table.headers)}.")])
+                elif gaps:
+                    add_errors(number, gaps)
                 else:
                     in_commitment = False
                     try:
@@ -88,13 +124,10 @@ def run_import(
                                 "row": number,
                                 "outcomes": [{"record": r, "action": a, "label": lbl} for r, a, lbl in outcomes],
                             })
-                if len(result.errors) >= MAX_ERRORS:
-                    result.errors.append(RowError(number, "", f"More than {MAX_ERRORS} errors: stopped checking here."))
-                    break
                 if progress:  # after every row: the callback decides when to write (imports/services.py)
                     progress(done)
             result.warnings.extend(importer.warnings[:200])
-            if commit and result.ok:
+            if commit and (result.ok or skip_invalid):
                 result.committed = True
                 if on_commit_success:
                     on_commit_success(result)

@@ -1,15 +1,24 @@
 """Import jobs: upload, map, check (dry run), import. Views, the Celery task and tests call these.
 
 A job holds the uploaded file, the column mapping and what the last pass
-found. Small files (ASYNC_ROWS rows or fewer) are checked and imported in the
-request; larger ones by the `run_import_job` Celery task, which the page
-follows through `progress`.
+found. Every pass (the check and the import) runs in the `run_import_job`
+Celery task, never in the request; the page follows it through `progress`.
+
+Exactly one request moves a job to each step: `import_job_start` is a
+conditional UPDATE (uploaded → checking, checked → importing), so a
+double-click on "Import" or four commits posted at once queue one task.
 
 Nothing is ever half-written: the import of a job is one transaction, and
-the job is marked imported inside that same transaction. A worker that dies
+the job is marked imported inside that same transaction (all the rows, or
+with `skip_invalid` all the good rows, or nothing). A worker that dies
 mid-import leaves no rows and a job still "checking"/"importing". Two workers
 cannot run one job at once: each first claims it with a conditional UPDATE
 (a fresh `claim_token`, `claimed_at = now()` on the database's clock).
+
+A running job with no sign of life for a lease (its claim or last renewal,
+or its queuing when no worker took it) is "stalled": the page says so and
+offers Resume (queue it again) and Cancel (nothing is written; a run still
+going loses its token and rolls back).
 
 Recovery: the running pass renews its lease (IMPORT_LEASE_SECONDS, 90 s) with
 its progress writes, from a thread, every third of the lease; a dead worker's job
@@ -30,6 +39,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from .importer import ImportResult, MappingError, check_mapping, default_mapping
 from .models import ImportJob
@@ -38,8 +48,6 @@ from .run import run_import
 
 logger = logging.getLogger(__name__)
 
-# Above this many rows a pass runs in the worker, with a progress bar.
-ASYNC_ROWS = 2000
 # Without a second connection (SQLite) the lease cannot be renewed while the
 # import's transaction runs: there it is the task's hard time limit, plus a minute.
 UNRENEWED_LEASE_SECONDS = 1920
@@ -86,44 +94,120 @@ def import_job_create(*, user, kind: str, filename: str, data: bytes) -> ImportJ
 
 
 def import_job_set_mapping(*, job: ImportJob, mapping: dict, defaults: dict) -> ImportJob:
-    """Keep a new mapping (MappingError when it does not fit the file); the last check no longer applies."""
+    """Keep a new mapping (MappingError when it does not fit the file); the last check no longer applies.
+
+    ValueError when the job is running or imported (a conditional UPDATE: a
+    mapping never changes under a running pass).
+    """
     mapping = {k: v for k, v in mapping.items() if v}
     defaults = {k: v for k, v in defaults.items() if v not in (None, "")}
     check_mapping(job.kind, job.headers, mapping, defaults)
-    job.mapping, job.defaults = mapping, defaults
-    job.status = ImportJob.Status.UPLOADED
-    job.counts, job.errors, job.preview, job.progress = {}, [], [], 0
-    job.save(update_fields=["mapping", "defaults", "status", "counts", "errors", "preview", "progress", "updated_at"])
-    return job
-
-
-def import_job_start(*, job: ImportJob, commit: bool) -> ImportJob:
-    """Check or import now (small file) or hand it to the worker (large file). Returns the job, refreshed."""
-    if commit and (job.status != ImportJob.Status.CHECKED or job.errors):
-        raise ValueError("Only a checked job without errors can be imported.")
-    if job.is_running:
-        raise ValueError("This job is already running.")
-    status = ImportJob.Status.IMPORTING if commit else ImportJob.Status.CHECKING
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status, progress=0, message="", claimed_at=None, claim_token="", finished_at=None, updated_at=Now()  # nosec B106 (a claim token)
+    changed = ImportJob.objects.filter(pk=job.pk).exclude(status__in=[*ImportJob.RUNNING, ImportJob.Status.IMPORTED]).update(
+        mapping=mapping, defaults=defaults, status=ImportJob.Status.UPLOADED, counts={}, errors=[], preview=[],
+        progress=0, message="", skip_invalid=False, updated_at=Now(),
     )
-    if job.total_rows > ASYNC_ROWS:
-        from .tasks import run_import_job
-
-        def enqueue():
-            try:
-                run_import_job.delay(job.pk, commit)
-            except Exception:  # the broker is down: say so on the page instead of spinning forever
-                logger.exception("Could not queue import job %s", job.pk)
-                ImportJob.objects.filter(pk=job.pk).update(
-                    status=ImportJob.Status.FAILED, message="The job could not be queued (the task broker is unreachable). Try again later."
-                )
-
-        transaction.on_commit(enqueue)
-    else:
-        import_job_run(job_id=job.pk, commit=commit)
+    if not changed:
+        raise ValueError("This job is running or already imported: its mapping can no longer change.")
     job.refresh_from_db()
     return job
+
+
+# What each pass starts from, and the state it puts the job in.
+_STEPS = {
+    False: ((ImportJob.Status.UPLOADED, ImportJob.Status.CHECKED, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED),
+            ImportJob.Status.CHECKING),
+    True: ((ImportJob.Status.CHECKED,), ImportJob.Status.IMPORTING),
+}
+
+
+def import_job_start(*, job: ImportJob, commit: bool, skip_invalid: bool = False) -> ImportJob:
+    """Hand the check (commit=False) or the import to the worker. Returns the job, refreshed.
+
+    ValueError when the job is not there to start (already running, imported,
+    or — for the import — not checked, or with bad rows and not `skip_invalid`).
+    One conditional UPDATE decides: of several requests at once, one starts
+    the step and queues one task; the others get the ValueError.
+    """
+    sources, status = _STEPS[commit]
+    fields = {"status": status, "progress": 0, "message": "", "claimed_at": None, "claim_token": "",  # nosec B105
+              "finished_at": None, "updated_at": Now()}
+    ready = ImportJob.objects.filter(pk=job.pk, status__in=sources)
+    if commit:
+        fields["skip_invalid"] = skip_invalid
+        if not skip_invalid:
+            ready = ready.filter(errors=[])
+    if ready.update(**fields) != 1:
+        job.refresh_from_db()
+        if job.is_running:
+            raise ValueError("This job is already running.")
+        if commit and job.status == ImportJob.Status.CHECKED and job.errors:
+            raise ValueError("Some rows have errors: choose “Import the good rows”, or fix the file.")
+        if job.status == ImportJob.Status.IMPORTED:
+            raise ValueError("This job is already imported.")
+        raise ValueError("Only a checked job can be imported.")
+    _enqueue_on_commit(job.pk, commit)
+    job.refresh_from_db()
+    return job
+
+
+def _enqueue_on_commit(job_id: int, commit: bool) -> None:
+    from .tasks import run_import_job
+
+    def enqueue():
+        try:
+            run_import_job.delay(job_id, commit)
+        except Exception:  # the broker is down: say so on the page instead of spinning forever
+            logger.exception("Could not queue import job %s", job_id)
+            ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING, claimed_at__isnull=True).update(
+                status=ImportJob.Status.FAILED, finished_at=Now(),
+                message="The job could not be queued (the task broker is unreachable). Try again later.",
+            )
+
+    transaction.on_commit(enqueue)
+
+
+def job_is_stalled(job: ImportJob, now: dt.datetime | None = None) -> bool:
+    """Running, and no sign of life (claim, renewal, or queuing) for a whole lease: its worker died or none took it."""
+    if not job.is_running:
+        return False
+    now = now or timezone.now()
+    last = max(t for t in (job.claimed_at, job.updated_at) if t is not None)
+    return (now - last).total_seconds() > lease_seconds()
+
+
+def _stalled(queryset):
+    stale = _stale_before()
+    return queryset.filter(status__in=ImportJob.RUNNING, updated_at__lt=stale).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    )
+
+
+def import_job_resume(*, job: ImportJob) -> bool:
+    """Queue a stalled job again (the page's Resume). False when it is not stalled (still alive, or finished).
+
+    The same conditional UPDATE as the beat scan: of a scan and clicks at
+    once, one queues it; the task's own claim keeps the run single.
+    """
+    if _stalled(ImportJob.objects.filter(pk=job.pk)).update(updated_at=Now()) != 1:
+        return False
+    job.refresh_from_db()
+    _enqueue_on_commit(job.pk, job.status == ImportJob.Status.IMPORTING)
+    return True
+
+
+def import_job_cancel(*, job: ImportJob) -> bool:
+    """Stop a running job (the page's Cancel): it is marked cancelled and nothing is written.
+
+    A run still going loses its token, so its "imported" mark (inside the
+    import's transaction) finds nothing and everything rolls back. False when
+    the job had already finished (an import that committed first stays imported).
+    """
+    cancelled = ImportJob.objects.filter(pk=job.pk, status__in=ImportJob.RUNNING).update(
+        status=ImportJob.Status.CANCELLED, claim_token="", claimed_at=None, finished_at=Now(), updated_at=Now(),  # nosec B106
+        message="Cancelled: nothing was imported.",
+    )
+    job.refresh_from_db()
+    return cancelled == 1
 
 
 def _claim(job_id: int, status: str) -> str | None:
@@ -233,7 +317,8 @@ def import_job_run(*, job_id: int, commit: bool) -> ImportJob | None:
         try:
             result = run_import(
                 kind=job.kind, table=table, mapping=job.mapping, defaults=job.defaults, actor=job.created_by,
-                commit=commit, progress=progress, on_commit_success=mark_imported,
+                commit=commit, skip_invalid=commit and job.skip_invalid, progress=progress,
+                on_commit_success=mark_imported,
             )
         finally:
             progress.close()
@@ -245,7 +330,8 @@ def import_job_run(*, job_id: int, commit: bool) -> ImportJob | None:
         logger.exception("Import job %s failed", job_id)
         held.update(
             status=ImportJob.Status.FAILED, finished_at=Now(),
-            message="The import stopped on an unexpected error; nothing was written. The team has been told.",
+            message=("The import stopped on an unexpected error; nothing was written. The team has been told."
+                     if commit else "The check stopped on an unexpected error. The team has been told."),
         )
     else:
         if not result.committed:
@@ -268,11 +354,7 @@ def resume_import_jobs() -> list[int]:
     """
     from .tasks import run_import_job
 
-    stale = _stale_before()
-    waiting = (
-        ImportJob.objects.filter(status__in=ImportJob.RUNNING, updated_at__lt=stale)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-    )
+    waiting = _stalled(ImportJob.objects.all())
     resumed = []
     for job_id, status in waiting.values_list("pk", "status"):
         # Re-tested in the UPDATE: a concurrent scan (or a live claim) since the read wins.

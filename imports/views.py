@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,12 +14,15 @@ from partners.models import Contact, Partner
 from . import services
 from .duplicates import contact_duplicates, partner_duplicates
 from .forms import MappingForm, UploadForm
-from .importer import FIELDS, KINDS, MappingError, can_import
+from .badrows import bad_rows_file
+from .importer import FIELDS, KINDS, MappingError, can_import, mapping_rows
 from .merge import contact_merge, partner_merge, related_counts
 from .models import ImportJob
-from .reader import ImportFileError
+from .reader import ImportFileError, limits, read_table, size_text
 
 RECENT_JOBS = 10
+# The preview lists this many errors; the bad-rows file has them all.
+ERRORS_SHOWN = 1000
 
 
 def _allowed_kinds(user) -> list[str]:
@@ -69,6 +72,7 @@ def start(request):
     jobs = list(ImportJob.objects.defer("content").filter(created_by=request.user)[:RECENT_JOBS])
     return render_page(request, "imports/start.html", {
         "form": form, "jobs": jobs, "fields": {k: FIELDS[k] for k in kinds}, "is_officer": is_officer(request.user),
+        "limits": limits(), "limits_size": size_text(limits().uncompressed_bytes),
     })
 
 
@@ -83,36 +87,85 @@ def mapping(request, pk):
         mapping_, defaults = form.mapping_and_defaults()
         try:
             services.import_job_set_mapping(job=job, mapping=mapping_, defaults=defaults)
+            services.import_job_start(job=job, commit=False)
         except MappingError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
-        else:
-            services.import_job_start(job=job, commit=False)
+        except ValueError as exc:  # another request started it meanwhile
+            messages.info(request, str(exc))
             return redirect("imports:preview", pk=job.pk)
-    return render_page(request, "imports/mapping.html", {"job": job, "form": form})
+        else:
+            return redirect("imports:preview", pk=job.pk)
+    return render_page(request, "imports/mapping.html", {
+        "job": job, "form": form, "columns": mapping_rows(job.kind, job.headers, job.mapping, job.defaults),
+    })
 
 
 @login_required
 @require_GET
 def preview(request, pk):
     job = _access_job(request, pk)
-    return render_page(request, "imports/preview.html", {"job": job, "can_commit": job.status == ImportJob.Status.CHECKED and not job.errors})
+    checked = job.status == ImportJob.Status.CHECKED
+    return render_page(request, "imports/preview.html", {
+        "job": job,
+        "can_commit": checked and not job.errors,
+        "can_commit_good": checked and bool(job.errors) and job.good_row_count > 0,
+        "stalled": services.job_is_stalled(job),
+        "errors_shown": job.errors[:ERRORS_SHOWN],
+        "columns": mapping_rows(job.kind, job.headers, job.mapping, job.defaults),
+    })
 
 
 @login_required
 @require_POST
 def commit(request, pk):
+    """Start the import in the worker: all or nothing, or (mode=good) the good rows only. Never runs it here."""
     job = _access_job(request, pk)
     try:
-        job = services.import_job_start(job=job, commit=True)
+        services.import_job_start(job=job, commit=True, skip_invalid=request.POST.get("mode") == "good")
     except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        if job.status == ImportJob.Status.IMPORTED:
-            messages.success(request, f"Imported {job.filename}: nothing was written twice.")
-        elif job.status == ImportJob.Status.FAILED:
-            messages.error(request, job.message or "The import failed; nothing was written.")
+        messages.info(request, str(exc))
     return redirect("imports:preview", pk=job.pk)
+
+
+@login_required
+@require_POST
+def resume(request, pk):
+    job = _access_job(request, pk)
+    if services.import_job_resume(job=job):
+        messages.success(request, "The job was queued again; a worker will take it from the start.")
+    else:
+        messages.info(request, "The job is not stalled (it is running, or it has finished).")
+    return redirect("imports:preview", pk=job.pk)
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    job = _access_job(request, pk)
+    if services.import_job_cancel(job=job):
+        messages.success(request, "The job was cancelled: nothing was imported.")
+    else:
+        messages.info(request, "The job had already finished; nothing was cancelled.")
+    return redirect("imports:preview", pk=job.pk)
+
+
+@login_required
+@require_GET
+def bad_rows(request, pk):
+    """The rows the check (or the import) refused, in the file's own columns and format, plus an error column."""
+    job = _access_job(request, pk)
+    content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
+    try:
+        table = read_table(bytes(content), job.filename)
+    except ImportFileError as exc:  # the limits changed since the upload
+        messages.error(request, str(exc))
+        return redirect("imports:preview", pk=job.pk)
+    data, filename, content_type = bad_rows_file(table, job.errors, job.filename)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename.replace(chr(34), "")}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -124,6 +177,7 @@ def status(request, pk):
         "status": job.status,
         "status_label": job.get_status_display(),
         "running": job.is_running,
+        "stalled": services.job_is_stalled(job),
         "progress": job.progress,
         "total": job.total_rows,
         "percent": job.percent,

@@ -9,6 +9,7 @@
   var text = box.querySelector("[data-import-progress-text]");
   var label = document.getElementById("import-progress-label");
   var delay = 1000;
+  var wasStalled = box.hasAttribute("data-import-stalled");
 
   function show(data) {
     if (data.total) { bar.max = data.total; }
@@ -25,7 +26,8 @@
       })
       .then(function (data) {
         show(data);
-        if (!data.running) { window.location.reload(); return; }
+        // Done, or its worker stopped (or came back): reload to show the result or the Resume/Cancel buttons.
+        if (!data.running || data.stalled !== wasStalled) { window.location.reload(); return; }
         delay = 1000;
         window.setTimeout(poll, delay);
       })

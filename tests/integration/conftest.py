@@ -35,6 +35,25 @@ def partners_csv(topics) -> bytes:
 
 
 @pytest.fixture
+def inline_import_tasks(monkeypatch):
+    """Run an import job's queued pass at once, in the test's thread and transaction: (job id, commit) per pass.
+
+    For tests of what a pass does; the real worker, its claims and its crashes
+    are tested with `celery_workers` (test_import_jobs.py, test_import_recovery.py).
+    """
+    from imports import services, tasks
+
+    calls = []
+
+    def run_now(job_id, commit):
+        calls.append((job_id, commit))
+        tasks.run_import_job(job_id, commit)
+
+    monkeypatch.setattr(services, "_enqueue_on_commit", run_now)
+    return calls
+
+
+@pytest.fixture
 def smtp_sink():
     sink = SmtpSink().start()
     yield sink

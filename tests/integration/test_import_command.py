@@ -104,3 +104,65 @@ def test_a_mapping_to_an_unknown_column_exits_2(good_file):
     with pytest.raises(CommandError, match="no column") as excinfo:
         call("partners", good_file, "--map", "name=Nom")
     assert excinfo.value.returncode == 2
+
+
+class TestGoodRowsAndMappings:
+    """Issue 16: --skip-invalid and the bad-rows file; --map states the whole mapping and the run shows it."""
+
+    BAD = ["Atlantis City", "city", "Atlantis", "", "", "", ""]
+
+    @pytest.fixture
+    def mixed(self, tmp_path, topics):
+        path = tmp_path / "partners.csv"
+        path.write_bytes(csv_bytes([PARTNER_HEADER, PARTNER_ROWS[0], self.BAD, *PARTNER_ROWS[1:]]))
+        return path
+
+    def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_beside_the_file(self, mixed):
+        out, err = call("partners", mixed, "--skip-invalid")
+        bad_file = mixed.with_name("partners-bad-rows.csv")
+        assert f"1 bad row(s) written to {bad_file}" in out
+        assert "Imported: 3 created, 0 updated, 0 unchanged; 1 bad row(s) left out." in out
+        assert "Row 3, column country (C)" in err
+        assert sorted(Partner.objects.values_list("name", flat=True)) == sorted(r[0] for r in PARTNER_ROWS)
+        import csv as csv_module
+
+        rows = list(csv_module.reader(bad_file.read_text(encoding="utf-8-sig").splitlines()))
+        assert rows[0] == [*PARTNER_HEADER, "import error"] and rows[1][:7] == self.BAD
+        # Fixed and imported again: the last row goes in, the others are unchanged.
+        bad_file.write_text(bad_file.read_text(encoding="utf-8-sig").replace("Atlantis,", "FR,", 1), encoding="utf-8")
+        out, _ = call("partners", bad_file)
+        assert "Imported: 1 created" in out and Partner.objects.count() == 4
+
+    def test_without_skip_invalid_nothing_is_written_but_the_bad_rows_file_is(self, mixed, tmp_path):
+        target = tmp_path / "fix-me.csv"
+        with pytest.raises(CommandError, match="nothing was imported") as excinfo:
+            call("partners", mixed, "--bad-rows", target)
+        assert excinfo.value.returncode == 1 and not Partner.objects.exists()
+        assert "Atlantis City" in target.read_text(encoding="utf-8-sig")
+
+    def test_a_dry_run_with_skip_invalid_says_what_would_be_left_out(self, mixed):
+        out, _ = call("partners", mixed, "--skip-invalid", "--dry-run")
+        assert "Dry run: 1 bad row(s) would be left out; 3 records would be created." in out
+        assert not Partner.objects.exists()
+
+    def test_the_mapping_is_printed_before_the_run_with_what_was_guessed(self, tmp_path, topics):
+        path = tmp_path / "p.csv"
+        path.write_bytes(csv_bytes([["name", "kind", "country", "description", "Notes"],
+                                    ["Paris", "city", "FR", "The capital", "x"]]))
+        out, _ = call("partners", path, "--map", "description=-", "--map", "country=country")
+        lines = out.splitlines()
+        assert lines[0] == "Mapping (column → field):"
+        assert "  name → name (guessed)" in lines and "  country → country" in lines
+        assert "  description → not imported" in lines and "  Notes → not imported" in lines
+        assert any(line.startswith("Guessed from the column names: name, kind") for line in lines)
+        assert Partner.objects.get().description == ""
+
+    def test_map_states_the_whole_mapping_a_used_column_is_not_guessed_again(self, tmp_path, topics):
+        # "country" feeds the name template: it is not also guessed as the partner's country.
+        path = tmp_path / "embassies.csv"
+        path.write_bytes(csv_bytes([["type", "country", "name"], ["Embassy", "Cuba", "ignored"]]))
+        out, _ = call("partners", path, "--map", "name={type} of {country}", "--map", "kind=-",
+                      "--set", "kind=diplomatic_mission")
+        assert "  template '{type} of {country}' → name" in out and "  name → not imported" in out
+        partner = Partner.objects.get()
+        assert partner.name == "Embassy of Cuba" and not partner.country

@@ -70,7 +70,7 @@ class TestTheCheckIsNoOracle:
         return PartnerFactory(name="Seoul", country="KR")
 
     def test_the_same_file_gives_byte_identical_check_results_with_or_without_a_hidden_engagement(
-        self, postgres_required, client, seoul, staff_user, officer
+        self, postgres_required, client, seoul, staff_user, officer, inline_import_tasks
     ):
         data = csv_bytes(guesses())
         without = check_page(client, staff_user, data)

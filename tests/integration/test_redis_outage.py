@@ -203,10 +203,9 @@ def test_an_unexpected_error_inside_the_api_answers_json(officer_client, monkeyp
 def test_an_import_whose_task_cannot_be_queued_says_so_at_once(
     settings, private_redis, officer, topics, monkeypatch, django_capture_on_commit_callbacks  # noqa: F811
 ):
-    """A large import with the broker down: failed at once with the reason, never left "checking" forever."""
+    """An import with the broker down: failed at once with the reason, never left "checking" forever."""
     from diplomacy_crm.celery import app
 
-    monkeypatch.setattr(import_services, "ASYNC_ROWS", 2)
     redis_settings(settings, private_redis.url)
     # What settings.py gives the app when REDIS_URL is set (the suite itself runs on the folder broker).
     app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 5}

@@ -58,6 +58,8 @@ def csrf_targets(world):
         "/import/",
         f"/import/{job}/",
         f"/import/{job}/commit/",
+        f"/import/{job}/resume/",
+        f"/import/{job}/cancel/",
         f"/import/duplicates/merge/partner/{world.partner.pk}/{world.extra['twin'].pk}/",
         f"/history/engagement/{world.engagements['internal'].pk}/restore/"
         f"{world.engagements['internal'].history.latest().history_id}/",
