@@ -11,9 +11,20 @@ from django.utils import timezone
 
 from tests import factories
 from tests.api.conftest import token_client
-from tests.pages_fixtures import as_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_user(client):
+    """as_user(user) → the test client signed in as that user."""
+
+    def login(user):
+        client.logout()
+        client.force_login(user)
+        return client
+
+    return login
 
 LISTS = ["/partners/", "/contacts/", "/engagements/", "/missions/", "/commitments/", "/agreements/", "/gifts/"]
 
