@@ -10,7 +10,12 @@ import pytest
 from django.utils import timezone
 
 from tests.browser.test_dashboard_browser import serious_violations, some_world
-from tests.factories import CommitmentFactory, ContactFactory, GiftFactory, PartnerFactory
+from tests.factories import (
+    CommitmentFactory,
+    ContactFactory,
+    GiftFactory,
+    PartnerFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

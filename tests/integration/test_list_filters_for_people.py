@@ -217,3 +217,13 @@ def test_dashboard_has_one_log_a_meeting_button(as_user, staff_user):
     body = as_user(staff_user).get("/").content.decode()
     assert body.count(">Log a meeting<") == 1
     assert as_user(staff_user).get("/partners/").content.decode().count(">Log a meeting<") == 1
+
+
+def test_the_partner_pickers_lookup_folds_accents_too(as_user, officer, sao_paulo):
+    city, _ = sao_paulo
+    factories.ContactFactory(partner=city, full_name="José Ñúñez")
+    client = as_user(officer)
+    results = client.get("/partners/lookup/", {"q": "sao paulo"}).json()["results"]
+    assert [r["name"] for r in results] == [city.name]
+    results = client.get("/contacts/lookup/", {"q": "jose nunez"}).json()["results"]
+    assert len(results) == 1
