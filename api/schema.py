@@ -367,7 +367,8 @@ class CRMAutoSchema(AutoSchema):
             if parameter["name"] == "q" and search is not None:
                 fields = ", ".join(f"`{name}`" for name in search.search_fields)
                 parameter["description"] = (
-                    f"Search: every word (up to 10) must appear, in any case, in one of {fields}."
+                    f"Search: every word (up to 10) must appear, in any case and with or without accents "
+                    f"(\"Sao Paulo\" finds \"São Paulo\"), in one of {fields}."
                 )
                 parameter["schema"]["maxLength"] = search.extra.get("max_length") or parameter["schema"].get("maxLength")
                 parameter["schema"] = {k: v for k, v in parameter["schema"].items() if v is not None}

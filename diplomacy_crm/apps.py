@@ -7,9 +7,13 @@ class DiplomacyCrmConfig(AppConfig):
     verbose_name = "Diplomacy CRM"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from . import audit
+        from .text import register_sqlite_fold
 
         audit.connect()
+        connection_created.connect(register_sqlite_fold, dispatch_uid="crm_fold")
 
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):

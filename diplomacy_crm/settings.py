@@ -449,6 +449,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST framework -------------------------------------------------------
+# django-filter: the empty choice of every filter reads "Any" (diplomacy_crm/filters.py).
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -13,9 +13,12 @@ from django.shortcuts import render
 from accounts.access import hidden_history_versions
 
 from .csv import Column, stream_csv
+from .filters import prepare_pickers
 from .paginator import CappedPaginator
 
 PER_PAGE = 25
+PAGE_SIZES = (25, 50, 100)  # the choices of ?per_page= on the list pages
+NOT_FILTERS = ("page", "ordering", "format", "per_page")
 CSV_CHUNK = 1000
 
 
@@ -88,6 +91,7 @@ def list_page(
     An invalid filter value is shown as a form error (no rows), never a 500;
     the CSV answers 400 with the errors.
     """
+    default_per_page, per_page = per_page, page_size(request, per_page)
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     valid = filterset.is_valid()
     wants_csv = request.GET.get("format") == "csv"
@@ -108,7 +112,8 @@ def list_page(
         # Materialised here, with their prefetches, so the template runs no query.
         rows = list(page_obj.object_list)
     materialise_choices(filterset.form)
-    filters_active = any(v for k, v in request.GET.items() if k not in ("page", "ordering", "format"))
+    prepare_pickers(filterset.form, request.user)
+    chips = filter_chips(filterset.form, request)
     return render_page(
         request,
         template,
@@ -117,10 +122,58 @@ def list_page(
             "form": filterset.form,
             "rows": rows,
             "page_obj": page_obj,
-            "filters_active": filters_active,
+            "filters_active": bool(chips),
+            "chips": chips,
+            "per_page": per_page,
+            "page_sizes": sorted({*PAGE_SIZES, default_per_page}),
+            "default_per_page": default_per_page,
             **(context or {}),
         },
     )
+
+
+def page_size(request, default: int = PER_PAGE) -> int:
+    """`?per_page=` when it is one of PAGE_SIZES, else the page's default."""
+    value = request.GET.get("per_page", "")
+    return int(value) if value in {str(size) for size in PAGE_SIZES} else default
+
+
+def _shown_value(bound, raw: str) -> str:
+    """A filter value as the user reads it: the option's label for a choice, else the text typed."""
+    for value, label in getattr(bound.field.widget, "choices", ()) or ():
+        if isinstance(label, (list, tuple)):  # an option group
+            continue
+        if value not in (None, "") and str(value) == raw:
+            return str(label)
+    return raw
+
+
+def filter_chips(form, request) -> list[dict]:
+    """The active filters, each with the link that drops it: [{"label", "value", "remove_url"}].
+
+    Read from the request's parameters (an invalid value shows too, so it can be
+    removed); the page number goes with any removal.
+    """
+    chips = []
+    for bound in form:
+        if bound.name in NOT_FILTERS:
+            continue
+        values = [v for v in request.GET.getlist(bound.name) if v.strip()]
+        if not values:
+            continue
+        params = request.GET.copy()
+        params.pop(bound.name, None)
+        params.pop("page", None)
+        query = params.urlencode()
+        chips.append(
+            {
+                "name": bound.name,
+                "label": str(bound.label),
+                "value": ", ".join(_shown_value(bound, v) for v in values),
+                "remove_url": f"{request.path}?{query}" if query else request.path,
+            }
+        )
+    return chips
 
 
 # What to do instead of deleting a record in use: (URL name, button, explanation).

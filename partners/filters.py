@@ -2,13 +2,33 @@
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
 
-from diplomacy_crm.filters import SearchFilter, StrictBooleanFilter, country_filter
+from accounts import access
+from diplomacy_crm.filters import (
+    ANY,
+    PersonFilter,
+    PickerSelect,
+    SearchFilter,
+    StrictBooleanFilter,
+    country_filter,
+    date_input,
+)
 
 from .models import Agreement, Contact, Partner, Topic
 
-User = get_user_model()
+
+def _partners(user):
+    return access.partners_for(user).order_by("name", "pk").only("pk", "name", "country")
+
+
+def _partner_label(partner) -> str:
+    return f"{partner.name} ({partner.country.code})" if partner.country else partner.name
+
+
+def partner_picker() -> PickerSelect:
+    """The partner filter's type-ahead: the partners the user may see, fetched from /partners/lookup/."""
+    return PickerSelect(records=_partners, label=_partner_label, lookup_url=reverse_lazy("partners:lookup"))
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -31,12 +51,10 @@ class PartnerFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Partner.Kind.choices)
     country = country_filter()
     topic = django_filters.ModelChoiceFilter(
-        field_name="topics", to_field_name="slug", queryset=Topic.objects.all(), label="Topic"
+        field_name="topics", to_field_name="slug", queryset=Topic.objects.all(), label="Topic", empty_label=ANY
     )
     priority = django_filters.ChoiceFilter(choices=Partner.Priority.choices)
-    owner = django_filters.ModelChoiceFilter(
-        field_name="owner", to_field_name="username", queryset=User.objects.filter(is_active=True), label="Owner"
-    )
+    owner = PersonFilter(field_name="owner", label="Owner")
     status = django_filters.ChoiceFilter(choices=Partner.Status.choices)
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("country", "country"), ("priority", "priority"), ("updated_at", "updated")),
@@ -49,7 +67,7 @@ class PartnerFilter(django_filters.FilterSet):
 
 class ContactFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["full_name", "title", "email", "partner__name"])
-    partner = IdFilter(field_name="partner", label="Partner id")
+    partner = IdFilter(field_name="partner", label="Partner", widget=partner_picker())
     is_active = StrictBooleanFilter(label="In post")
     ordering = django_filters.OrderingFilter(
         fields=(("full_name", "name"), ("partner__name", "partner"), ("updated_at", "updated")),
@@ -63,9 +81,11 @@ class ContactFilter(django_filters.FilterSet):
 class AgreementFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["title", "summary"])
     kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
-    partner = IdFilter(field_name="partners", label="Partner id")
+    partner = IdFilter(field_name="partners", label="Partner", widget=partner_picker())
     status = django_filters.ChoiceFilter(choices=Agreement.Status.choices)
-    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt", label="Expires before")
+    expires_before = django_filters.DateFilter(
+        field_name="expires_on", lookup_expr="lt", label="Expires before", widget=date_input()
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("signed_on", "signed"), ("expires_on", "expires")),
     )

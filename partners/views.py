@@ -11,7 +11,6 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +20,7 @@ from accounts import access
 from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
+from diplomacy_crm.text import folded_match
 from diplomacy_crm.views import (
     apply_service_errors,
     confirm_delete,
@@ -158,8 +158,7 @@ def partner_lookup(request):
     """Type-ahead: `?q=` → up to 20 partners {id, name, country, text}; active first."""
     q = request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX].strip()
     partners = access.partners_for(request.user)
-    for word in q.split()[:5]:
-        partners = partners.filter(Q(name__icontains=word) | Q(city__icontains=word))
+    partners = folded_match(partners, ["name", "city"], q, max_words=5)  # "Sao Paulo" finds "São Paulo"
     partners = partners.order_by("status", "name", "pk").only("pk", "name", "country", "status")[:LOOKUP_LIMIT]
     results = [
         {
@@ -291,8 +290,7 @@ def contact_lookup(request):
         contacts = contacts.filter(partner_id__in=partner_ids)
     elif not q:
         return JsonResponse({"results": []})
-    for word in q.split()[:5]:
-        contacts = contacts.filter(Q(full_name__icontains=word) | Q(title__icontains=word))
+    contacts = folded_match(contacts, ["full_name", "title"], q, max_words=5)
     contacts = contacts.order_by("-is_active", "partner__name", "full_name", "pk")[:200]
     results = [
         {

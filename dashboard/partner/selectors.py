@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import DateField, DateTimeField, F, IntegerField, TextField, Value
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -173,7 +173,12 @@ def _timeline_union(user, partner: Partner, *, limit: int):
         place=Value("", output_field=text),
         conf=Value("", output_field=text),
         end=F("completed_on"),
-        owner="owner__username",
+        # Shown by name, like everywhere else ("owner Marco Rossi"); the username only when no name is set.
+        owner=Coalesce(
+            NullIf(Trim(Concat("owner__first_name", Value(" "), "owner__last_name", output_field=text)), Value("")),
+            "owner__username",
+            output_field=text,
+        ),
     )
     # Within one member t_rank and t_type are constant, so its share of the
     # order below is its day, time and id: for engagements that is

@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from diplomacy_crm.filters import person_name
 from diplomacy_crm.paginator import page_numbers
 from diplomacy_crm.widgets import fast_widget
 
@@ -192,3 +193,12 @@ def csv_url(request):
 def badge_class(value: str) -> str:
     """A CSS modifier for a status or confidentiality value."""
     return f"crm-badge--{value}".replace("_", "-")
+
+
+@register.filter
+def person(user) -> str:
+    """A user as people know them: "Marco Rossi", or the username when no name is set ("" for nobody).
+
+    Use it wherever a user is shown (`{{ c.owner|person }}`), never `.username`.
+    """
+    return person_name(user)

@@ -26,12 +26,13 @@ EXPECTED = {
     "partners:list": 9,
     # session, user, role, perms, COUNT, page (partner joined)
     "partners:contact-list": 6,
-    # session, user, role, perms, COUNT, page, partners + topics prefetch, topic choices
-    "engagements:list": 9,
+    # session, user, role, perms, COUNT, page, partners + topics prefetch, topic choices,
+    # the trade-mission picker's missions
+    "engagements:list": 10,
     # session, user, role, perms, COUNT, page, partners prefetch
     "engagements:mission-list": 7,
-    # session, user, role, perms, COUNT, page (4 joins), owner choices
-    "engagements:commitment-list": 7,
+    # session, user, role, perms, COUNT, page (4 joins), owner choices, the trade-mission picker's missions
+    "engagements:commitment-list": 8,
     # session, user, role, perms, COUNT, page, partners prefetch
     "partners:agreement-list": 7,
     # session, user, role, engagement (2 joins), partners, topics, staff, contacts (+partner),
