@@ -61,8 +61,12 @@ class TradeMissionFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=TradeMission.Direction.choices)
     country = country_filter(field_name="countries", lookup_expr="contains")
     status = django_filters.ChoiceFilter(choices=TradeMission.Status.choices)
-    starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label="Starts after")
-    starts_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lt", label="Starts before")
+    starts_after = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="gte", label="Starts after", validators=[dates.validate_date]
+    )
+    starts_before = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="lt", label="Starts before", validators=[dates.validate_date]
+    )
     ordering = django_filters.OrderingFilter(fields=(("start_date", "start_date"), ("name", "name")))
 
     class Meta:
@@ -80,8 +84,12 @@ class CommitmentFilter(django_filters.FilterSet):
     partner = IdFilter(field_name="partner", label="Partner id")
     engagement = IdFilter(field_name="engagement", label="Engagement id")
     trade_mission = IdFilter(field_name="trade_mission", label="Trade mission id")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lt", label="Due before", validators=[dates.validate_date]
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label="Due on or after", validators=[dates.validate_date]
+    )
     overdue = StrictBooleanFilter(method="filter_overdue", label="Overdue")
     ordering = django_filters.OrderingFilter(
         fields=(("due_date", "due_date"), ("status", "status"), ("priority", "priority")),
@@ -101,8 +109,12 @@ class GiftFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=Gift.Direction.choices)
     disposition = django_filters.ChoiceFilter(choices=Gift.Disposition.choices)
     partner = IdFilter(field_name="partner", label="Partner id")
-    exchanged_after = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="gte", label="From")
-    exchanged_before = django_filters.DateFilter(field_name="exchanged_on", lookup_expr="lte", label="To")
+    exchanged_after = django_filters.DateFilter(
+        field_name="exchanged_on", lookup_expr="gte", label="From", validators=[dates.validate_date]
+    )
+    exchanged_before = django_filters.DateFilter(
+        field_name="exchanged_on", lookup_expr="lte", label="To", validators=[dates.validate_date]
+    )
     ordering = django_filters.OrderingFilter(fields=(("exchanged_on", "exchanged_on"), ("estimated_value", "value")))
 
     class Meta:

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
+from diplomacy_crm import dates
 from diplomacy_crm.filters import SearchFilter, StrictBooleanFilter, country_filter
 
 from .models import Agreement, Contact, Partner, Topic
@@ -65,7 +66,9 @@ class AgreementFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
     partner = IdFilter(field_name="partners", label="Partner id")
     status = django_filters.ChoiceFilter(choices=Agreement.Status.choices)
-    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt", label="Expires before")
+    expires_before = django_filters.DateFilter(
+        field_name="expires_on", lookup_expr="lt", label="Expires before", validators=[dates.validate_date]
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("signed_on", "signed"), ("expires_on", "expires")),
     )

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 
+from diplomacy_crm import dates
+from diplomacy_crm.country_codes import country_choices
 from diplomacy_crm.forms import RecordFormMixin
 
 from .models import Agreement, Contact, Partner, Topic
@@ -95,6 +97,15 @@ class PartnerMultipleChoiceField(forms.ModelMultipleChoiceField):
 PARTNER_LOOKUP = reverse_lazy("partners:lookup")
 
 
+def group_countries(field, *, blank: bool = True) -> None:
+    """Current countries first, the former ones (U.S.S.R., Yugoslavia, …) last in a group of their own.
+
+    A new record is not steered to a state that no longer exists, while one
+    that names it (an import, an old record) keeps it (diplomacy_crm.country_codes).
+    """
+    field.choices = ([("", "---------")] if blank else []) + country_choices()
+
+
 class PartnerForm(RecordFormMixin, forms.ModelForm):
     parent = PartnerChoiceField(
         queryset=Partner.objects.all(),
@@ -112,6 +123,10 @@ class PartnerForm(RecordFormMixin, forms.ModelForm):
         fields = ["name", "kind", "country", "city", "parent", "website", "description", "topics", "priority", "owner", "status"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        group_countries(self.fields["country"])
+
 
 class QuickPartnerForm(forms.ModelForm):
     """The few fields a staff member fills in to add a missing partner while logging a meeting."""
@@ -121,6 +136,10 @@ class QuickPartnerForm(forms.ModelForm):
     class Meta:
         model = Partner
         fields = ["name", "kind", "country", "city"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        group_countries(self.fields["country"])
 
 
 class ContactForm(RecordFormMixin, forms.ModelForm):
@@ -154,8 +173,8 @@ class AgreementForm(RecordFormMixin, forms.ModelForm):
         model = Agreement
         fields = ["title", "kind", "partners", "status", "signed_on", "expires_on", "notice_by", "summary", "owner"]
         widgets = {
-            "signed_on": forms.DateInput(attrs={"type": "date"}),
-            "expires_on": forms.DateInput(attrs={"type": "date"}),
-            "notice_by": forms.DateInput(attrs={"type": "date"}),
+            "signed_on": dates.date_input(),
+            "expires_on": dates.date_input(),
+            "notice_by": dates.date_input(),
             "summary": forms.Textarea(attrs={"rows": 5}),
         }
