@@ -9,6 +9,7 @@ from diplomacy_crm.country_codes import country_choices
 from diplomacy_crm.forms import RecordFormMixin
 
 from .models import Agreement, Contact, Partner, Topic
+from .similarity import similar_partners
 
 User = get_user_model()
 
@@ -106,7 +107,45 @@ def group_countries(field, *, blank: bool = True) -> None:
     field.choices = ([("", "---------")] if blank else []) + country_choices()
 
 
-class PartnerForm(RecordFormMixin, forms.ModelForm):
+LIKELY_DUPLICATE = (
+    "A partner with a similar name is already in the CRM (listed below). Open it, or tick "
+    "“Add it anyway” if this is a different partner."
+)
+
+
+class DuplicateCheckMixin:
+    """A new partner named like one in the same country, or of the same kind, waits for a confirmation.
+
+    The view calls `no_likely_duplicate(partners)` after `is_valid()`: with a match
+    (partners.similarity, the duplicates page's rule) the name gets an error, `similar`
+    lists the partners it may be, and the form offers "Add it anyway". Editing is not checked.
+    """
+
+    similar: list = []
+
+    def add_duplicate_check(self) -> None:
+        self.similar = []
+        if self.instance.pk is None:
+            self.fields["create_anyway"] = forms.BooleanField(
+                required=False, label="Add it anyway: it is a different partner"
+            )
+
+    def no_likely_duplicate(self, partners) -> bool:
+        """True when the partner may be created: no similar one, or the user confirmed."""
+        confirmed = self.cleaned_data.pop("create_anyway", False)  # not a field of the partner
+        if "create_anyway" not in self.fields or confirmed:
+            return True
+        data = self.cleaned_data
+        self.similar = similar_partners(
+            partners, name=data.get("name", ""), country=data.get("country", ""), kind=data.get("kind", "")
+        )
+        if not self.similar:
+            return True
+        self.add_error("name", LIKELY_DUPLICATE)
+        return False
+
+
+class PartnerForm(RecordFormMixin, DuplicateCheckMixin, forms.ModelForm):
     parent = PartnerChoiceField(
         queryset=Partner.objects.all(),
         required=False,
@@ -126,9 +165,10 @@ class PartnerForm(RecordFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         group_countries(self.fields["country"])
+        self.add_duplicate_check()
 
 
-class QuickPartnerForm(forms.ModelForm):
+class QuickPartnerForm(DuplicateCheckMixin, forms.ModelForm):
     """The few fields a staff member fills in to add a missing partner while logging a meeting."""
 
     prefix = "newpartner"
@@ -140,6 +180,7 @@ class QuickPartnerForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         group_countries(self.fields["country"])
+        self.add_duplicate_check()
 
 
 class ContactForm(RecordFormMixin, forms.ModelForm):

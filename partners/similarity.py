@@ -10,9 +10,9 @@ punctuation (diplomacy_crm.text) and dropping linking words ("of", "the",
 - every word paired with an equal one or one a typo away ("Foregn" /
   "Foreign"; one edit in a word of 5–7 letters, two from 8)
   → similar, at the names' own similarity (difflib), below 95 %;
-- one name has extra words that only say what kind of body it is ("City of
-  Paris" / "Paris", "Malmö Municipality" / "Malmö") → similar, 90 %, and the
-  reason names the word;
+- the only other words say what kind of body it is ("City of Paris" /
+  "Paris", "Malmö Municipality" / "Malmö", "Ville de Paris" / "City of
+  Paris") → similar, 90 %, and the reason names the words;
 - any other extra word ("Ministry of Foreign Affairs" / "… and Trade"), or
   "city" or "town" right after a name, where it is part of a place's own
   name ("Government of Mexico" / "Government of Mexico City") → not the
@@ -122,13 +122,12 @@ def compare_names(first: str, second: str) -> NameMatch | None:
     if not extra:
         score = min(0.94, max(_ratio(" ".join(a), " ".join(b)), _ratio(" ".join(sorted(a)), " ".join(sorted(b)))))
         return NameMatch(score, f"names {round(score * 100)} % similar") if score >= THRESHOLD else None
-    if only_a and only_b:
-        return None  # each has words the other lacks: different names
-    longer = a if only_a else b
-    if all(w in DESIGNATORS for w in extra) and not _names_a_place(extra, longer):
-        quoted = ", ".join(f"“{w}”" for w in extra)
+    shared_name = any(w not in DESIGNATORS for w in a if w not in only_a)  # "Paris" in both, not just "City"
+    if (shared_name and all(w in DESIGNATORS for w in extra)
+            and not _names_a_place(only_a, a) and not _names_a_place(only_b, b)):
+        quoted = " / ".join(", ".join(f"“{w}”" for w in side) for side in (only_a, only_b) if side)
         return NameMatch(0.9, f"same name but for {quoted}", extra)
-    return None
+    return None  # a word that names something else
 
 
 # After a name, these are part of a place's own name: "Mexico City", "Quebec City", "Cape Town".
