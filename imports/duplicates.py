@@ -148,3 +148,16 @@ def contact_duplicates(limit: int = 100) -> list[Pair]:
         for (a, b), (score, reason) in best
         if a in contacts and b in contacts
     ]
+
+
+def why_partners_alike(first: Partner, second: Partner) -> str:
+    """The duplicates page's reasons for one pair (for the merge page), or what sets them apart."""
+    match = compare_names(first.name, second.name)
+    said = [match.reason if match else "names of different bodies"]
+    if first.country != second.country:
+        said.append("different countries")
+    elif not _kinds_compatible(first.kind, second.kind):
+        said.append(f"same country; different kinds ({first.get_kind_display()} / {second.get_kind_display()})")
+    else:
+        said.extend(_agreements(first, second))
+    return "; ".join(said)

@@ -74,3 +74,16 @@ def test_the_duplicates_page_shows_the_reasons(client, officer):
     assert "Partners (1)" in page
     assert "98 %" in page and "same name after folding accents; same country (Hungary); same kind (City or region)" in page
     assert "Government of Mexico" not in page
+
+
+def test_the_reasons_for_one_pair_for_the_merge_page():
+    from imports.duplicates import why_partners_alike
+
+    lohne = PartnerFactory(name="Löhne", country="DE", kind="city")
+    other = PartnerFactory(name="Lohne", country="DE", kind="city")
+    assert why_partners_alike(lohne, other) == (
+        "same name after folding accents; same country (Germany); same kind (City or region)")
+    national = PartnerFactory(name="Government of Mexico", country="MX", kind="national_government")
+    city = PartnerFactory(name="Government of Mexico City", country="MX", kind="city")
+    assert why_partners_alike(national, city) == (
+        "names of different bodies; same country; different kinds (National government / City or region)")
