@@ -8,6 +8,7 @@ up in one query, however long the list.
 """
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
@@ -164,7 +165,7 @@ class KeyField(KeyedRelatedMixin, serializers.SlugRelatedField):
 
 
 class CountryCodeField(serializers.ChoiceField):
-    """An ISO 3166-1 alpha-2 code, upper case, exactly (no country names)."""
+    """An ISO 3166-1 alpha-2 code, upper case, exactly (no country names); Kosovo (XK) and the former countries (SU, YU, CS, DD, YD, AN: diplomacy_crm.country_codes) too."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=[(code, name) for code, name in countries], **kwargs)
@@ -173,7 +174,25 @@ class CountryCodeField(serializers.ChoiceField):
         return getattr(value, "code", value) or ""
 
 
-class BoundedDateTimeField(serializers.DateTimeField):
+_SECONDS_OFFSET = re.compile(r"[+-]\d\d:\d\d:\d\d(\.\d+)?$")
+
+
+class OfficeDateTimeField(serializers.DateTimeField):
+    """A time as RFC 3339 text in the office's zone; before standard zones (an 1876 visit), in UTC.
+
+    The office's zone in 1876 is local mean time (-07:52:58 in Los Angeles),
+    an offset with seconds that RFC 3339 does not allow: such a time is
+    written in UTC, the same instant (diplomacy_crm.dates.isoformat).
+    """
+
+    def to_representation(self, value):
+        text = super().to_representation(value)
+        if isinstance(text, str) and isinstance(value, dt.datetime) and _SECONDS_OFFSET.search(text):
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return text
+
+
+class BoundedDateTimeField(OfficeDateTimeField):
     """ISO 8601 with offset; a time without one is read in TIME_ZONE.
 
     Years 1800-2199 only (diplomacy_crm.dates): a year-1 or year-9999

@@ -42,7 +42,11 @@ class CountryCodeFieldExtension(OpenApiSerializerFieldExtension):
             schema={
                 "type": "string",
                 "enum": [code for code, _name in countries],
-                "description": "ISO 3166-1 alpha-2 country code, in capitals (JP, MX, VN).",
+                "description": (
+                    "ISO 3166-1 alpha-2 country code, in capitals (JP, MX, VN); also Kosovo (XK) and former "
+                    "countries of ISO 3166-3: SU (U.S.S.R.), YU (Yugoslavia), CS (Czechoslovakia), "
+                    "DD (German Democratic Republic), YD (South Yemen), AN (Netherlands Antilles)."
+                ),
             },
         )
         auto_schema.registry.register_on_missing(component)

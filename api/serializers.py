@@ -6,13 +6,22 @@ which the views call with `validated_data`; their ValidationErrors become
 """
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import serializers
 
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from engagements.selectors import engagements_for
 from partners.models import Agreement, Contact, Partner, Topic
 
-from .fields import BoundedDateTimeField, CountryCodeField, IdField, KeyField, VisibleIdField, prohibit_surrogates
+from .fields import (
+    BoundedDateTimeField,
+    CountryCodeField,
+    IdField,
+    KeyField,
+    OfficeDateTimeField,
+    VisibleIdField,
+    prohibit_surrogates,
+)
 
 User = get_user_model()
 ACTIVE_USERS = User.objects.filter(is_active=True)
@@ -23,6 +32,10 @@ def username_field(**kwargs):
 
 
 class CRMSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: OfficeDateTimeField,
+    }
     # Every writable text field refuses what PostgreSQL cannot store. (A comment: the
     # serializers' docstrings are the schema's descriptions of the records.)
 
@@ -53,7 +66,7 @@ class PartnerSerializer(CRMSerializer):
     )
     topics = KeyField("slug", queryset=Topic.objects.all(), many=True, required=False, help_text="Topic slugs.")
     owner = username_field(allow_null=True, required=False, help_text="Username of the officer in charge.")
-    last_engagement_at = serializers.DateTimeField(
+    last_engagement_at = OfficeDateTimeField(
         read_only=True, allow_null=True, help_text="Start of the latest held engagement you may see."
     )
     open_commitments = serializers.IntegerField(

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+
+from . import dates
 
 # A cell starting with one of these is a formula to Excel, LibreOffice or
 # Sheets (OWASP "CSV injection"; the full-width forms count in East Asian
@@ -33,7 +34,7 @@ def safe_cell(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        value = timezone.localtime(value).isoformat()
+        value = dates.isoformat(value)  # the office's zone; UTC before standard zones (1876)
     text = str(value)
     text = _SPLIT_FORMULA.sub(r"\1'", text)
     if text.startswith(FORMULA_TRIGGERS):

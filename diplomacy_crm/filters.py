@@ -6,8 +6,9 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import ProhibitNullCharactersValidator
-from django_countries import countries
 
+from . import dates
+from .country_codes import country_choices
 from .text import folded_match
 from .widgets import FastSelect, SharedChoices
 
@@ -37,8 +38,10 @@ class SearchFilter(django_filters.CharFilter):
 
 
 def date_input() -> forms.DateInput:
-    """The browser's date picker; the value travels as YYYY-MM-DD."""
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    """The browser's date picker, limited to the accepted years; the value travels as YYYY-MM-DD."""
+    widget = dates.date_input()
+    widget.format = "%Y-%m-%d"
+    return widget
 
 
 class PickerSelect(forms.Select):
@@ -112,7 +115,10 @@ class PersonFilter(django_filters.ModelChoiceFilter):
 
 
 def country_filter(field_name: str = "country", **kwargs) -> django_filters.ChoiceFilter:
-    """An ISO 3166 alpha-2 code; an unknown code is a validation error (400 in the API).
+    """An ISO 3166 alpha-2 code (Kosovo XK and the former countries too: diplomacy_crm.country_codes).
+
+    An unknown code is a validation error (400 in the API). The former countries are listed
+    last, in a group of their own.
 
     Its ~250 options render through `FastSelect` (one pass, not one template per option) and
     are shared by every form instance instead of deep-copied per request.
@@ -120,7 +126,7 @@ def country_filter(field_name: str = "country", **kwargs) -> django_filters.Choi
     kwargs.setdefault("widget", FastSelect(attrs={"data-filter-picker": ""}))
     kwargs.setdefault("empty_label", ANY)
     return django_filters.ChoiceFilter(
-        field_name=field_name, choices=SharedChoices(countries), label=kwargs.pop("label", "Country"), **kwargs
+        field_name=field_name, choices=SharedChoices(country_choices()), label=kwargs.pop("label", "Country"), **kwargs
     )
 
 

@@ -304,6 +304,10 @@ TIME_ZONE = env.str("TIME_ZONE", default="America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
 
+# Kosovo (XK) and the former countries of ISO 3166-3 (SU, YU, CS, DD, YD, AN)
+# join django-countries' list everywhere; see diplomacy_crm/country_codes.py.
+from diplomacy_crm.country_codes import COUNTRIES_OVERRIDE  # noqa: F401
+
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -88,10 +88,10 @@ class TradeMissionFilter(django_filters.FilterSet):
     country = country_filter(field_name="countries", lookup_expr="contains")
     status = django_filters.ChoiceFilter(choices=TradeMission.Status.choices)
     starts_after = django_filters.DateFilter(
-        field_name="start_date", lookup_expr="gte", label="Starts after", widget=date_input()
+        field_name="start_date", lookup_expr="gte", label="Starts after", widget=date_input(), validators=[dates.validate_date]
     )
     starts_before = django_filters.DateFilter(
-        field_name="start_date", lookup_expr="lt", label="Starts before", widget=date_input()
+        field_name="start_date", lookup_expr="lt", label="Starts before", widget=date_input(), validators=[dates.validate_date]
     )
     ordering = django_filters.OrderingFilter(fields=(("start_date", "start_date"), ("name", "name")))
 
@@ -109,10 +109,10 @@ class CommitmentFilter(django_filters.FilterSet):
     engagement = IdFilter(field_name="engagement", label="Engagement", widget=engagement_picker())
     trade_mission = IdFilter(field_name="trade_mission", label="Trade mission", widget=mission_picker())
     due_before = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="lt", label="Due before", widget=date_input()
+        field_name="due_date", lookup_expr="lt", label="Due before", widget=date_input(), validators=[dates.validate_date]
     )
     due_after = django_filters.DateFilter(
-        field_name="due_date", lookup_expr="gte", label="Due on or after", widget=date_input()
+        field_name="due_date", lookup_expr="gte", label="Due on or after", widget=date_input(), validators=[dates.validate_date]
     )
     overdue = StrictBooleanFilter(method="filter_overdue", label="Overdue")
     ordering = django_filters.OrderingFilter(
@@ -134,10 +134,10 @@ class GiftFilter(django_filters.FilterSet):
     disposition = django_filters.ChoiceFilter(choices=Gift.Disposition.choices)
     partner = IdFilter(field_name="partner", label="Partner", widget=partner_picker())
     exchanged_after = django_filters.DateFilter(
-        field_name="exchanged_on", lookup_expr="gte", label="From", widget=date_input()
+        field_name="exchanged_on", lookup_expr="gte", label="From", widget=date_input(), validators=[dates.validate_date]
     )
     exchanged_before = django_filters.DateFilter(
-        field_name="exchanged_on", lookup_expr="lte", label="To", widget=date_input()
+        field_name="exchanged_on", lookup_expr="lte", label="To", widget=date_input(), validators=[dates.validate_date]
     )
     ordering = django_filters.OrderingFilter(fields=(("exchanged_on", "exchanged_on"), ("estimated_value", "value")))
 

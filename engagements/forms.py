@@ -22,6 +22,7 @@ from partners.forms import (
     UserChoiceField,
     UserMultipleChoiceField,
     active_users,
+    group_countries,
 )
 from partners.models import Contact, Partner, Topic
 
@@ -47,7 +48,10 @@ def venue_zone_choices():
 class WallClockDateTimeField(forms.DateTimeField):
     """A date and time as typed (naive); the form attaches the chosen time zone in clean()."""
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+    widget = forms.DateTimeInput(
+        attrs={"type": "datetime-local", "min": dates.DATETIME_INPUT_MIN, "max": dates.DATETIME_INPUT_MAX},
+        format=DATETIME_LOCAL,
+    )
     input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
     def to_python(self, value):
@@ -125,7 +129,7 @@ class EngagementForm(RecordFormMixin, forms.ModelForm):
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 5}),
             "outcomes": forms.Textarea(attrs={"rows": 3}),
-            "follow_up_by": forms.DateInput(attrs={"type": "date"}),
+            "follow_up_by": dates.date_input(),
         }
         labels = {
             "city_officials": "Officials on our side (text)",
@@ -197,7 +201,9 @@ class InlineCommitmentForm(forms.Form):
         help_text="Needed when the partner made it; with one partner present it is filled in.",
     )
     owner = UserChoiceField(queryset=active_users(), required=False, label="Owner on our side")
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+    due_date = forms.DateField(
+        required=False, widget=dates.date_input(), label="Due", validators=[dates.validate_date]
+    )
     priority = forms.TypedChoiceField(choices=Partner.Priority.choices, coerce=int, initial=Partner.Priority.MEDIUM)
 
     # A row is blank, and skipped, while these are empty: the other fields have defaults.
@@ -240,8 +246,8 @@ class TradeMissionForm(RecordFormMixin, forms.ModelForm):
             "partners", "delegates", "objectives", "outcomes",
         ]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": dates.date_input(),
+            "end_date": dates.date_input(),
             "objectives": forms.Textarea(attrs={"rows": 4}),
             "outcomes": forms.Textarea(attrs={"rows": 4}),
         }
@@ -249,6 +255,7 @@ class TradeMissionForm(RecordFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["countries"].widget.attrs["data-typeahead"] = ""
+        group_countries(self.fields["countries"], blank=False)
 
 
 class CommitmentForm(RecordFormMixin, forms.ModelForm):
@@ -265,8 +272,8 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "due_date": forms.DateInput(attrs={"type": "date"}),
-            "completed_on": forms.DateInput(attrs={"type": "date"}),
+            "due_date": dates.date_input(),
+            "completed_on": dates.date_input(),
         }
 
     def __init__(self, *args, engagements=None, **kwargs):

@@ -50,8 +50,8 @@ class TradeMission(RecordModel):
     direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.OUTBOUND)
     countries = CountryField(multiple=True, multiple_sort=False, blank=True, help_text="In itinerary order.")
     cities = models.CharField(max_length=500, blank=True, help_text="Comma-separated, in itinerary order.")
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=[dates.validate_date])
+    end_date = models.DateField(validators=[dates.validate_date])
     lead = models.CharField(max_length=NAME_MAX, blank=True, help_text="Who leads the delegation, e.g. the Mayor.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_missions"
@@ -145,7 +145,7 @@ class Engagement(RecordModel):
     confidentiality = models.CharField(
         max_length=16, choices=Confidentiality.choices, default=Confidentiality.INTERNAL
     )
-    follow_up_by = models.DateField(null=True, blank=True)
+    follow_up_by = models.DateField(null=True, blank=True, validators=[dates.validate_date])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -246,9 +246,9 @@ class Commitment(RecordModel):
         related_name="owned_commitments",
         help_text="Who on our side sees that it is kept; reminders go to them.",
     )
-    due_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True, validators=[dates.validate_date])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=[dates.validate_date])
     priority = models.PositiveSmallIntegerField(choices=Partner.Priority.choices, default=Partner.Priority.MEDIUM)
 
     objects = CommitmentQuerySet.as_manager()
@@ -322,7 +322,7 @@ class Gift(RecordModel):
         Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
     )
     direction = models.CharField(max_length=16, choices=Direction.choices)
-    exchanged_on = models.DateField()
+    exchanged_on = models.DateField(validators=[dates.validate_date])
     giver = models.CharField("from", max_length=NAME_MAX)
     recipient = models.CharField("to", max_length=NAME_MAX)
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")

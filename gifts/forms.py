@@ -2,6 +2,7 @@
 
 from django import forms
 
+from diplomacy_crm import dates
 from diplomacy_crm.forms import RecordFormMixin
 from engagements.models import Engagement, Gift, currency_code
 from partners.forms import PARTNER_LOOKUP, LookupSelect, PartnerChoiceField
@@ -25,7 +26,7 @@ class GiftForm(RecordFormMixin, forms.ModelForm):
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "exchanged_on": forms.DateInput(attrs={"type": "date"}),
+            "exchanged_on": dates.date_input(),
             "estimated_value": forms.NumberInput(attrs={"min": "0", "step": "0.01"}),
         }
         help_texts = {
@@ -53,8 +54,8 @@ class GiftForm(RecordFormMixin, forms.ModelForm):
 class GiftReportForm(forms.Form):
     """The disclosure period: both dates inclusive."""
 
-    exchanged_after = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    exchanged_before = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    exchanged_after = forms.DateField(label="From", widget=dates.date_input(), validators=[dates.validate_date])
+    exchanged_before = forms.DateField(label="To", widget=dates.date_input(), validators=[dates.validate_date])
 
     def clean(self):
         data = super().clean()

@@ -1,8 +1,15 @@
 """Likely duplicate partners and contacts, for the officers' duplicates page.
 
-Partners: the same country and similar names (accents, case, punctuation and
-filler words such as "City of" ignored; difflib's ratio ≥ 0.85). Contacts:
-the same email, or the same partner and similar names (titles ignored).
+Partners: the same country, the same kind (or one of them "Other", the kind
+of a record nobody classified), and names that partners.similarity calls
+alike — the one rule the new-partner check uses too. A national government
+and a city are never a pair, nor are "Government of Mexico" and "Government
+of Mexico City" (an extra word that names another place). Each pair says why
+it was found: "same name after folding accents; same country (Germany);
+same kind (City or region)", "names 92 % similar; …".
+
+Contacts: the same email, or the same partner and similar names (titles
+ignored; difflib's ratio ≥ 0.85).
 
 Pure Python on both databases, so SQLite and PostgreSQL flag the same pairs.
 Candidates are blocked (names that share a word or their first letters) so
@@ -16,6 +23,7 @@ from difflib import SequenceMatcher
 from itertools import combinations
 
 from partners.models import Contact, Partner
+from partners.similarity import compare_names, name_words
 
 from .importer import split_titles
 from .text import loose_key
@@ -29,7 +37,7 @@ class Pair:
     first: object
     second: object
     score: float
-    reason: str
+    reason: str  # every reason, joined: what the page shows
 
     @property
     def percent(self) -> int:
@@ -75,21 +83,46 @@ def _similar_pairs(keys: dict[int, str]) -> dict[tuple[int, int], float]:
     return found
 
 
+def _kinds_compatible(first: str, second: str) -> bool:
+    return first == second or Partner.Kind.OTHER in (first, second)
+
+
 def partner_duplicates(limit: int = 100) -> list[Pair]:
-    """Pairs of partners in one country with similar names, most similar first (at most `limit`)."""
+    """Pairs of partners in one country, of one kind, with alike names; most alike first (at most `limit`)."""
+    rows = {pk: (name, kind, country or "") for pk, name, kind, country in
+            Partner.objects.values_list("pk", "name", "kind", "country")}
     by_country = defaultdict(dict)
-    for pk, name, country in Partner.objects.values_list("pk", "name", "country"):
-        by_country[country or ""][pk] = loose_key(name)
+    for pk, (name, _kind, country) in rows.items():
+        by_country[country][pk] = " ".join(name_words(name))
     scored = {}
     for keys in by_country.values():
-        scored.update(_similar_pairs(keys))
-    best = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        for members in _blocks(keys).values():
+            if len(members) < 2 or len(members) > MAX_BLOCK:
+                continue
+            for a, b in combinations(sorted(members), 2):
+                if (a, b) in scored or not _kinds_compatible(rows[a][1], rows[b][1]):
+                    continue
+                match = compare_names(rows[a][0], rows[b][0])
+                if match is not None and match.score >= THRESHOLD:
+                    scored[(a, b)] = match
+    best = sorted(scored.items(), key=lambda item: (-item[1].score, item[0]))[:limit]
     partners = Partner.objects.in_bulk({pk for pair, _ in best for pk in pair})
     return [
-        Pair(partners[a], partners[b], score, "same name" if score == 1.0 else "similar names, same country")
-        for (a, b), score in best
+        Pair(partners[a], partners[b], match.score, "; ".join([match.reason, *_agreements(partners[a], partners[b])]))
+        for (a, b), match in best
         if a in partners and b in partners
     ]
+
+
+def _agreements(first: Partner, second: Partner) -> list[str]:
+    """What else the two have in common: the country, the kind (or that one has none)."""
+    said = [f"same country ({first.country.name})" if first.country else "both without a country"]
+    if first.kind == second.kind:
+        said.append(f"same kind ({first.get_kind_display()})")
+    else:
+        other = second if first.kind == Partner.Kind.OTHER else first
+        said.append(f"kind “Other” on one, {other.get_kind_display()} on the other")
+    return said
 
 
 def contact_duplicates(limit: int = 100) -> list[Pair]:
@@ -107,7 +140,7 @@ def contact_duplicates(limit: int = 100) -> list[Pair]:
             scored[(a, b)] = (1.0, "same email")
     for keys in by_partner.values():
         for pair, ratio in _similar_pairs(keys).items():
-            scored.setdefault(pair, (ratio, "same partner, similar names"))
+            scored.setdefault(pair, (ratio, f"same partner; names {round(ratio * 100)} % similar"))
     best = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
     contacts = Contact.objects.select_related("partner").in_bulk({pk for pair, _ in best for pk in pair})
     return [
@@ -115,3 +148,16 @@ def contact_duplicates(limit: int = 100) -> list[Pair]:
         for (a, b), (score, reason) in best
         if a in contacts and b in contacts
     ]
+
+
+def why_partners_alike(first: Partner, second: Partner) -> str:
+    """The duplicates page's reasons for one pair (for the merge page), or what sets them apart."""
+    match = compare_names(first.name, second.name)
+    said = [match.reason if match else "names of different bodies"]
+    if first.country != second.country:
+        said.append("different countries")
+    elif not _kinds_compatible(first.kind, second.kind):
+        said.append(f"same country; different kinds ({first.get_kind_display()} / {second.get_kind_display()})")
+    else:
+        said.extend(_agreements(first, second))
+    return "; ".join(said)

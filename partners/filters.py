@@ -5,6 +5,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from accounts import access
+from diplomacy_crm import dates
 from diplomacy_crm.filters import (
     ANY,
     PersonFilter,
@@ -84,7 +85,7 @@ class AgreementFilter(django_filters.FilterSet):
     partner = IdFilter(field_name="partners", label="Partner", widget=partner_picker())
     status = django_filters.ChoiceFilter(choices=Agreement.Status.choices)
     expires_before = django_filters.DateFilter(
-        field_name="expires_on", lookup_expr="lt", label="Expires before", widget=date_input()
+        field_name="expires_on", lookup_expr="lt", label="Expires before", widget=date_input(), validators=[dates.validate_date]
     )
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("signed_on", "signed"), ("expires_on", "expires")),

@@ -4,9 +4,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 
+from diplomacy_crm import dates
+from diplomacy_crm.country_codes import country_choices
 from diplomacy_crm.forms import RecordFormMixin
 
 from .models import Agreement, Contact, Partner, Topic
+from .similarity import similar_partners
 
 User = get_user_model()
 
@@ -95,7 +98,54 @@ class PartnerMultipleChoiceField(forms.ModelMultipleChoiceField):
 PARTNER_LOOKUP = reverse_lazy("partners:lookup")
 
 
-class PartnerForm(RecordFormMixin, forms.ModelForm):
+def group_countries(field, *, blank: bool = True) -> None:
+    """Current countries first, the former ones (U.S.S.R., Yugoslavia, …) last in a group of their own.
+
+    A new record is not steered to a state that no longer exists, while one
+    that names it (an import, an old record) keeps it (diplomacy_crm.country_codes).
+    """
+    field.choices = ([("", "---------")] if blank else []) + country_choices()
+
+
+LIKELY_DUPLICATE = (
+    "A partner with a similar name is already in the CRM (listed below). Open it, or tick "
+    "“Add it anyway” if this is a different partner."
+)
+
+
+class DuplicateCheckMixin:
+    """A new partner named like one in the same country, or of the same kind, waits for a confirmation.
+
+    The view calls `no_likely_duplicate(partners)` after `is_valid()`: with a match
+    (partners.similarity, the duplicates page's rule) the name gets an error, `similar`
+    lists the partners it may be, and the form offers "Add it anyway". Editing is not checked.
+    """
+
+    similar: list = []
+
+    def add_duplicate_check(self) -> None:
+        self.similar = []
+        if self.instance.pk is None:
+            self.fields["create_anyway"] = forms.BooleanField(
+                required=False, label="Add it anyway: it is a different partner"
+            )
+
+    def no_likely_duplicate(self, partners) -> bool:
+        """True when the partner may be created: no similar one, or the user confirmed."""
+        confirmed = self.cleaned_data.pop("create_anyway", False)  # not a field of the partner
+        if "create_anyway" not in self.fields or confirmed:
+            return True
+        data = self.cleaned_data
+        self.similar = similar_partners(
+            partners, name=data.get("name", ""), country=data.get("country", ""), kind=data.get("kind", "")
+        )
+        if not self.similar:
+            return True
+        self.add_error("name", LIKELY_DUPLICATE)
+        return False
+
+
+class PartnerForm(RecordFormMixin, DuplicateCheckMixin, forms.ModelForm):
     parent = PartnerChoiceField(
         queryset=Partner.objects.all(),
         required=False,
@@ -112,8 +162,13 @@ class PartnerForm(RecordFormMixin, forms.ModelForm):
         fields = ["name", "kind", "country", "city", "parent", "website", "description", "topics", "priority", "owner", "status"]
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        group_countries(self.fields["country"])
+        self.add_duplicate_check()
 
-class QuickPartnerForm(forms.ModelForm):
+
+class QuickPartnerForm(DuplicateCheckMixin, forms.ModelForm):
     """The few fields a staff member fills in to add a missing partner while logging a meeting."""
 
     prefix = "newpartner"
@@ -121,6 +176,11 @@ class QuickPartnerForm(forms.ModelForm):
     class Meta:
         model = Partner
         fields = ["name", "kind", "country", "city"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        group_countries(self.fields["country"])
+        self.add_duplicate_check()
 
 
 class ContactForm(RecordFormMixin, forms.ModelForm):
@@ -154,8 +214,8 @@ class AgreementForm(RecordFormMixin, forms.ModelForm):
         model = Agreement
         fields = ["title", "kind", "partners", "status", "signed_on", "expires_on", "notice_by", "summary", "owner"]
         widgets = {
-            "signed_on": forms.DateInput(attrs={"type": "date"}),
-            "expires_on": forms.DateInput(attrs={"type": "date"}),
-            "notice_by": forms.DateInput(attrs={"type": "date"}),
+            "signed_on": dates.date_input(),
+            "expires_on": dates.date_input(),
+            "notice_by": dates.date_input(),
             "summary": forms.Textarea(attrs={"rows": 5}),
         }

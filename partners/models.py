@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from diplomacy_crm import dates
 from diplomacy_crm.models import RecordModel, VersionedModel
 
 NAME_MAX = 300
@@ -181,10 +182,13 @@ class Agreement(RecordModel):
     title = models.CharField(max_length=NAME_MAX)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     partners = models.ManyToManyField(Partner, related_name="agreements")
-    signed_on = models.DateField(null=True, blank=True)
-    expires_on = models.DateField(null=True, blank=True, help_text="Expiry or renewal date.")
+    signed_on = models.DateField(null=True, blank=True, validators=[dates.validate_date])
+    expires_on = models.DateField(null=True, blank=True, validators=[dates.validate_date], help_text="Expiry or renewal date.")
     notice_by = models.DateField(
-        null=True, blank=True, help_text="Last day to give notice of renewal or termination."
+        null=True,
+        blank=True,
+        validators=[dates.validate_date],
+        help_text="Last day to give notice of renewal or termination.",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     summary = models.TextField(max_length=20_000, blank=True)

@@ -64,7 +64,7 @@ def partner_create(request):
     if done := already_created(request):
         return done
     form = PartnerForm(request.POST or None, initial={"owner": request.user if request.user.has_perm("partners.change_partner") else None})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and form.no_likely_duplicate(access.partners_for(request.user)):
         try:
             partner = create_once(
                 token=form.submit_token_value,
@@ -133,7 +133,7 @@ def partner_quick_create(request):
     require_perm(request, "partners.add_partner")
     form = QuickPartnerForm(request.POST)
     partner = None
-    if form.is_valid():
+    if form.is_valid() and form.no_likely_duplicate(access.partners_for(request.user)):
         try:
             partner = services.partner_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:

@@ -48,7 +48,7 @@ def test_a_dry_run_writes_nothing(good_file):
 def test_bad_rows_exit_1_print_each_error_with_its_row_and_write_nothing(tmp_path, topics):
     path = tmp_path / "bad.csv"
     path.write_bytes(csv_bytes([PARTNER_HEADER, PARTNER_ROWS[0],
-                                ["Belgrade", "city", "Yugoslavia", "", "", "", ""],
+                                ["Königsberg", "city", "Prussia", "", "", "", ""],
                                 ["Nowhere", "planet", "JP", "", "", "", ""]]))
     before = snapshot()
     with pytest.raises(CommandError) as excinfo:

@@ -128,7 +128,7 @@ def test_likely_duplicate_contacts_share_an_email_or_a_partner_and_a_name():
     d = ContactFactory(partner=busan, full_name="K. Lee", email="KIM@example.kr ")
     ContactFactory(partner=busan, full_name="Park Won-soon")  # same name, another partner, no email
     found = {frozenset((p.first.pk, p.second.pk)): p.reason for p in contact_duplicates()}
-    assert found == {frozenset((a.pk, b.pk)): "same partner, similar names", frozenset((c.pk, d.pk)): "same email"}
+    assert found == {frozenset((a.pk, b.pk)): "same partner; names 96 % similar", frozenset((c.pk, d.pk)): "same email"}
 
 
 class TestPages:

@@ -75,7 +75,7 @@ class TestPartners:
         data = csv_bytes([
             ["name", "kind", "country", "priority", "topics", "owner", "website"],
             ["Good one", "city", "JP", "1", "trade", "", ""],
-            ["Bad country", "city", "Yugoslavia", "1", "", "", ""],
+            ["Bad country", "city", "Prussia", "1", "", "", ""],
             ["Bad kind", "embassy", "JP", "1", "", "", ""],
             ["Bad priority", "city", "JP", "7", "nope", "ghost", "not a url"],
             ["", "city", "JP", "", "", "", ""],

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagements', '0007_gift_currency_iso4217_validator'),
+        ('engagements', '0008_dates_1800_to_2199_and_more_countries'),
     ]
 
     operations = [
