@@ -17,6 +17,8 @@ forms:
   check as a per-row probe (`attended_probe`), for reads that probe few rows
   or stop at a LIMIT (the dashboard's, the partner timeline's);
 - `may_see_engagement(user, engagement)`: the rule for one loaded record;
+- `may_mark_done(user, commitment)`: may the user close this commitment
+  (the change permission, and the commitment's engagement visible to them);
 - `visibility_class(user)`: the key caches use, with `class_engagement_q`
   (the rows every member of a class sees) and `beyond_class_q` (what one
   user sees on top: the restricted engagements they took part in);
@@ -76,6 +78,7 @@ __all__ = [
     "engagement_q",
     "is_restricted",
     "may_see_engagement",
+    "may_mark_done",
     "hidden_history_versions",
     "history_hidden_engagement_ids",
     "may_use_crm",
@@ -459,3 +462,16 @@ def record_is_restricted(record) -> bool:
     Engagement = apps.get_model("engagements", "Engagement")
     confidentiality = Engagement._base_manager.filter(pk=engagement_id).values_list("confidentiality", flat=True).first()
     return is_restricted(confidentiality)
+
+
+def may_mark_done(user, commitment) -> bool:
+    """May `user` mark `commitment` done: a role that may change commitments, and its engagement visible to them.
+
+    The one check behind every "Mark done" button and the reminder email's link (whose token proves only which
+    user and commitment the link was made for: it grants nothing by itself).
+    """
+    return bool(
+        may_use_crm(user)
+        and user.has_perm("engagements.change_commitment")
+        and may_see_engagement_id(user, commitment.engagement_id)
+    )

@@ -192,3 +192,27 @@ def csv_url(request):
 def badge_class(value: str) -> str:
     """A CSS modifier for a status or confidentiality value."""
     return f"crm-badge--{value}".replace("_", "-")
+
+
+# A commitment due within this many days (today included) is "due soon"; before today, "overdue".
+DUE_SOON_DAYS = 7
+
+
+@register.simple_tag
+def due_badge(commitment, today=None) -> str:
+    """'Overdue' or 'Due soon' for an open commitment (one with `is_open`, `due_date`), else nothing.
+
+    `today` is the office's date (the page's); without it, the office's date now.
+    """
+    due = getattr(commitment, "due_date", None)
+    if due is None or not getattr(commitment, "is_open", False):
+        return ""
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    if due < today:
+        return mark_safe('<span class="crm-badge crm-badge--overdue">Overdue</span>')  # noqa: S308 (constant)
+    if (due - today).days < DUE_SOON_DAYS:
+        return mark_safe('<span class="crm-badge crm-badge--due-soon">Due soon</span>')  # noqa: S308 (constant)
+    return ""
