@@ -226,6 +226,8 @@ ROUTES = [
     Route("engagements:commitment-detail", get=conf(), kwargs=com, objects=WITH_CONF, shows=True),
     Route("engagements:commitment-edit", get=conf("change_commitment"), kwargs=com, objects=WITH_CONF,
           post=conf("change_commitment")),
+    Route("engagements:commitment-done", get=conf("change_commitment"), kwargs=com, objects=WITH_CONF,
+          post=conf("change_commitment", ok=302)),
     Route("engagements:commitment-delete", get=conf("delete_commitment"), kwargs=com, objects=WITH_CONF,
           post=conf("delete_commitment", ok=302)),
     # the combining pages
