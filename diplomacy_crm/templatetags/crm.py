@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from accounts import access
 from diplomacy_crm.paginator import page_numbers
 from diplomacy_crm.widgets import fast_widget
 
@@ -31,6 +32,9 @@ PRIMARY_NAV = (
     ("/gifts/", "Gifts", False, None),
     ("/outbox/", "Outbox", False, "notifications.view_outboxmessage"),
     ("/webhooks/", "Webhooks", False, "webhooks.view_endpoint"),
+    # Issue 17: the importer and the duplicate finder, for the roles that may use them (a check of accounts.access).
+    ("/import/", "Import", False, access.may_import),
+    ("/import/duplicates/", "Duplicates", False, access.may_find_duplicates),
 )
 
 
@@ -65,12 +69,14 @@ def primary_nav(context):
     """
     request = context["request"]
     path, user = request.path, request.user
-    items = []
-    for href, exact, perm, plain, current in _NAV_LINKS:
-        if perm is not None and not user.has_perm(perm):
-            continue
-        is_current = path == href if exact else path.startswith(href)
-        items.append(current if is_current else plain)
+    shown = [
+        link for link in _NAV_LINKS
+        if link[2] is None or (link[2](user) if callable(link[2]) else user.has_perm(link[2]))
+    ]
+    # The current section: the longest link the path falls under (/import/duplicates/ is not also /import/).
+    matching = [href for href, exact, *_ in shown if (path == href if exact else path.startswith(href))]
+    current_href = max(matching, key=len, default=None)
+    items = [current if href == current_href else plain for href, _, _, plain, current in shown]
     return mark_safe("\n          ".join(items))  # nosec B308, B703: built by format_html above
 
 
@@ -216,3 +222,19 @@ def due_badge(commitment, today=None) -> str:
     if (due - today).days < DUE_SOON_DAYS:
         return mark_safe('<span class="crm-badge crm-badge--due-soon">Due soon</span>')  # noqa: S308 (constant)
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def history_link(context, record) -> str:
+    """A button to the record's full history page (audit:record); "History and restore" for who may restore."""
+    from django.urls import reverse
+
+    from diplomacy_crm.views import history_kind
+
+    kind = history_kind(record)
+    label = "History and restore" if access.may_restore(context["request"].user) else "Full history"
+    return format_html(
+        '<a class="usa-button usa-button--outline crm-history-link" href="{}">{}</a>',
+        reverse("audit:record", args=[kind, record.pk]),
+        label,
+    )

@@ -246,6 +246,9 @@ ROUTES = [
     # audit: history of any record, with the record's own confidentiality; restore by officers
     Route("audit:record", get=conf(), kwargs=history_of("engagement"), objects=WITH_CONF, shows=True),
     Route("audit:restore", get=perm("officer"), kwargs=restore_of, objects=WITH_CONF),
+    # undo a delete: POST only; a version that is not a deletion is no undo, for anyone (404)
+    Route("audit:undo", get=logged_in_method_not_allowed, kwargs=restore_of, objects=WITH_CONF,
+          post=lambda actor, obj: LOGIN if actor == "anon" else 404),
     # gifts (a restricted engagement's gifts are as hidden as the engagement)
     Route("gifts:list", get=read(), queries=LISTS, shows=True),
     Route("gifts:create", get=perm("add_gift"), post=perm("add_gift")),
