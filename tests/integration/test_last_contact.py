@@ -103,3 +103,34 @@ def test_charts_count_no_future_planned_meeting(viewer):
     assert charts["months"]["labels"][-1] == "Mar 2026"
     assert charts["months"]["values"][-1] == 1
     assert sum(charts["countries"]["values"]) == 1
+
+
+def test_the_digest_shows_each_quiet_partners_last_contact_as_the_reader_may_see_it(viewer, staff_user, officer, mailoutbox):
+    from zoneinfo import ZoneInfo
+
+    from django.core.management import call_command
+
+    from diplomacy_crm.officetime import human_date
+
+    monday = dt.datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    partner = PartnerFactory(name="Sister City of Busan", priority=1, country="KR")
+    held = monday - dt.timedelta(days=400)
+    secret = monday - dt.timedelta(days=300)
+    EngagementFactory(partners=[partner], starts_at=held, status=Engagement.Status.HELD)
+    EngagementFactory(partners=[partner], starts_at=secret, status=Engagement.Status.HELD,
+                      confidentiality=Engagement.Confidentiality.RESTRICTED, staff=[staff_user])
+    # Left "planned" though its date passed: not a contact.
+    EngagementFactory(partners=[partner], starts_at=monday - dt.timedelta(days=250), status=Engagement.Status.PLANNED)
+    call_command("send_weekly_digest", now=monday.isoformat())
+    digests = {m.to[0]: (m.body, m.alternatives[0].content) for m in mailoutbox}
+
+    def shown(user):
+        text, html = digests[user.email]
+        section = text.split("RELATIONSHIPS GOING QUIET")[1].split("LOGGED LAST WEEK")[0]
+        line = next(line for line in section.splitlines() if "Sister City of Busan" in line)
+        assert line.split("last contact ")[1] in html
+        return line.split("last contact ")[1]
+
+    assert shown(viewer) == human_date(timezone.localdate(held))
+    assert shown(staff_user) == human_date(timezone.localdate(secret))
+    assert shown(officer) == human_date(timezone.localdate(secret))
