@@ -24,7 +24,7 @@ refused POST changes the database (row counts and the record's fields).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
