@@ -205,3 +205,10 @@ def test_a_restricted_commitment_stays_hidden_from_outsiders_even_with_a_token(c
     assert client.get(_done_url(promise, token)).status_code == 404
     assert client.post(_done_url(promise)).status_code == 404
     assert Commitment.objects.get(pk=promise.pk).status == Commitment.Status.OPEN
+
+
+def test_the_partner_timeline_marks_an_overdue_commitment(client, viewer, promise):
+    client.force_login(viewer)
+    page = client.get(f"/partners/{promise.partner.pk}/").content.decode()
+    timeline = page[page.index('id="timeline-heading"'):]
+    assert 'crm-badge--overdue">Overdue' in timeline
