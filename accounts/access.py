@@ -17,6 +17,12 @@ forms:
   check as a per-row probe (`attended_probe`), for reads that probe few rows
   or stop at a LIMIT (the dashboard's, the partner timeline's);
 - `may_see_engagement(user, engagement)`: the rule for one loaded record;
+- `may_mark_done(user, commitment)`: may the user close this commitment
+  (the change permission, and the commitment's engagement visible to them);
+- `may_import(user)`, `may_find_duplicates(user)`, `may_restore(user)`,
+  `may_undo_delete(user, deleted_by_id=...)`: the pages and navigation
+  items of the importer, the duplicate finder, history restores and the
+  "Undo" offered after a delete;
 - `visibility_class(user)`: the key caches use, with `class_engagement_q`
   (the rows every member of a class sees) and `beyond_class_q` (what one
   user sees on top: the restricted engagements they took part in);
@@ -55,7 +61,7 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
-from accounts.roles import ROLES, has_role, officer_membership, sees_all_restricted
+from accounts.roles import ROLES, has_role, is_officer, officer_membership, sees_all_restricted
 
 RESTRICTED = "restricted"
 
@@ -76,6 +82,12 @@ __all__ = [
     "engagement_q",
     "is_restricted",
     "may_see_engagement",
+    "may_mark_done",
+    "may_import",
+    "may_find_duplicates",
+    "may_restore",
+    "may_undo_delete",
+    "IMPORT_PERMISSIONS",
     "hidden_history_versions",
     "history_hidden_engagement_ids",
     "may_use_crm",
@@ -459,3 +471,49 @@ def record_is_restricted(record) -> bool:
     Engagement = apps.get_model("engagements", "Engagement")
     confidentiality = Engagement._base_manager.filter(pk=engagement_id).values_list("confidentiality", flat=True).first()
     return is_restricted(confidentiality)
+
+
+def may_mark_done(user, commitment) -> bool:
+    """May `user` mark `commitment` done: a role that may change commitments, and its engagement visible to them.
+
+    The one check behind every "Mark done" button and the reminder email's link (whose token proves only which
+    user and commitment the link was made for: it grants nothing by itself).
+    """
+    return bool(
+        may_use_crm(user)
+        and user.has_perm("engagements.change_commitment")
+        and may_see_engagement_id(user, commitment.engagement_id)
+    )
+
+
+# What a user needs to import each kind (adding; changing existing rows needs change_*). imports.importer reads it.
+IMPORT_PERMISSIONS = {
+    "partners": "partners.add_partner",
+    "contacts": "partners.add_contact",
+    "engagements": "engagements.add_engagement",
+}
+
+
+def may_import(user) -> bool:
+    """May import at least one kind of record (the importer's page and its navigation item)."""
+    return may_use_crm(user) and any(user.has_perm(perm) for perm in IMPORT_PERMISSIONS.values())
+
+
+def may_find_duplicates(user) -> bool:
+    """Officers find and merge duplicates."""
+    return may_use_crm(user) and is_officer(user)
+
+
+def may_restore(user) -> bool:
+    """Officers restore any record to an earlier version (history pages)."""
+    return may_use_crm(user) and is_officer(user)
+
+
+def may_undo_delete(user, *, deleted_by_id) -> bool:
+    """Undo a delete: the user who deleted the record, or anyone who may restore.
+
+    Confidentiality is the caller's to check on the deleted version (history.selectors.version_hidden).
+    """
+    if not may_use_crm(user):
+        return False
+    return (deleted_by_id is not None and user.pk == deleted_by_id) or may_restore(user)

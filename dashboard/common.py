@@ -14,10 +14,10 @@ and its template runs none.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import DateTimeField, Max, OuterRef, Prefetch, Subquery
-from django.utils import timezone
+from django.db.models import Prefetch
 
 from accounts import access
+from engagements import selectors
 from engagements.models import Commitment, Engagement
 from partners.models import Partner
 
@@ -74,45 +74,13 @@ def _probed_commitments(user):
 
 
 def last_contact_subquery(user, *, now=None):
-    """Start of the latest held engagement with OuterRef('pk') the user may see.
-
-    A MAX over the partner's links, not ORDER BY starts_at LIMIT 1: for a
-    correlated subquery the latter lets PostgreSQL walk the whole starts_at
-    index backwards for every partner with few engagements (seconds for a
-    staff member's country page); the MAX reads only that partner's links.
-    """
-    return _latest_held_start(_probed_engagements(user), now=now or timezone.now())
-
-
-def _latest_held_start(engagements, *, now) -> Subquery:
-    """Start of the latest of `engagements` held by `now` with partner OuterRef('pk'): a MAX over its links."""
-    held = engagements.filter(status=Engagement.Status.HELD, starts_at__lte=now)
-    latest = (
-        Engagement.partners.through.objects.filter(partner=OuterRef("pk"), engagement__in=held)
-        .order_by()
-        .values("partner")
-        .annotate(last=Max("engagement__starts_at"))
-        .values("last")
-    )
-    return Subquery(latest, output_field=DateTimeField())
+    """The last contact (engagements.selectors.last_contact_subquery) with OuterRef('pk'), as the user may see it."""
+    return selectors.last_contact_subquery(_probed_engagements(user), now=now)
 
 
 def _last_contact_with(user, partner_pk: int, *, now=None):
-    """Start of the latest held engagement with one known partner the user may see (a scalar subquery).
-
-    The partner id is a literal, so PostgreSQL knows from its statistics how
-    many engagements the partner has: for a busy partner it walks the
-    starts_at index backwards and stops at the first match; for a rare one it
-    reads its few links. Either way a bounded read, unlike a correlated MAX.
-    """
-    now = now or timezone.now()
-    latest = (
-        _probed_engagements(user)
-        .filter(partners=partner_pk, status=Engagement.Status.HELD, starts_at__lte=now)
-        .order_by("-starts_at", "-id")
-        .values("starts_at")[:1]
-    )
-    return Subquery(latest, output_field=DateTimeField())
+    """The last contact with one known partner the user may see (engagements.selectors.last_contact_with)."""
+    return selectors.last_contact_with(_probed_engagements(user), partner_pk, now=now)
 
 
 def _sliced_branch(queryset, ordering, limit: int):

@@ -212,11 +212,12 @@ def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpRe
     from .deletion import RecordInUse, delete_record, references_to
 
     if request.method == "POST":
+        pk = obj.pk
         try:
             delete_record(obj, actor=request.user)
         except RecordInUse as exc:
             return _delete_refused(request, obj, exc.references, cancel_url=cancel_url, status=409)
-        messages.success(request, f"“{obj}” deleted. Its history keeps a copy an officer can restore.")
+        messages.success(request, _deleted_with_undo(request, obj, pk))
         return redirect(success_url)
     references = references_to(obj, user=request.user)
     if references:
@@ -232,6 +233,37 @@ def confirm_delete(request, obj, *, success_url: str, cancel_url: str) -> HttpRe
             "danger": True,
             "cancel_url": cancel_url,
         },
+    )
+
+
+# A record's kind as the history pages name it in their URLs (/history/<kind>/<id>/…): the model's name, but
+# "mission" for a trade mission.
+HISTORY_KINDS = {"trademission": "mission"}
+
+
+def history_kind(record) -> str:
+    return HISTORY_KINDS.get(record._meta.model_name, record._meta.model_name)
+
+
+def _deleted_with_undo(request, obj, pk):
+    """The message after a delete, with an "Undo" button (a POST to audit:undo with the deletion's history row).
+
+    The button restores the record from history (history.views.undo_delete), for the user who deleted it.
+    """
+    from django.middleware.csrf import get_token
+    from django.urls import reverse
+    from django.utils.html import format_html
+
+    deletion = type(obj).history.filter(id=pk, history_type="-").order_by("-history_id").first()
+    if deletion is None:
+        return f"“{obj}” deleted."
+    return format_html(
+        '“{}” deleted. <form method="post" action="{}" class="crm-undo">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<button type="submit" class="usa-button usa-button--unstyled">Undo</button></form>',
+        str(obj),
+        reverse("audit:undo", args=[history_kind(obj), pk, deletion.history_id]),
+        get_token(request),
     )
 
 

@@ -7,7 +7,7 @@ completion date) are enforced in one place.
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,6 +99,36 @@ def commitment_create(*, actor, now=None, **data) -> Commitment:
 def commitment_update(*, commitment: Commitment, actor, now=None, **data) -> Commitment:
     _completion(data, commitment, timezone.localdate(now))
     return save_record(commitment, actor=actor, fields=data)
+
+
+DONE_NOTE_MAX = 80  # the note is kept in the history row's change reason (100 characters with its prefix)
+
+
+@transaction.atomic
+def commitment_mark_done(*, commitment: Commitment, user, note: str = "", version: int | None = None, now=None) -> bool:
+    """Mark an open commitment done today, with an optional note kept in its history; True if this call did it.
+
+    Idempotent: a commitment already done (a double click, a second tab, the email link opened twice) is left
+    as it is and False returned, whatever `version` says. Otherwise `version`, when given, is the version the
+    user saw: if the record changed since, EditConflict is raised and nothing is written (as for every edit).
+    Refused (PermissionDenied) unless accounts.access.may_mark_done allows it.
+    """
+    if not access.may_mark_done(user, commitment):
+        raise PermissionDenied("You may not change this commitment.")
+    note = " ".join((note or "").split())
+    if len(note) > DONE_NOTE_MAX:
+        raise ValidationError({"note": f"Keep the note to {DONE_NOTE_MAX} characters (it has {len(note)})."})
+    # Lock first: two clicks at once are served one after the other, and the second sees the first's write.
+    current = Commitment.objects.select_for_update().only("status").get(pk=commitment.pk)
+    if current.status == Commitment.Status.DONE:
+        commitment.refresh_from_db()
+        return False
+    fields = {"status": Commitment.Status.DONE, "completed_on": timezone.localdate(now)}
+    if version is not None:
+        fields["version"] = version
+    commitment._change_reason = f"Marked done: {note}" if note else "Marked done"
+    save_record(commitment, actor=user, fields=fields)
+    return True
 
 
 @transaction.atomic

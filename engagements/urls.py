@@ -28,5 +28,6 @@ commitments = [
     path("new/", views.commitment_create, name="commitment-create"),
     path("<int:pk>/", views.commitment_detail, name="commitment-detail"),
     path("<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
+    path("<int:pk>/done/", views.commitment_done, name="commitment-done"),
     path("<int:pk>/delete/", views.commitment_delete, name="commitment-delete"),
 ]

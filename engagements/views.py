@@ -10,12 +10,16 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import access
 from diplomacy_crm.edits import already_created, conflict_page, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import (
@@ -30,7 +34,7 @@ from diplomacy_crm.views import (
 from partners.forms import QuickContactForm, QuickPartnerForm, prepare_lookups
 from partners.models import Contact
 
-from . import services
+from . import done_links, services
 from .filters import CommitmentFilter, EngagementFilter, TradeMissionFilter
 from .forms import CommitmentForm, CommitmentFormSet, EngagementForm, TradeMissionForm
 from .selectors import (
@@ -383,6 +387,7 @@ def commitment_detail(request, pk):
             "history": history_entries(commitment, user=user),
             "can_edit": user.has_perm("engagements.change_commitment"),
             "can_delete": user.has_perm("engagements.delete_commitment"),
+            "done_note_max": services.DONE_NOTE_MAX,
         },
     )
 
@@ -457,3 +462,79 @@ def commitment_delete(request, pk):
     require_perm(request, "engagements.delete_commitment")
     commitment = access_commitment(request.user, pk)
     return confirm_delete(request, commitment, success_url="/commitments/", cancel_url=commitment.get_absolute_url())
+
+
+# --- Mark done: one click from the lists, or the reminder email's link ------------------------------------------
+
+
+def _back_to(request, commitment) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return commitment.get_absolute_url()
+
+
+def _done_form(request, commitment, *, token_problem=None, note="", note_error="", status=200):
+    return render_page(
+        request,
+        "engagements/commitment_done.html",
+        {
+            "commitment": commitment,
+            "token_problem": token_problem,
+            "note": note,
+            "note_error": note_error,
+            "note_max": services.DONE_NOTE_MAX,
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_done(request, pk):
+    """GET: the confirmation page (the email's link lands here; it changes nothing). POST: mark it done.
+
+    The email's `?t=` token is checked for the signed-in user and this commitment (engagements.done_links): an
+    expired or altered one, or one made for someone else, is said so plainly. The write is
+    services.commitment_mark_done, checked by accounts.access.may_mark_done. An htmx POST (a list's button)
+    gets the replacement for its form; any other POST is redirected back with a message.
+    """
+    require_perm(request, "engagements.change_commitment")
+    commitment = get_object_or_404(
+        commitments_for(request.user).select_related("partner", "engagement", "owner"), pk=pk
+    )
+    if not access.may_mark_done(request.user, commitment):
+        raise PermissionDenied("You may not change this commitment.")
+    if request.method == "GET":
+        problem = None
+        if "t" in request.GET:
+            problem = done_links.check_token(request.GET["t"], user=request.user, commitment_pk=commitment.pk)
+        return _done_form(request, commitment, token_problem=problem, status=400 if problem else 200)
+    note = request.POST.get("note", "")
+    version = request.POST.get("version", "")
+    try:
+        done = services.commitment_mark_done(
+            commitment=commitment, user=request.user, note=note, version=int(version) if version.isdigit() else None
+        )
+    except ValidationError as exc:
+        return _done_form(request, commitment, note=note, note_error=" ".join(exc.messages), status=400)
+    except EditConflict:
+        if request.htmx:
+            return HttpResponse(
+                format_html('<a class="crm-sub" href="{}">Changed by someone else: review it</a>', commitment.get_absolute_url()),
+                status=409,
+            )
+        messages.warning(
+            request,
+            "This commitment was changed by someone else since you loaded the page; here it is now. "
+            "Mark it done again if it still applies.",
+        )
+        return redirect(commitment.get_absolute_url())
+    if request.htmx:
+        return render_page(request, "engagements/includes/marked_done.html", {"commitment": commitment, "done": done})
+    if done:
+        messages.success(request, f"Marked done: “{commitment}”.")
+    else:
+        messages.info(request, "This commitment was already marked done.")
+    return redirect(_back_to(request, commitment))

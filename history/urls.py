@@ -8,4 +8,5 @@ app_name = "audit"
 urlpatterns = [
     path("<str:model>/<int:pk>/", views.record_history, name="record"),
     path("<str:model>/<int:pk>/restore/<int:history_id>/", views.restore, name="restore"),
+    path("<str:model>/<int:pk>/undo/<int:history_id>/", views.undo_delete, name="undo"),
 ]

@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from accounts import access
+
 from diplomacy_crm.officetime import office_tz
 from engagements.models import Commitment, Confidentiality, Engagement
 from partners.models import Partner
@@ -130,12 +132,8 @@ ENGAGEMENT_FIELDS = [
 ]
 FIELDS = {"partners": PARTNER_FIELDS, "contacts": CONTACT_FIELDS, "engagements": ENGAGEMENT_FIELDS}
 KINDS = tuple(FIELDS)
-# What a user needs to import each kind (adding; changing existing rows needs change_*).
-IMPORT_PERMISSIONS = {
-    "partners": "partners.add_partner",
-    "contacts": "partners.add_contact",
-    "engagements": "engagements.add_engagement",
-}
+# What a user needs to import each kind: accounts.access, the one home of who may do what.
+IMPORT_PERMISSIONS = access.IMPORT_PERMISSIONS
 
 
 def can_import(user, kind: str) -> bool:

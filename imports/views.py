@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import access
 from accounts.roles import is_officer
 from diplomacy_crm.views import render_page
 from partners.models import Contact, Partner
@@ -49,7 +50,7 @@ def _access_job(request, pk) -> ImportJob:
 
 
 def _require_officer(request) -> None:
-    if not is_officer(request.user):
+    if not access.may_find_duplicates(request.user):
         raise PermissionDenied("Only officers find and merge duplicates.")
 
 

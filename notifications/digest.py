@@ -1,7 +1,7 @@
 """The weekly digest: what each user may see of the week, built for everyone at once.
 
 `build_weekly_digests(now=...)` reads the week's data in a fixed number of
-set-based queries (12, whatever the number of users or items, P7) and then
+set-based queries (14, whatever the number of users or items, P7) and then
 assembles each user's digest in Python, applying the restricted-engagement
 rule per user over prefetched sets (`accounts.access.engagement_audience`),
 exactly as `Engagement.objects.visible_to` would.
@@ -26,14 +26,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import RowNumber
 
+from accounts import access
 from accounts.access import engagement_audience, is_restricted, user_may_use_q
 from diplomacy_crm.officetime import human_date, human_datetime, iso_week, local_midnight, week_start
 from engagements import quiet as quiet_rule
 from engagements.models import Commitment, Engagement
+from engagements.selectors import held_by_q
 
 from .links import absolute_url, site_url
 from .models import OutboxMessage
@@ -49,6 +52,7 @@ LOGGED_SHOWN = 20
 UPCOMING_SCAN = 500
 LOGGED_SCAN = 500
 OTHERS_SCAN = 300
+CONFIDENTIAL_HELD_SCAN = 2000  # the latest restricted held engagements of priority partners, for last contacts
 MINE_SCAN = MINE_SHOWN + 5  # a few spare in case some are hidden from their owner
 
 
@@ -105,7 +109,7 @@ def _commitment_item(commitment: Commitment, monday: dt.date) -> dict:
 
 @dataclass
 class _Week:
-    """What one digest run reads (12 queries in all) and works out once for every recipient."""
+    """What one digest run reads (14 queries in all) and works out once for every recipient."""
 
     monday: dt.date
     period: str
@@ -117,13 +121,15 @@ class _Week:
     owned: dict  # owner id → how many open commitments they own
     office_items: list  # (owner id, engagement id, item)
     quiet_items: list  # (partner id, item)
+    last_open: dict  # priority partner id → start of its latest held engagement every role sees (last contact)
+    restricted_held: dict  # priority partner id → [(restricted engagement id, start)] held, latest first
     restricted_by_partner: dict  # partner id → its recent restricted engagements
     links: dict
     week_label: str
 
 
 def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
-    """One digest per recipient for the office-time ISO week containing `now`. 12 queries."""
+    """One digest per recipient for the office-time ISO week containing `now`. 14 queries."""
     week = _read_week(now)
     if week is None:
         return []
@@ -179,23 +185,43 @@ def _read_week(now: dt.datetime) -> "_Week | None":
         .values_list("partner_id", "engagement_id", "engagement__confidentiality")
     )
 
+    # The last contact (engagements.selectors.held_by_q: held, started by now) of each priority partner, as each
+    # recipient may see it: the latest engagement every role sees (9b), and the restricted ones (9c), which
+    # the audience below sorts out per user.
+    open_q = access.class_engagement_q(access.OPEN, via="engagement__")
+    held_links = through.objects.filter(quiet_rule.watched_partner_q(), held_by_q(now, prefix="engagement__"))
+    last_open = dict(
+        held_links.filter(open_q).order_by().values("partner_id").annotate(last=Max("engagement__starts_at"))
+        .values_list("partner_id", "last")
+    )
+    restricted_held = list(
+        held_links.exclude(open_q)
+        .order_by("-engagement__starts_at", "-engagement_id")
+        .values_list("partner_id", "engagement_id", "engagement__starts_at", "engagement__confidentiality")[:CONFIDENTIAL_HELD_SCAN]
+    )
+
     confidentiality = {e.pk: e.confidentiality for e in upcoming + logged}
     confidentiality.update({eid: value for _, eid, value in recent_links})
+    confidentiality.update({eid: value for _, eid, _, value in restricted_held})
     commitment_engagements = {c.engagement_id for c in mine + office if c.engagement_id} - set(confidentiality)
     if commitment_engagements:  # 10
         confidentiality.update(
             Engagement.objects.filter(pk__in=commitment_engagements).values_list("pk", "confidentiality")
         )
-    # Who may see which of these engagements: the rule of accounts.access, in two queries (11, 12).
+    # Who may see which of these engagements: the rule of accounts.access, in two queries (13, 14).
     audience = engagement_audience((u.pk for u in recipients), confidentiality)
     return _assemble(
         monday, period, recipients, audience,
         upcoming=upcoming, logged=logged, mine=mine, office=office,
         priority_partners=priority_partners, recent_links=recent_links,
+        last_open=last_open, restricted_held=restricted_held,
     )
 
 
-def _assemble(monday, period, recipients, audience, *, upcoming, logged, mine, office, priority_partners, recent_links) -> _Week:
+def _assemble(
+    monday, period, recipients, audience, *, upcoming, logged, mine, office, priority_partners, recent_links,
+    last_open=None, restricted_held=(),
+) -> _Week:
     """The week's items as the digest shows them, each with the engagement that decides who may see it."""
     restricted = audience.restricted
     # Partners with a recent engagement everyone may see are quiet for nobody;
@@ -234,8 +260,28 @@ def _assemble(monday, period, recipients, audience, *, upcoming, logged, mine, o
         monday=monday, period=period, recipients=recipients, audience=audience,
         upcoming_items=upcoming_items, logged_items=logged_items, mine_by_owner=mine_by_owner, owned=owned,
         office_items=office_items, quiet_items=quiet_items, restricted_by_partner=restricted_by_partner,
+        last_open=last_open or {}, restricted_held=_by_partner(restricted_held),
         links=links, week_label=week_label,
     )
+
+
+def _by_partner(rows) -> dict[int, list[tuple[int, dt.datetime]]]:
+    out: dict[int, list[tuple[int, dt.datetime]]] = {}
+    for partner_id, engagement_id, starts_at, _ in rows:  # latest first
+        out.setdefault(partner_id, []).append((engagement_id, starts_at))
+    return out
+
+
+def _last_contact(week: _Week, partner_id: int, uid: int) -> str:
+    """The partner's last contact as this recipient may see it ("" for none): the pages' definition."""
+    latest = week.last_open.get(partner_id)
+    for engagement_id, starts_at in week.restricted_held.get(partner_id, ()):
+        if latest is not None and starts_at <= latest:
+            break
+        if week.audience.sees(uid, engagement_id):
+            latest = starts_at
+            break
+    return human_date(timezone.localdate(latest)) if latest is not None else ""
 
 
 def _digest_for(user, week: _Week) -> Outgoing:
@@ -258,7 +304,7 @@ def _digest_for(user, week: _Week) -> Outgoing:
         [(eid, item) for owner_id, eid, item in week.office_items if owner_id != uid], OTHERS_SHOWN
     )
     quiet_all = [
-        item
+        {**item, "last_contact": _last_contact(week, pid, uid)}
         for pid, item in week.quiet_items
         if not any(sees(uid, eid) for eid in week.restricted_by_partner.get(pid, ()))
     ]

@@ -34,14 +34,17 @@ Who may see a restricted engagement is asked of `accounts.access`
 
 import datetime as dt
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, StringAgg, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from accounts.access import user_may_use_q, user_sees_engagement_q
 from diplomacy_crm.officetime import human_date, human_datetime, office_today
+from engagements import done_links
 from engagements.models import Commitment, Engagement
 from partners.models import Agreement
 
@@ -137,6 +140,12 @@ def _commitment_reminder(row: "DueCommitment", owner: "ReminderOwner", kind: str
             "partner": row.partner_name or "",
             "engagement": row.engagement_title or "",
             "url": absolute_url(Commitment(pk=row.pk), "commitment"),
+            # Opens a confirmation page for this owner and commitment (engagements.done_links), after sign-in.
+            "done_url": site_url(
+                reverse("engagements:commitment-done", args=[row.pk])
+                + "?"
+                + urlencode({"t": done_links.make_token(user=owner, commitment=Commitment(pk=row.pk))})
+            ),
             "list_url": site_url("/commitments/"),
             "preferences_url": site_url("/accounts/preferences/"),
             "overdue_weeks": OVERDUE_REMINDER_WEEKS,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import access
 from dashboard.partner import selectors
 from engagements.models import Commitment, Engagement
-from engagements.selectors import commitments_for, engagements_for
+from engagements.selectors import commitments_for, engagements_for, held_by_q
 from partners.models import Agreement, Contact, Partner
 
 LAST_ENGAGEMENTS = 8
@@ -41,7 +41,7 @@ def last_engagements(
     now = now or timezone.now()
     queryset = (
         engagements_for(user)
-        .filter(status=Engagement.Status.HELD, starts_at__lte=now, partners__in=list(partner_ids))
+        .filter(held_by_q(now), partners__in=list(partner_ids))
         .distinct()
         .order_by("-starts_at", "-id")
         .only(
@@ -63,7 +63,7 @@ def last_mayor_meeting(user, partner, *, now=None) -> Engagement | None:
     now = now or timezone.now()
     return (
         engagements_for(user)
-        .filter(partners=partner, status=Engagement.Status.HELD, starts_at__lte=now, city_officials__icontains=MAYOR)
+        .filter(held_by_q(now), partners=partner, city_officials__icontains=MAYOR)
         .order_by("-starts_at", "-id")
         .only("id", "title", "starts_at", "city_officials", "location", "confidentiality")
         .first()

@@ -14,6 +14,7 @@ from dashboard.common import NO_COUNTRY_LABEL
 from dashboard.signals import charts_generation
 from diplomacy_crm.officetime import local_midnight, office_tz
 from engagements.models import Engagement
+from engagements.selectors import held_by_q
 
 CHART_MONTHS = 12
 CHART_TOP = 10
@@ -41,13 +42,14 @@ def _month_key(value) -> tuple[int, int]:
     return value.year, value.month
 
 
-def _chart_counts(engagements, window_start, window_end) -> dict:
+def _chart_counts(engagements, window_start, window_end, now) -> dict:
     """{"months": {(y, m): n}, "countries": {code: n}, "topics": {name: n}} over `engagements`.
 
-    Three GROUP BY queries, each over the indexed starts_at window only.
+    Three GROUP BY queries, each over the indexed starts_at window only. Only engagements held by `now`
+    count (engagements.selectors.held_by_q, the last contact's rule): never a meeting still on the calendar.
     """
     tz = office_tz()
-    in_window = engagements.held().filter(starts_at__gte=window_start, starts_at__lt=window_end)
+    in_window = engagements.filter(held_by_q(now), starts_at__gte=window_start, starts_at__lt=window_end)
     months = {}
     for row in (
         in_window.order_by().annotate(month=TruncMonth("starts_at", tzinfo=tz)).values("month").annotate(n=Count("id"))
@@ -70,15 +72,14 @@ def _chart_counts(engagements, window_start, window_end) -> dict:
     return {"months": months, "countries": countries_, "topics": topics}
 
 
-def _own_restricted_counts(user, window_start, window_end) -> dict:
+def _own_restricted_counts(user, window_start, window_end, now) -> dict:
     """What a user of the "open" class adds to its shared figures (`access.beyond_class_q`).
 
     One query; a person takes part in few restricted meetings a year, so the
     rows (engagement × partner × topic) stay few.
     """
     rows = (
-        Engagement.objects.held()
-        .filter(access.beyond_class_q(user), starts_at__gte=window_start, starts_at__lt=window_end)
+        Engagement.objects.filter(held_by_q(now), access.beyond_class_q(user), starts_at__gte=window_start, starts_at__lt=window_end)
         .order_by()
         .values_list("id", "starts_at", "partners__country", "topics__name")
     )
@@ -127,6 +128,7 @@ def engagement_charts(user, *, now=None) -> dict:
     ("open", one shared entry) plus, computed live, the restricted ones they
     took part in. So nobody's figures include a meeting they may not see.
     """
+    now = now or timezone.now()
     window_start, window_end, months = _chart_window(now)
     visibility = access.visibility_class(user)
     key = ":".join(
@@ -141,11 +143,11 @@ def engagement_charts(user, *, now=None) -> dict:
     shared = cache.get(key)
     if shared is None:
         engagements = Engagement.objects.filter(access.class_engagement_q(visibility))
-        shared = _chart_counts(engagements, window_start, window_end)
+        shared = _chart_counts(engagements, window_start, window_end, now)
         cache.set(key, shared, CHART_CACHE_SECONDS)
     counts = shared
     if visibility == access.OPEN:
-        own = _own_restricted_counts(user, window_start, window_end)
+        own = _own_restricted_counts(user, window_start, window_end, now)
         counts = {name: _merge(shared[name], own[name]) for name in ("months", "countries", "topics")}
     return {
         "months": {

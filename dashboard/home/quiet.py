@@ -8,7 +8,8 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts import access
-from dashboard.common import Bounded, _latest_held_start
+from dashboard.common import Bounded
+from engagements.selectors import last_contact_subquery
 from dashboard.signals import charts_generation
 from engagements import quiet as quiet_rule
 from engagements.models import Engagement
@@ -49,7 +50,7 @@ def _quiet_shared(visibility: str, *, now, cutoff) -> list[tuple]:
     rows = (
         quiet_rule.watched_partners()
         .filter(~Exists(recent))
-        .annotate(last_contact=_latest_held_start(engagements, now=now))
+        .annotate(last_contact=last_contact_subquery(engagements, now=now))
         .order_by(F("last_contact").asc(nulls_first=True), "name", "id")
         .values_list("pk", "name", "last_contact", "owner__username", "owner__first_name", "owner__last_name")
     )

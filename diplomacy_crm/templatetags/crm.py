@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from accounts import access
 from diplomacy_crm.filters import person_name
 from diplomacy_crm.paginator import page_numbers
 from diplomacy_crm.widgets import fast_widget
@@ -32,6 +33,9 @@ PRIMARY_NAV = (
     ("/gifts/", "Gifts", False, None),
     ("/outbox/", "Outbox", False, "notifications.view_outboxmessage"),
     ("/webhooks/", "Webhooks", False, "webhooks.view_endpoint"),
+    # Issue 17: the importer and the duplicate finder, for the roles that may use them (a check of accounts.access).
+    ("/import/", "Import", False, access.may_import),
+    ("/import/duplicates/", "Duplicates", False, access.may_find_duplicates),
 )
 
 
@@ -66,12 +70,14 @@ def primary_nav(context):
     """
     request = context["request"]
     path, user = request.path, request.user
-    items = []
-    for href, exact, perm, plain, current in _NAV_LINKS:
-        if perm is not None and not user.has_perm(perm):
-            continue
-        is_current = path == href if exact else path.startswith(href)
-        items.append(current if is_current else plain)
+    shown = [
+        link for link in _NAV_LINKS
+        if link[2] is None or (link[2](user) if callable(link[2]) else user.has_perm(link[2]))
+    ]
+    # The current section: the longest link the path falls under (/import/duplicates/ is not also /import/).
+    matching = [href for href, exact, *_ in shown if (path == href if exact else path.startswith(href))]
+    current_href = max(matching, key=len, default=None)
+    items = [current if href == current_href else plain for href, _, _, plain, current in shown]
     return mark_safe("\n          ".join(items))  # nosec B308, B703: built by format_html above
 
 
@@ -202,3 +208,43 @@ def person(user) -> str:
     Use it wherever a user is shown (`{{ c.owner|person }}`), never `.username`.
     """
     return person_name(user)
+
+
+# A commitment due within this many days (today included) is "due soon"; before today, "overdue".
+DUE_SOON_DAYS = 7
+
+
+@register.simple_tag
+def due_badge(commitment, today=None) -> str:
+    """'Overdue' or 'Due soon' for an open commitment (one with `is_open`, `due_date`), else nothing.
+
+    `today` is the office's date (the page's); without it, the office's date now.
+    """
+    due = getattr(commitment, "due_date", None)
+    if due is None or not getattr(commitment, "is_open", False):
+        return ""
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    if due < today:
+        return mark_safe('<span class="crm-badge crm-badge--overdue">Overdue</span>')  # noqa: S308 (constant)
+    if (due - today).days < DUE_SOON_DAYS:
+        return mark_safe('<span class="crm-badge crm-badge--due-soon">Due soon</span>')  # noqa: S308 (constant)
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def history_link(context, record) -> str:
+    """A button to the record's full history page (audit:record); "History and restore" for who may restore."""
+    from django.urls import reverse
+
+    from diplomacy_crm.views import history_kind
+
+    kind = history_kind(record)
+    label = "History and restore" if access.may_restore(context["request"].user) else "Full history"
+    return format_html(
+        '<a class="usa-button usa-button--outline crm-history-link" href="{}">{}</a>',
+        reverse("audit:record", args=[kind, record.pk]),
+        label,
+    )

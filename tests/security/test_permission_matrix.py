@@ -24,7 +24,7 @@ refused POST changes the database (row counts and the record's fields).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
@@ -226,6 +226,8 @@ ROUTES = [
     Route("engagements:commitment-detail", get=conf(), kwargs=com, objects=WITH_CONF, shows=True),
     Route("engagements:commitment-edit", get=conf("change_commitment"), kwargs=com, objects=WITH_CONF,
           post=conf("change_commitment")),
+    Route("engagements:commitment-done", get=conf("change_commitment"), kwargs=com, objects=WITH_CONF,
+          post=conf("change_commitment", ok=302)),
     Route("engagements:commitment-delete", get=conf("delete_commitment"), kwargs=com, objects=WITH_CONF,
           post=conf("delete_commitment", ok=302)),
     # the combining pages
@@ -247,6 +249,9 @@ ROUTES = [
     # audit: history of any record, with the record's own confidentiality; restore by officers
     Route("audit:record", get=conf(), kwargs=history_of("engagement"), objects=WITH_CONF, shows=True),
     Route("audit:restore", get=perm("officer"), kwargs=restore_of, objects=WITH_CONF),
+    # undo a delete: POST only; a version that is not a deletion is no undo, for anyone (404)
+    Route("audit:undo", get=logged_in_method_not_allowed, kwargs=restore_of, objects=WITH_CONF,
+          post=lambda actor, obj: LOGIN if actor == "anon" else 404),
     # gifts (a restricted engagement's gifts are as hidden as the engagement)
     Route("gifts:list", get=read(), queries=LISTS, shows=True),
     Route("gifts:create", get=perm("add_gift"), post=perm("add_gift")),
