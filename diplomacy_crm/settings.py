@@ -325,7 +325,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- Mail -----------------------------------------------------------------
 # Django 6.1's MAILERS replaces EMAIL_BACKEND/EMAIL_HOST. EMAIL_URL (smtp://,
 # smtp+tls://, smtps://, file://, console://) or the EMAIL_HOST family pick
-# SMTP; unset means files under var/mail/.
+# SMTP; unset means one .eml file per message under var/mail/.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="International Affairs CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_DIR = VAR_DIR / "mail"
@@ -364,8 +364,9 @@ def _mailer_from_env() -> dict:
                 "timeout": env.int("EMAIL_TIMEOUT", default=30),
             },
         }
+    # One .eml file per message (diplomacy_crm/mailfiles.py), for a mail client to open.
     return {
-        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "BACKEND": "diplomacy_crm.mailfiles.EmlFileBackend",
         "OPTIONS": {"file_path": str(MAIL_DIR)},
     }
 
