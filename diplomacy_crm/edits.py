@@ -8,15 +8,18 @@ Sending the form again saves the user's input on top of those changes.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from .services import AlreadySubmitted, EditConflict, submitted_url
+from .services import AlreadySubmitted, EditConflict, create_once, submitted_url
 from .versions import version_changes
-from .views import render_page
+from .views import apply_service_errors, render_page
 
 HIDDEN = {"id", "version", "created_at", "updated_at"}
 
@@ -105,3 +108,25 @@ def already_created(request, form=None):
 def to_first_record(request, done: AlreadySubmitted):
     messages.info(request, "This form had already been saved; here is what it created.")
     return redirect(done.url)
+
+
+def create_from_form(request, form, service: Callable, *, url: Callable | None = None):
+    """A create page's write: `service(actor=…, **form.cleaned_data)` once per submit token.
+
+    Returns (record, None) when created; (None, redirect) when this form had
+    already been saved (the record it made); (None, None) when the service
+    refused, its errors now on the form for the page to show again.
+    """
+    try:
+        record = create_once(
+            token=form.submit_token_value,
+            user=request.user,
+            create=partial(service, actor=request.user, **form.cleaned_data),
+            url=url,
+        )
+    except AlreadySubmitted as done:
+        return None, to_first_record(request, done)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return None, None
+    return record, None

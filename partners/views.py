@@ -6,7 +6,6 @@ history, a contact's meetings, the briefing) are the top layer's:
 dashboard/partner/views.py.
 """
 
-from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
-from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.edits import already_created, conflict_page, create_from_form
 from diplomacy_crm.filters import SEARCH_MAX
-from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
+from diplomacy_crm.services import EditConflict
 from diplomacy_crm.views import (
     apply_service_errors,
     confirm_delete,
@@ -65,17 +64,10 @@ def partner_create(request):
         return done
     form = PartnerForm(request.POST or None, initial={"owner": request.user if request.user.has_perm("partners.change_partner") else None})
     if request.method == "POST" and form.is_valid():
-        try:
-            partner = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.partner_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        partner, done = create_from_form(request, form, services.partner_create)
+        if done:
+            return done
+        if partner:
             messages.success(request, f"Partner “{partner.name}” added.")
             return redirect(_next_url(request, partner.get_absolute_url()))
     _prepare(form)
@@ -217,17 +209,10 @@ def contact_create(request):
         initial["partner"] = request.GET["partner"]
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            contact = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.contact_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        contact, done = create_from_form(request, form, services.contact_create)
+        if done:
+            return done
+        if contact:
             messages.success(request, f"Contact “{contact.display_name}” added.")
             return redirect(_next_url(request, contact.get_absolute_url()))
     _prepare(form)
@@ -379,17 +364,10 @@ def agreement_create(request):
         initial["partners"] = [request.GET["partner"]]
     form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            agreement = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.agreement_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        agreement, done = create_from_form(request, form, services.agreement_create)
+        if done:
+            return done
+        if agreement:
             messages.success(request, f"Agreement “{agreement.title}” added.")
             return redirect(agreement.get_absolute_url())
     _prepare(form)
