@@ -130,3 +130,22 @@ def create_from_form(request, form, service: Callable, *, url: Callable | None =
         apply_service_errors(form, exc)
         return None, None
     return record, None
+
+
+def update_from_form(request, form, update: Callable, *, template: str, context: dict, prepare: Callable | None = None):
+    """An edit page's write: `update(actor=…, **form.cleaned_data)` (a service with its record bound).
+
+    Returns (True, None) when saved; (False, the conflict page) after a stale
+    save (`prepare(form)` first, as the page does before rendering); (False,
+    None) when the service refused, its errors now on the form.
+    """
+    try:
+        update(actor=request.user, **form.cleaned_data)
+    except EditConflict as conflict:
+        if prepare is not None:
+            prepare(form)
+        return False, conflict_page(request, conflict, form, template, context)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return False, None
+    return True, None

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from diplomacy_crm.edits import already_created, conflict_page, create_from_form, to_first_record
+from diplomacy_crm.edits import already_created, conflict_page, create_from_form, update_from_form, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import (
     apply_service_errors,
@@ -307,14 +307,13 @@ def mission_edit(request, pk):
     mission = access_mission(request.user, pk)
     form = TradeMissionForm(request.POST or None, instance=mission)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.trade_mission_update(mission=mission, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "engagements/mission_form.html", {"mission": mission})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.trade_mission_update, mission=mission),
+            template="engagements/mission_form.html", context={"mission": mission}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Trade mission “{mission.name}” saved.")
             return redirect(mission.get_absolute_url())
     _prepare(form)

@@ -7,6 +7,8 @@ dashboard/partner/views.py.
 """
 
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,9 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
-from diplomacy_crm.edits import already_created, conflict_page, create_from_form
+from diplomacy_crm.edits import already_created, create_from_form, update_from_form
 from diplomacy_crm.filters import SEARCH_MAX
-from diplomacy_crm.services import EditConflict
 from diplomacy_crm.views import (
     apply_service_errors,
     confirm_delete,
@@ -81,14 +82,13 @@ def partner_edit(request, pk):
     partner = access.access_partner(request.user, pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.partner_update(partner=partner, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/partner_form.html", {"partner": partner})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.partner_update, partner=partner),
+            template="partners/partner_form.html", context={"partner": partner}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Partner “{partner.name}” saved.")
             return redirect(partner.get_absolute_url())
     _prepare(form)
@@ -226,14 +226,13 @@ def contact_edit(request, pk):
     contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(contact=contact, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/contact_form.html", {"contact": contact})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.contact_update, contact=contact),
+            template="partners/contact_form.html", context={"contact": contact}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Contact “{contact.display_name}” saved.")
             return redirect(contact.get_absolute_url())
     _prepare(form)
@@ -381,14 +380,13 @@ def agreement_edit(request, pk):
     agreement = access.access_agreement(request.user, pk)
     form = AgreementForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_update(agreement=agreement, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/agreement_form.html", {"agreement": agreement})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.agreement_update, agreement=agreement),
+            template="partners/agreement_form.html", context={"agreement": agreement}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Agreement “{agreement.title}” saved.")
             return redirect(agreement.get_absolute_url())
     _prepare(form)
