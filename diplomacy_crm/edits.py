@@ -8,14 +8,18 @@ Sending the form again saves the user's input on top of those changes.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from .services import AlreadySubmitted, EditConflict, submitted_url
-from .views import render_page
+from .services import AlreadySubmitted, EditConflict, create_once, submitted_url
+from .versions import version_changes
+from .views import apply_service_errors, render_page
 
 HIDDEN = {"id", "version", "created_at", "updated_at"}
 
@@ -52,36 +56,23 @@ def changes_since(record, version: int) -> list[Change]:
     history = record.history.select_related("history_user")
     newer = list(history.filter(version__gt=version).order_by("history_date", "history_id"))
     base = history.filter(version__lte=version).order_by("-history_date", "-history_id").first()
-    model_fields = [f for f in record._meta.concrete_fields if f.name not in HIDDEN]
-    link_fields = list(getattr(record.history.model, "_history_m2m_fields", []))
-    base_links = _links(base, link_fields) if base is not None else None
     changes = []
     for row in newer:
         change = Change(user=row.history_user, date=row.history_date, version=row.version)
-        links = _links(row, link_fields)
         if base is not None:
-            for model_field in model_fields:
-                if getattr(row, model_field.attname) != getattr(base, model_field.attname):
-                    was, now = _shown(base, model_field), _shown(row, model_field)
-                    if was != now:  # not a difference nobody could see (seconds the form drops)
-                        change.fields.append((model_field.verbose_name, was, now))
-            for link_field in link_fields:
-                old, new = base_links[link_field.name], links[link_field.name]
-                if old != new:
-                    names = _names(link_field, old | new)
+            for diff in version_changes(row, base, skip=HIDDEN, links=True):
+                if diff.link:
+                    names = _names(diff.field, diff.old | diff.new)
                     change.fields.append(
-                        (link_field.verbose_name, "; ".join(names[i] for i in sorted(old)), "; ".join(names[i] for i in sorted(new)))
+                        (diff.field.verbose_name, "; ".join(names[i] for i in sorted(diff.old)), "; ".join(names[i] for i in sorted(diff.new)))
                     )
+                    continue
+                was, now = _shown(base, diff.field), _shown(row, diff.field)
+                if was != now:  # not a difference nobody could see (seconds the form drops)
+                    change.fields.append((diff.field.verbose_name, was, now))
         changes.append(change)
-        base, base_links = row, links
+        base = row
     return changes
-
-
-def _links(row, link_fields) -> dict:
-    """The ids of each tracked many-to-many relation as the history row recorded it."""
-    return {
-        f.name: set(getattr(row, f.name).values_list(f.m2m_reverse_field_name(), flat=True)) for f in link_fields
-    }
 
 
 def _names(link_field, ids) -> dict:
@@ -117,3 +108,44 @@ def already_created(request, form=None):
 def to_first_record(request, done: AlreadySubmitted):
     messages.info(request, "This form had already been saved; here is what it created.")
     return redirect(done.url)
+
+
+def create_from_form(request, form, service: Callable, *, url: Callable | None = None):
+    """A create page's write: `service(actor=…, **form.cleaned_data)` once per submit token.
+
+    Returns (record, None) when created; (None, redirect) when this form had
+    already been saved (the record it made); (None, None) when the service
+    refused, its errors now on the form for the page to show again.
+    """
+    try:
+        record = create_once(
+            token=form.submit_token_value,
+            user=request.user,
+            create=partial(service, actor=request.user, **form.cleaned_data),
+            url=url,
+        )
+    except AlreadySubmitted as done:
+        return None, to_first_record(request, done)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return None, None
+    return record, None
+
+
+def update_from_form(request, form, update: Callable, *, template: str, context: dict, prepare: Callable | None = None):
+    """An edit page's write: `update(actor=…, **form.cleaned_data)` (a service with its record bound).
+
+    Returns (True, None) when saved; (False, the conflict page) after a stale
+    save (`prepare(form)` first, as the page does before rendering); (False,
+    None) when the service refused, its errors now on the form.
+    """
+    try:
+        update(actor=request.user, **form.cleaned_data)
+    except EditConflict as conflict:
+        if prepare is not None:
+            prepare(form)
+        return False, conflict_page(request, conflict, form, template, context)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return False, None
+    return True, None

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from typing import TypedDict
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -217,3 +218,26 @@ def split_m2m(data: dict, m2m_names) -> tuple[dict, dict]:
         {k: v for k, v in data.items() if k not in m2m_names},
         {k: v for k, v in data.items() if k in m2m_names},
     )
+
+
+class RecordFields(TypedDict, total=False):
+    """Base of each service's typed keyword arguments (PEP 692: `**data: Unpack[PartnerFields]`).
+
+    Every field is optional: a create leaves the model's defaults, an update
+    writes only the fields it is given. `version` is the version an edit was
+    based on (see save_record).
+    """
+
+    version: int
+
+
+def record_arguments(data: Mapping, spec: type, m2m_names: Iterable[str] = ()) -> tuple[dict, dict]:
+    """A service's keyword arguments checked against its TypedDict `spec`, split for save_record.
+
+    A name the spec does not declare is a TypeError, as for a function's
+    explicit keyword-only parameters: a typo never becomes a silent no-op.
+    """
+    unknown = sorted(set(data) - set(spec.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) for {spec.__name__}: {', '.join(unknown)}")
+    return split_m2m(data, tuple(m2m_names))

@@ -13,24 +13,12 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from .envconfig import EMBEDDABLE_BACKENDS, embedded_defaults_allowed, env_bool, mailer_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """A strict boolean: '1/true/yes/on' or '0/false/no/off', anything else is an error."""
-    raw = env.str(name, default="")
-    if raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
-
 
 DEBUG = env_bool("DEBUG", default=False)
 # Tests and `make run` set DEBUG explicitly; production leaves it off.
@@ -61,46 +49,8 @@ if not ALLOWED_HOSTS:
 # "sent" into a folder), so start-up stops unless EMBEDDED_DEFAULTS opts in:
 # "1" for all three (a one-machine install), or a list of "database",
 # "broker", "mail". /healthz lists the backends that are embedded.
-EMBEDDABLE = ("database", "broker", "mail")
-_embedded_raw = env.str("EMBEDDED_DEFAULTS", default="").strip().lower()
-if _embedded_raw in {"", "0", "false", "no", "off"}:
-    EMBEDDED_DEFAULTS_ALLOWED = set(EMBEDDABLE) if DEBUG else set()
-elif _embedded_raw in {"1", "true", "yes", "on", "all"}:
-    EMBEDDED_DEFAULTS_ALLOWED = set(EMBEDDABLE)
-else:
-    EMBEDDED_DEFAULTS_ALLOWED = {part.strip() for part in _embedded_raw.split(",") if part.strip()}
-    if EMBEDDED_DEFAULTS_ALLOWED - set(EMBEDDABLE):
-        raise ImproperlyConfigured(
-            f"EMBEDDED_DEFAULTS={_embedded_raw!r}: use 1 (all), 0 (none) or a list of {', '.join(EMBEDDABLE)}."
-        )
-_MISSING_SETTING_HELP = {
-    "database": (
-        "DATABASE_URL is not set (for example postgres://crm:password@db.internal:5432/crm). "
-        "Without it the app would run on SQLite under VAR_DIR."
-    ),
-    "broker": (
-        "REDIS_URL is not set (for example redis://redis.internal:6379/0). "
-        "Without it tasks would queue in a folder under VAR_DIR that only workers on this machine read, "
-        "and the cache would be per process."
-    ),
-    "mail": (
-        "EMAIL_URL (or EMAIL_HOST) is not set (for example smtp+tls://user:password@smtp.example.org:587). "
-        "Without it every email would be written to files under VAR_DIR and marked sent: nobody would get mail."
-    ),
-}
-_configured = {
-    "database": bool(env.str("DATABASE_URL", default="")),
-    "broker": bool(env.str("REDIS_URL", default="")),
-    "mail": bool(env.str("EMAIL_URL", default="") or env.str("EMAIL_HOST", default="")),
-}
-_refused = [name for name in EMBEDDABLE if not _configured[name] and name not in EMBEDDED_DEFAULTS_ALLOWED]
-if _refused:
-    raise ImproperlyConfigured(
-        "DEBUG is off and production settings are missing:\n"
-        + "\n".join(f"- {_MISSING_SETTING_HELP[name]}" for name in _refused)
-        + "\nSet them, or opt into the embedded default on purpose for a one-machine install with "
-        + f"EMBEDDED_DEFAULTS={','.join(_refused)} (or EMBEDDED_DEFAULTS=1 for all)."
-    )
+EMBEDDABLE = EMBEDDABLE_BACKENDS
+EMBEDDED_DEFAULTS_ALLOWED = embedded_defaults_allowed(env, debug=DEBUG)
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The right-hand side of calendar event UIDs: not SITE_URL's host, so that moving
@@ -329,52 +279,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- Mail -----------------------------------------------------------------
 # Django 6.1's MAILERS replaces EMAIL_BACKEND/EMAIL_HOST. EMAIL_URL (smtp://,
 # smtp+tls://, smtps://, file://, console://) or the EMAIL_HOST family pick
-# SMTP; unset means files under var/mail/.
+# SMTP; unset means one .eml file per message under var/mail/.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="International Affairs CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_DIR = VAR_DIR / "mail"
 
 
-def _mailer_from_env() -> dict:
-    if env.str("EMAIL_URL", default=""):
-        cfg = env.email_url("EMAIL_URL")
-        backend = cfg["EMAIL_BACKEND"]
-        if backend.endswith("filebased.EmailBackend"):
-            return {"BACKEND": backend, "OPTIONS": {"file_path": cfg.get("EMAIL_FILE_PATH") or str(MAIL_DIR)}}
-        if backend.endswith("smtp.EmailBackend"):
-            return {
-                "BACKEND": backend,
-                "OPTIONS": {
-                    "host": cfg.get("EMAIL_HOST", "localhost"),
-                    "port": cfg.get("EMAIL_PORT", 25),
-                    "username": cfg.get("EMAIL_HOST_USER", ""),
-                    "password": cfg.get("EMAIL_HOST_PASSWORD", ""),
-                    "use_tls": bool(cfg.get("EMAIL_USE_TLS", False)),
-                    "use_ssl": bool(cfg.get("EMAIL_USE_SSL", False)),
-                    "timeout": 30,
-                },
-            }
-        return {"BACKEND": backend}
-    if env.str("EMAIL_HOST", default=""):
-        return {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": env.str("EMAIL_HOST"),
-                "port": env.int("EMAIL_PORT", default=25),
-                "username": env.str("EMAIL_HOST_USER", default=""),
-                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
-                "use_tls": env_bool("EMAIL_USE_TLS", default=False),
-                "use_ssl": env_bool("EMAIL_USE_SSL", default=False),
-                "timeout": env.int("EMAIL_TIMEOUT", default=30),
-            },
-        }
-    return {
-        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "OPTIONS": {"file_path": str(MAIL_DIR)},
-    }
-
-
-MAILERS = {"default": _mailer_from_env()}
+MAILERS = {"default": mailer_from_env(env, mail_dir=MAIL_DIR)}
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -15,6 +15,7 @@ from accounts.access import hidden_history_versions
 from .csv import Column, stream_csv
 from .filters import prepare_pickers
 from .paginator import CappedPaginator
+from .versions import version_changes
 
 PER_PAGE = 25
 PAGE_SIZES = (25, 50, 100)  # the choices of ?per_page= on the list pages
@@ -286,25 +287,22 @@ def _delete_refused(request, obj, references, *, cancel_url: str, status: int = 
     )
 
 
-HISTORY_SKIP = {"id", "version", "created_at", "updated_at", "history_id", "history_date", "history_change_reason", "history_type", "history_user", "history_relation"}
+HISTORY_SKIP = {"id", "version", "created_at", "updated_at"}
 
 
 def history_entries(record, limit: int = 50, *, user=None) -> list:
     """The latest changes of a record (simple-history), each with `changed_fields` (labels), newest first.
 
-    One query: consecutive rows are compared in Python instead of calling
-    `diff_against()` per row. Many-to-many changes are not itemised. Given
+    One query: consecutive rows are compared in Python (`versions.version_changes`)
+    instead of calling `diff_against()` per row. Many-to-many changes are not itemised. Given
     the `user`, a version written while the record was restricted that they
     may not read (accounts.access.hidden_history_versions) lists no fields.
     """
     entries = list(record.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    fields = [f for f in entries[0]._meta.fields if f.name not in HISTORY_SKIP] if entries else []
     hidden = hidden_history_versions(user, entries) if user is not None else set()
     for newer, older in zip(entries, entries[1:] + [None]):
         newer.changed_fields = []
         newer.hidden = newer.history_id in hidden
         if newer.history_type == "~" and older is not None and not newer.hidden:
-            newer.changed_fields = [
-                str(f.verbose_name) for f in fields if getattr(newer, f.attname) != getattr(older, f.attname)
-            ]
+            newer.changed_fields = [change.label for change in version_changes(newer, older, skip=HISTORY_SKIP)]
     return entries[:limit]

@@ -3,21 +3,93 @@
 The quick-logging form, the edit pages, the API and the importer call these,
 so the rules (dates, attendees from the partners present, a done commitment's
 completion date) are enforced in one place.
+
+Each service takes keyword-only arguments typed by a TypedDict
+(`EngagementFields` …, PEP 692); a name it does not declare is a TypeError
+(`record_arguments`).
 """
 
+import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
+from typing import Unpack
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import access
-from diplomacy_crm.services import save_record, split_m2m
+from diplomacy_crm.services import RecordFields, record_arguments, save_record
+from partners.models import Contact, Partner, Topic
 
 from .models import Commitment, Engagement, Gift, TradeMission
 
 ENGAGEMENT_M2M = ("partners", "contacts", "staff", "topics")
 MISSION_M2M = ("delegates", "partners")
+
+
+class EngagementFields(RecordFields, total=False):
+    title: str
+    kind: str  # Engagement.Kind
+    status: str  # Engagement.Status
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None
+    location: str
+    is_virtual: bool
+    city_officials: str
+    trade_mission: TradeMission | None
+    summary: str
+    outcomes: str
+    confidentiality: str  # Engagement.Confidentiality
+    follow_up_by: dt.date | None
+    owner: AbstractBaseUser | None
+    partners: Iterable[Partner]
+    contacts: Iterable[Contact]
+    staff: Iterable[AbstractBaseUser]
+    topics: Iterable[Topic]
+
+
+class CommitmentFields(RecordFields, total=False):
+    description: str
+    made_by: str  # Commitment.MadeBy
+    partner: Partner | None
+    engagement: Engagement | None
+    trade_mission: TradeMission | None
+    owner: AbstractBaseUser | None
+    due_date: dt.date | None
+    status: str  # Commitment.Status
+    completed_on: dt.date | None
+    priority: int
+
+
+class TradeMissionFields(RecordFields, total=False):
+    name: str
+    direction: str  # TradeMission.Direction
+    countries: list[str]  # ISO 3166-1 alpha-2 codes
+    cities: str
+    start_date: dt.date
+    end_date: dt.date
+    lead: str
+    owner: AbstractBaseUser | None
+    objectives: str
+    outcomes: str
+    status: str  # TradeMission.Status
+    delegates: Iterable[Contact]
+    partners: Iterable[Partner]
+
+
+class GiftFields(RecordFields, total=False):
+    engagement: Engagement | None
+    direction: str  # Gift.Direction
+    exchanged_on: dt.date
+    giver: str
+    recipient: str
+    partner: Partner | None
+    description: str
+    estimated_value: Decimal | None
+    currency: str  # ISO 4217
+    disposition: str  # Gift.Disposition
 
 
 def _check_attendees(engagement: Engagement, m2m: dict) -> None:
@@ -48,9 +120,11 @@ def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagem
 
 
 @transaction.atomic
-def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Engagement:
+def engagement_create(
+    *, actor, commitments: Iterable[CommitmentFields] = (), **data: Unpack[EngagementFields]
+) -> Engagement:
     """Log an engagement, with commitments made there, all or nothing."""
-    fields, m2m = split_m2m(data, ENGAGEMENT_M2M)
+    fields, m2m = record_arguments(data, EngagementFields, ENGAGEMENT_M2M)
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
     engagement = Engagement()
     _check_attendees(engagement, m2m)
@@ -70,8 +144,8 @@ def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Eng
 
 
 @transaction.atomic
-def engagement_update(*, engagement: Engagement, actor, **data) -> Engagement:
-    fields, m2m = split_m2m(data, ENGAGEMENT_M2M)
+def engagement_update(*, engagement: Engagement, actor, **data: Unpack[EngagementFields]) -> Engagement:
+    fields, m2m = record_arguments(data, EngagementFields, ENGAGEMENT_M2M)
     _check_attendees(engagement, m2m)
     _keep_author_in_the_room(actor, fields, m2m, engagement)
     return save_record(engagement, actor=actor, fields=fields, m2m=m2m)
@@ -88,17 +162,21 @@ def _completion(fields: dict, commitment: Commitment, today) -> None:
 
 
 @transaction.atomic
-def commitment_create(*, actor, now=None, **data) -> Commitment:
+def commitment_create(*, actor, now: dt.datetime | None = None, **data: Unpack[CommitmentFields]) -> Commitment:
+    fields, _ = record_arguments(data, CommitmentFields)
     commitment = Commitment()
-    _completion(data, commitment, timezone.localdate(now))
-    data.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
-    return save_record(commitment, actor=actor, fields=data)
+    _completion(fields, commitment, timezone.localdate(now))
+    fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
+    return save_record(commitment, actor=actor, fields=fields)
 
 
 @transaction.atomic
-def commitment_update(*, commitment: Commitment, actor, now=None, **data) -> Commitment:
-    _completion(data, commitment, timezone.localdate(now))
-    return save_record(commitment, actor=actor, fields=data)
+def commitment_update(
+    *, commitment: Commitment, actor, now: dt.datetime | None = None, **data: Unpack[CommitmentFields]
+) -> Commitment:
+    fields, _ = record_arguments(data, CommitmentFields)
+    _completion(fields, commitment, timezone.localdate(now))
+    return save_record(commitment, actor=actor, fields=fields)
 
 
 DONE_NOTE_MAX = 80  # the note is kept in the history row's change reason (100 characters with its prefix)
@@ -132,22 +210,24 @@ def commitment_mark_done(*, commitment: Commitment, user, note: str = "", versio
 
 
 @transaction.atomic
-def trade_mission_create(*, actor, **data) -> TradeMission:
-    fields, m2m = split_m2m(data, MISSION_M2M)
+def trade_mission_create(*, actor, **data: Unpack[TradeMissionFields]) -> TradeMission:
+    fields, m2m = record_arguments(data, TradeMissionFields, MISSION_M2M)
     return save_record(TradeMission(), actor=actor, fields=fields, m2m=m2m)
 
 
 @transaction.atomic
-def trade_mission_update(*, mission: TradeMission, actor, **data) -> TradeMission:
-    fields, m2m = split_m2m(data, MISSION_M2M)
+def trade_mission_update(*, mission: TradeMission, actor, **data: Unpack[TradeMissionFields]) -> TradeMission:
+    fields, m2m = record_arguments(data, TradeMissionFields, MISSION_M2M)
     return save_record(mission, actor=actor, fields=fields, m2m=m2m)
 
 
 @transaction.atomic
-def gift_create(*, actor, **data) -> Gift:
-    return save_record(Gift(), actor=actor, fields=data)
+def gift_create(*, actor, **data: Unpack[GiftFields]) -> Gift:
+    fields, _ = record_arguments(data, GiftFields)
+    return save_record(Gift(), actor=actor, fields=fields)
 
 
 @transaction.atomic
-def gift_update(*, gift: Gift, actor, **data) -> Gift:
-    return save_record(gift, actor=actor, fields=data)
+def gift_update(*, gift: Gift, actor, **data: Unpack[GiftFields]) -> Gift:
+    fields, _ = record_arguments(data, GiftFields)
+    return save_record(gift, actor=actor, fields=fields)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
-from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.edits import already_created, conflict_page, create_from_form, update_from_form, to_first_record
 from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.views import (
     apply_service_errors,
@@ -294,17 +294,10 @@ def mission_create(request):
         return done
     form = TradeMissionForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
-        try:
-            mission = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.trade_mission_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        mission, done = create_from_form(request, form, services.trade_mission_create)
+        if done:
+            return done
+        if mission:
             messages.success(request, f"Trade mission “{mission.name}” added.")
             return redirect(mission.get_absolute_url())
     _prepare(form)
@@ -318,14 +311,13 @@ def mission_edit(request, pk):
     mission = access_mission(request.user, pk)
     form = TradeMissionForm(request.POST or None, instance=mission)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.trade_mission_update(mission=mission, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "engagements/mission_form.html", {"mission": mission})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.trade_mission_update, mission=mission),
+            template="engagements/mission_form.html", context={"mission": mission}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Trade mission “{mission.name}” saved.")
             return redirect(mission.get_absolute_url())
     _prepare(form)
@@ -408,17 +400,10 @@ def commitment_create(request):
             initial[name] = request.GET[name]
     form = _commitment_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            commitment = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.commitment_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        commitment, done = create_from_form(request, form, services.commitment_create)
+        if done:
+            return done
+        if commitment:
             messages.success(request, "Commitment added.")
             return redirect(commitment.get_absolute_url())
     return _render_commitment_form(request, form)

@@ -6,7 +6,6 @@ edit (engagements.add_gift / change_gift); viewers read.
 """
 
 import datetime as dt
-from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from diplomacy_crm.csv import stream_csv
-from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.edits import already_created, conflict_page, create_from_form
 from diplomacy_crm.officetime import office_today
-from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
+from diplomacy_crm.services import EditConflict
 from diplomacy_crm.views import apply_service_errors, history_entries, list_page, render_page, require_perm
 from engagements import services
 from engagements.filters import GiftFilter
@@ -101,18 +100,10 @@ def gift_create(request):
             initial["partner"] = first_partner.pk
     form = _form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            gift = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.gift_create, actor=request.user, **form.cleaned_data),
-                url=_after_create,
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        gift, done = create_from_form(request, form, services.gift_create, url=_after_create)
+        if done:
+            return done
+        if gift:
             messages.success(request, "Gift recorded.")
             return redirect(_after_create(gift))
     return _render_form(request, form)

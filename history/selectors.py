@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.http import Http404
 
 from accounts.access import hidden_history_versions
+from diplomacy_crm.versions import version_changes
 from accounts.roles import is_officer
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from engagements.selectors import commitments_for, engagements_for, gifts_for, missions_for
@@ -82,27 +83,17 @@ def _display(value) -> str:
     return str(value)
 
 
-def _m2m_display(rows, field_name: str) -> str:
-    # Rows of the historical through table: {"partner": 3, "engagement": 9}.
-    values = sorted(str(row.get(field_name)) for row in rows)
-    return ", ".join(values) or "—"
-
-
 def _changes(newer, older, *, older_hidden: bool = False) -> list[Change]:
-    delta = newer.diff_against(older, excluded_fields=list(SKIP_FIELDS))
     out = []
-    model = newer.instance_type
-    for change in delta.changes:
-        try:
-            model_field = model._meta.get_field(change.field)
-            label = str(model_field.verbose_name)
-        except Exception:  # noqa: BLE001 (a field removed since)
-            model_field, label = None, change.field
-        if model_field is not None and model_field.many_to_many:
-            target = model_field.m2m_reverse_field_name()
-            old, new = _m2m_display(change.old, target), _m2m_display(change.new, target)
+    # Ordered by field name, as simple-history's diff_against() gave them.
+    for change in sorted(version_changes(newer, older, skip=SKIP_FIELDS, editable_only=True, links=True), key=lambda c: c.field.name):
+        model_field = change.field
+        if change.link:
+            # Ids as text, sorted as text: the page's wording since the first version.
+            old = ", ".join(sorted(str(i) for i in change.old)) or "—"
+            new = ", ".join(sorted(str(i) for i in change.new)) or "—"
             old, new = f"ids {old}", f"ids {new}"
-        elif model_field is not None and model_field.choices:
+        elif model_field.choices:
             lookup = {str(k): str(v) for k, v in model_field.flatchoices}
             old = lookup.get(str(change.old), _display(change.old))
             new = lookup.get(str(change.new), _display(change.new))
@@ -110,7 +101,7 @@ def _changes(newer, older, *, older_hidden: bool = False) -> list[Change]:
             old, new = _display(change.old), _display(change.new)
         if older_hidden:
             old = HIDDEN
-        out.append(Change(field=label, old=old, new=new))
+        out.append(Change(field=change.label, old=old, new=new))
     return out
 
 

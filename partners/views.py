@@ -6,6 +6,7 @@ history, a contact's meetings, the briefing) are the top layer's:
 dashboard/partner/views.py.
 """
 
+
 from functools import partial
 
 from django.contrib import messages
@@ -17,9 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
-from diplomacy_crm.edits import already_created, conflict_page, to_first_record
+from diplomacy_crm.edits import already_created, create_from_form, update_from_form
 from diplomacy_crm.filters import SEARCH_MAX
-from diplomacy_crm.services import AlreadySubmitted, EditConflict, create_once
 from diplomacy_crm.text import folded_match
 from diplomacy_crm.views import (
     apply_service_errors,
@@ -65,17 +65,10 @@ def partner_create(request):
         return done
     form = PartnerForm(request.POST or None, initial={"owner": request.user if request.user.has_perm("partners.change_partner") else None})
     if request.method == "POST" and form.is_valid() and form.no_likely_duplicate(access.partners_for(request.user)):
-        try:
-            partner = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.partner_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        partner, done = create_from_form(request, form, services.partner_create)
+        if done:
+            return done
+        if partner:
             messages.success(request, f"Partner “{partner.name}” added.")
             return redirect(_next_url(request, partner.get_absolute_url()))
     _prepare(form)
@@ -89,14 +82,13 @@ def partner_edit(request, pk):
     partner = access.access_partner(request.user, pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.partner_update(partner=partner, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/partner_form.html", {"partner": partner})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.partner_update, partner=partner),
+            template="partners/partner_form.html", context={"partner": partner}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Partner “{partner.name}” saved.")
             return redirect(partner.get_absolute_url())
     _prepare(form)
@@ -216,17 +208,10 @@ def contact_create(request):
         initial["partner"] = request.GET["partner"]
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            contact = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.contact_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        contact, done = create_from_form(request, form, services.contact_create)
+        if done:
+            return done
+        if contact:
             messages.success(request, f"Contact “{contact.display_name}” added.")
             return redirect(_next_url(request, contact.get_absolute_url()))
     _prepare(form)
@@ -240,14 +225,13 @@ def contact_edit(request, pk):
     contact = access.access_contact(request.user, pk, Contact.objects.select_related("partner"))
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(contact=contact, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/contact_form.html", {"contact": contact})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.contact_update, contact=contact),
+            template="partners/contact_form.html", context={"contact": contact}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Contact “{contact.display_name}” saved.")
             return redirect(contact.get_absolute_url())
     _prepare(form)
@@ -377,17 +361,10 @@ def agreement_create(request):
         initial["partners"] = [request.GET["partner"]]
     form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            agreement = create_once(
-                token=form.submit_token_value,
-                user=request.user,
-                create=partial(services.agreement_create, actor=request.user, **form.cleaned_data),
-            )
-        except AlreadySubmitted as done:
-            return to_first_record(request, done)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        agreement, done = create_from_form(request, form, services.agreement_create)
+        if done:
+            return done
+        if agreement:
             messages.success(request, f"Agreement “{agreement.title}” added.")
             return redirect(agreement.get_absolute_url())
     _prepare(form)
@@ -401,14 +378,13 @@ def agreement_edit(request, pk):
     agreement = access.access_agreement(request.user, pk)
     form = AgreementForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_update(agreement=agreement, actor=request.user, **form.cleaned_data)
-        except EditConflict as conflict:
-            _prepare(form)
-            return conflict_page(request, conflict, form, "partners/agreement_form.html", {"agreement": agreement})
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
+        saved, page = update_from_form(
+            request, form, partial(services.agreement_update, agreement=agreement),
+            template="partners/agreement_form.html", context={"agreement": agreement}, prepare=_prepare,
+        )
+        if page:
+            return page
+        if saved:
             messages.success(request, f"Agreement “{agreement.title}” saved.")
             return redirect(agreement.get_absolute_url())
     _prepare(form)

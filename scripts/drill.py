@@ -251,6 +251,117 @@ def seed(n: int) -> set[str]:
     }
 
 
+def drill_env(*, db_url: str, redis_url: str, smtp_port: int, work: Path) -> dict:
+    """The environment of every process of the drill: production settings on the drill's own services."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "diplomacy_crm.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_hex(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": "http://127.0.0.1",
+        "HTTPS_ONLY": "0",  # loopback, no TLS proxy in front
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "VAR_DIR": str(work / "var"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def make_cluster(env: dict, work: Path, log_dir: Path) -> tuple[list, list, "Proc"]:
+    """Two web instances (port, Proc), two Celery workers and beat, not started yet."""
+    webs = []
+    for i in (1, 2):
+        port = free_port()
+        webs.append((port, Proc(f"web{i}", [str(BIN / "gunicorn"), "-c", "ops/gunicorn.conf.py",
+                                             "--bind", f"127.0.0.1:{port}", "--workers", "2"], env, log_dir)))
+    workers = [
+        Proc(f"worker{i}", [str(BIN / "celery"), "-A", "diplomacy_crm", "worker", "-c", "2",
+                            "--prefetch-multiplier", "1", "-n", f"drill{i}@%h", "-l", "INFO"], env, log_dir)
+        for i in (1, 2)
+    ]
+    beat = Proc("beat", [str(BIN / "celery"), "-A", "diplomacy_crm", "--quiet", "beat", "-l", "INFO",
+                         "-s", str(work / "celerybeat-schedule")], env, log_dir)
+    return webs, workers, beat
+
+
+def wait_ready(webs: list, workers: list, until: float) -> None:
+    for port, p in webs:
+        wait_for(lambda port=port: port_open(port), until=until, what=f"{p.name} on port {port}")
+    for w in workers:
+        wait_for(lambda w=w: " ready." in w.log_text(), until=until, what=f"{w.name} ready")
+
+
+class HealthPoller:
+    """Asks every web instance for /healthz twice a second (a request id each, as the proxy would send)."""
+
+    def __init__(self, ports: list[int]):
+        self.ports = ports
+        self.health: Counter = Counter()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+
+    def poll(self) -> None:
+        while not self.stopping.is_set():
+            for port in self.ports:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
+                                                 headers={"X-Request-ID": f"drill-{secrets.token_hex(8)}"})
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as response:
+                        self.health[response.status] += 1
+                except urllib.error.HTTPError as exc:
+                    self.health[exc.code] += 1
+                except OSError:
+                    self.health["no answer"] += 1
+            self.stopping.wait(0.5)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> dict:
+        self.stopping.set()
+        self.thread.join(10)
+        return dict(self.health)
+
+
+def kill_and_recover(args, *, sink, workers: list, expected: set, redis_url: str, until: float, report: dict) -> None:
+    """Queue the reminders, kill a worker once a third is sent, and time until every reminder is sent once."""
+    from celery import Celery
+
+    from notifications.models import OutboxMessage
+
+    Status = OutboxMessage.Status
+    client = Celery("drill", broker=redis_url, set_as_current=False)
+    run_started = time.monotonic()
+    client.send_task("send_due_reminders")  # what beat sends on the hour
+    wait_for(lambda: sink.count() >= max(args.reminders // 3, 1), until=until, what="a third of the mail", interval=0.05)
+    victim = workers[0]
+    victim.kill()
+    killed_at = time.monotonic()
+    report["sent_at_kill"] = sink.count()
+    if args.restart:
+        time.sleep(1)  # systemd's Restart=on-failure
+        victim.start()
+    time.sleep(0.5)
+    report["held_by_killed"] = OutboxMessage.objects.filter(status=Status.SENDING).count()
+
+    def all_sent():
+        return OutboxMessage.objects.filter(status=Status.SENT).count() >= len(expected) and \
+            {k for k, _ in sink.snapshot()} >= expected
+
+    try:
+        wait_for(all_sent, until=until - 10, what="every reminder sent", interval=0.5)
+        report["recovery_s"] = round(time.monotonic() - killed_at, 1)
+        time.sleep(3)  # a late duplicate would show now
+    except Deadline as exc:
+        report["error"] = str(exc)
+    report["run_s"] = round(time.monotonic() - run_started, 1)
+
+
 def run(args) -> dict:
     started = time.monotonic()
     until = started + args.timeout
@@ -258,7 +369,6 @@ def run(args) -> dict:
     redis_base = os.environ.get("DRILL_REDIS", "redis://127.0.0.1:6379").rstrip("/")
     redis_url = f"{redis_base}/{args.redis_db}"
     database = f"crm_drill_{os.getpid()}"
-    db_url = pg_url.rsplit("/", 1)[0] + f"/{database}"
     work = Path(tempfile.mkdtemp(prefix="crm-drill-"))
     log_dir = work / "logs"
     log_dir.mkdir()
@@ -273,22 +383,8 @@ def run(args) -> dict:
         admin.execute(f'CREATE DATABASE "{database}"')
 
     sink = Sink(args.smtp_delay)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "diplomacy_crm.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_hex(32),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": "http://127.0.0.1",
-        "HTTPS_ONLY": "0",  # loopback, no TLS proxy in front
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "INFO",
-        "VAR_DIR": str(work / "var"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    db_url = pg_url.rsplit("/", 1)[0] + f"/{database}"
+    env = drill_env(db_url=db_url, redis_url=redis_url, smtp_port=sink.port, work=work)
     os.environ.update(env)  # this process seeds the data through Django
     procs: list[Proc] = []
     report = {"restarted": args.restart, "sent_at_kill": None, "held_by_killed": None, "recovery_s": None,
@@ -298,25 +394,11 @@ def run(args) -> dict:
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=REPO, env=env, check=True,
                        timeout=max(until - time.monotonic(), 1))
         sink.controller.start()
-        webs = []
-        for i in (1, 2):
-            port = free_port()
-            webs.append((port, Proc(f"web{i}", [str(BIN / "gunicorn"), "-c", "ops/gunicorn.conf.py",
-                                                 "--bind", f"127.0.0.1:{port}", "--workers", "2"], env, log_dir)))
-        workers = [
-            Proc(f"worker{i}", [str(BIN / "celery"), "-A", "diplomacy_crm", "worker", "-c", "2",
-                                "--prefetch-multiplier", "1", "-n", f"drill{i}@%h", "-l", "INFO"], env, log_dir)
-            for i in (1, 2)
-        ]
-        beat = Proc("beat", [str(BIN / "celery"), "-A", "diplomacy_crm", "--quiet", "beat", "-l", "INFO",
-                             "-s", str(work / "celerybeat-schedule")], env, log_dir)
+        webs, workers, beat = make_cluster(env, work, log_dir)
         procs = [p for _, p in webs] + workers + [beat]
         for p in procs:
             p.start()
-        for port, p in webs:
-            wait_for(lambda port=port: port_open(port), until=until, what=f"{p.name} on port {port}")
-        for w in workers:
-            wait_for(lambda w=w: " ready." in w.log_text(), until=until, what=f"{w.name} ready")
+        wait_ready(webs, workers, until)
 
         import django
 
@@ -326,85 +408,40 @@ def run(args) -> dict:
         logging.getLogger().setLevel(logging.WARNING)  # this process's own lines (the sink's chatter) stay quiet
         from django.conf import settings
 
-        from notifications.models import OutboxMessage
-
         report["lease_s"] = settings.CRM["OUTBOX_LEASE_SECONDS"]
         report["sweep_s"] = int(settings.CELERY_BEAT_SCHEDULE["flush-outbox"]["schedule"])
-        Status = OutboxMessage.Status
         expected = seed(args.reminders)
-
-        # The web instances answer throughout (a request id each, as the proxy would send).
-        health: Counter = Counter()
-        stop_polling = threading.Event()
-
-        def poll():
-            while not stop_polling.is_set():
-                for port, _ in webs:
-                    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
-                                                     headers={"X-Request-ID": f"drill-{secrets.token_hex(8)}"})
-                    try:
-                        with urllib.request.urlopen(request, timeout=5) as response:
-                            health[response.status] += 1
-                    except urllib.error.HTTPError as exc:
-                        health[exc.code] += 1
-                    except OSError:
-                        health["no answer"] += 1
-                stop_polling.wait(0.5)
-
-        poller = threading.Thread(target=poll, daemon=True)
+        poller = HealthPoller([port for port, _ in webs])
         poller.start()
-
-        from celery import Celery
-
-        client = Celery("drill", broker=redis_url, set_as_current=False)
-        run_started = time.monotonic()
-        client.send_task("send_due_reminders")  # what beat sends on the hour
-        wait_for(lambda: sink.count() >= max(args.reminders // 3, 1), until=until, what="a third of the mail", interval=0.05)
-        victim = workers[0]
-        victim.kill()
-        killed_at = time.monotonic()
-        report["sent_at_kill"] = sink.count()
-        if args.restart:
-            time.sleep(1)  # systemd's Restart=on-failure
-            victim.start()
-        time.sleep(0.5)
-        report["held_by_killed"] = OutboxMessage.objects.filter(status=Status.SENDING).count()
-
-        def all_sent():
-            return OutboxMessage.objects.filter(status=Status.SENT).count() >= len(expected) and \
-                {k for k, _ in sink.snapshot()} >= expected
-
-        try:
-            wait_for(all_sent, until=until - 10, what="every reminder sent", interval=0.5)
-            report["recovery_s"] = round(time.monotonic() - killed_at, 1)
-            time.sleep(3)  # a late duplicate would show now
-        except Deadline as exc:
-            report["error"] = str(exc)
-        report["run_s"] = round(time.monotonic() - run_started, 1)
-        stop_polling.set()
-        poller.join(10)
-        report["health"] = dict(health)
+        kill_and_recover(args, sink=sink, workers=workers, expected=expected, redis_url=redis_url, until=until, report=report)
+        report["health"] = poller.stop()
     except (Deadline, subprocess.SubprocessError) as exc:
         report["error"] = str(exc)
     finally:
-        for p in procs:
-            p.stop()
-        if sink.controller.loop.is_running():
-            sink.controller.stop()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001 (teardown: the drop below forces the connections closed anyway)
-            pass  # nosec B110
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        broker.flushdb()
+        teardown(procs, sink, pg_url=pg_url, database=database, broker=broker)
     report["figures"] = summarise(expected, sink.snapshot())
     report["logs"] = scan_logs(sorted(log_dir.glob("*.log")))
     report["log_dir"] = str(log_dir)
     report["total_s"] = round(time.monotonic() - started, 1)
     return report
+
+
+def teardown(procs: list, sink, *, pg_url: str, database: str, broker) -> None:
+    import psycopg
+
+    for p in procs:
+        p.stop()
+    if sink.controller.loop.is_running():
+        sink.controller.stop()
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 (teardown: the drop below forces the connections closed anyway)
+        pass  # nosec B110
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    broker.flushdb()
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,16 @@ Cast (one per role of the contract, plus the edge cases):
   officer      sees and does everything
   superuser
 
+One way to get a client per role: `client_for("viewer")` (roles as the product
+names them: anonymous, viewer, staff, other_staff, officer, superuser) gives a
+test client signed in as that member of the cast. One `world`: partners in
+Japan and Viet Nam, a public and a restricted meeting (`staff_user` took
+part), commitments, a mission and an agreement (constants in
+tests/pages_fixtures.py). The security and API folders keep their own
+`world` (a module-wide graph with a marker per confidentiality case; a few
+API records) under the same name; `as_user(user)` is the older spelling of
+`client_for`, kept for now.
+
 Services: `require_service(name, reason)` skips a test when a service is
 missing, or fails it when REQUIRE_SERVICES=1 (CI), so nothing is silently
 skipped there.
@@ -142,3 +152,52 @@ def officer(django_user_model):
 @pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple")
+
+
+# --- One client per role -----------------------------------------------------------------
+ROLES = {
+    "anonymous": None,
+    "viewer": "viewer",
+    "staff": "staff_user",
+    "other_staff": "other_staff",
+    "officer": "officer",
+    "superuser": "superuser",
+}
+
+
+@pytest.fixture
+def client_for(request, db):
+    """client_for("officer") → a new test client signed in as the cast's officer ("anonymous": signed out)."""
+    from django.test import Client
+
+    def make(role: str) -> Client:
+        if role not in ROLES:
+            raise KeyError(f"no role {role!r}; the roles are {', '.join(ROLES)}")
+        client = Client()
+        if ROLES[role] is not None:
+            client.force_login(request.getfixturevalue(ROLES[role]))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def as_user(client):
+    """as_user(user) → the test client logged in as that user (None: anonymous). Older spelling of client_for."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
+
+
+# --- One world ---------------------------------------------------------------------------
+@pytest.fixture
+def world(db, staff_user):
+    """Partners in Japan and Vietnam, a public and a restricted meeting (staff_user took part), commitments, a mission."""
+    from tests.pages_fixtures import build_world
+
+    return build_world(staff_user)

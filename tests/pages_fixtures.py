@@ -1,11 +1,12 @@
-"""Fixtures for the page tests (lists, details, forms): a small world with one restricted meeting.
+"""The page tests' world (lists, details, forms): a small world with one restricted meeting.
 
-Import what a test module needs:  from tests.pages_fixtures import *  # noqa: F403
+The `world`, `client_for` and `as_user` fixtures are in tests/conftest.py;
+this module holds the world's builder, its marker strings and `build_graph`.
+Import the names a test needs: `from tests.pages_fixtures import SECRET, PUBLIC`.
 """
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 
 from engagements.models import Engagement
@@ -25,11 +26,10 @@ SECRET_PROMISE = "ZQX-RESTRICTED-PROMISE-77"
 PUBLIC = "Open meeting on green hydrogen"
 PASSWORD = "correct horse battery staple"
 
-__all__ = ["SECRET", "SECRET_PROMISE", "PUBLIC", "PASSWORD", "world", "as_user", "build_graph"]
+__all__ = ["SECRET", "SECRET_PROMISE", "PUBLIC", "PASSWORD", "build_world", "build_graph"]
 
 
-@pytest.fixture
-def world(db, staff_user):
+def build_world(staff_user) -> dict:
     """Partners in Japan and Vietnam, a public and a restricted meeting (staff_user took part), commitments, a mission."""
     topic = TopicFactory(name="Climate and clean energy", slug="climate")
     japan = PartnerFactory(name="Ministry of Economy (Japan)", country="JP", kind="national_government", priority=1)
@@ -69,19 +69,6 @@ def world(db, staff_user):
         "secret_promise": secret_promise,
         "agreement": agreement,
     }
-
-
-@pytest.fixture
-def as_user(client):
-    """as_user(user) → the test client logged in as that user (None: anonymous)."""
-
-    def login(user):
-        client.logout()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
 
 
 def build_graph(n: int, staff: list, *, prefix: str = "Row") -> dict:

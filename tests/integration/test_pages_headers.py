@@ -5,7 +5,6 @@ import re
 import pytest
 from django.urls import URLResolver, get_resolver
 
-from tests.pages_fixtures import as_user, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,6 @@ from diplomacy_crm.health import CHECK_TIMEOUT
 from imports import services as import_services
 from partners.models import Partner
 from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes
-from tests.pages_fixtures import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

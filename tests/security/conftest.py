@@ -193,6 +193,24 @@ def _fresh_throttles():
     yield
 
 
+@pytest.fixture(scope="module")
+def matrix_counts(request):
+    """The permission matrix's figures (tests/security/matrix.py), kept for the summary after the run."""
+    yield
+    from .matrix import COUNTS
+
+    request.config._matrix_counts = dict(COUNTS)
+
+
+@pytest.fixture(scope="module")
+def bad_input_figures(request):
+    """The bad-input figures (tests/security/bad_input.py), kept for the summary after the run."""
+    yield
+    from .bad_input import STATS
+
+    request.config._security_figures = dict(STATS)
+
+
 def _counted_models() -> list:
     return [
         model

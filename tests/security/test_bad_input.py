@@ -1,4 +1,5 @@
-"""S10, S4: the hand-written bad-input corpus (QUALITY.md 3.7) against every form, list and the API.
+"""S10, S4: the hand-written bad-input corpus (QUALITY.md 3.7) against every form (lists, protocol and
+the API: test_bad_input_requests.py; shared checks: bad_input.py).
 
 For each case: never a 5xx; a rejection is a form with field errors (200) or
 a 400/404/405/413/415 with a reason, and leaves the database as it was (row
@@ -7,282 +8,28 @@ counts of every table of ours, history included). Accepted hostile text
 page that shows it. The module prints the figures of 3.7 at the end.
 """
 
-import csv
-import io
-import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
-from engagements.filters import CommitmentFilter, EngagementFilter, TradeMissionFilter
-from engagements.models import Commitment, Engagement, TradeMission
-from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
-from partners.models import Agreement, Contact, Partner
+from engagements.models import Commitment, Engagement
+from partners.models import Partner
 
+from .bad_input import (
+    FORMS,
+    STATS,
+    XSS,
+    assert_form_errors,
+    assert_rejected,
+    check_escaped,
+    form_defaults,
+    post_form,
+    unescaped,
+)
 from .conftest import row_counts
 
-pytestmark = pytest.mark.django_db
-
-STATS = {
-    "tried": 0,
-    "5xx": 0,
-    "rejected_changed_data": 0,
-    "unescaped_renders": 0,
-    "rejections_without_field_errors": 0,
-    "rejections": 0,
-}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _figures(request):
-    yield
-    request.config._security_figures = dict(STATS)  # printed by conftest's terminal summary
-
-
-# --- The XSS corpus (3.7 item 10): each payload carries "XSS" so a payload-born tag is recognisable ---
-XSS = [
-    "<script>alert('XSS1')</script>",
-    '"><img src=x onerror=alert("XSS2")>',
-    "<svg onload=alert('XSS3')>",
-    "javascript:alert('XSS4')",
-    "</textarea><script>alert('XSS5')</script>",
-    "{{constructor.constructor('alert(\"XSS6\")')()}}",
-    '<a href="data:text/html,<script>alert(\'XSS7\')</script>">XSS7</a>',
-    '<iframe srcdoc="<script>alert(\'XSS8\')</script>"></iframe>',
-    "<style>@import 'http://evil.example/XSS9.css';</style>",
-    "&lt;script&gt;alert('XSS10')&lt;/script&gt;",
-    "[XSS11](javascript:alert(1))",
-    "'\"><script>alert(String.fromCharCode(88,83,83,49,50))</script><!--XSS12",
-    "<body onload=alert('XSS13')>",
-    "<input autofocus onfocus=alert('XSS14')>",
-    "<details open ontoggle=alert('XSS15')>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert('XSS16')>",
-    "<a href=\"javascript&colon;alert('XSS17')\">x</a>",
-    "<img src=\"jav&#x09;ascript:alert('XSS18')\">",
-    "' onmouseover='alert(\"XSS19\")' x='",
-    '" onmouseover="alert(\'XSS20\')" x="',
-    "</title><script>alert('XSS21')</script>",
-    "<object data=\"javascript:alert('XSS22')\"></object>",
-    "<embed src=\"javascript:alert('XSS23')\">",
-    "<base href=\"http://evil.example/XSS24/\">",
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert('XSS25')\">",
-    "<form action=\"javascript:alert('XSS26')\"><button>XSS26</button></form>",
-    "<div style=\"background:url(javascript:alert('XSS27'))\">XSS27</div>",
-    "\u202e<script>alert('XSS28')</script>",
-    "{{ 7*7 }} {% debug %} XSS29",
-    "<scr<script>ipt>alert('XSS30')</scr</script>ipt>",
-    "<link rel=stylesheet href=\"http://evil.example/XSS31.css\">",
-    "<template><script>alert('XSS32')</script></template>",
-]
-assert len(XSS) >= 25
-
-URL_ATTRS = {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc", "background", "poster"}
-DANGEROUS_TAGS = {"iframe", "object", "embed", "base", "frame", "frameset", "applet"}
-
-
-class PayloadFinder(HTMLParser):
-    """Collects markup that a payload, not our templates, put into the page."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.found = []
-        self._in = None
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            value = (value or "").strip().lower()
-            if name.startswith("on"):
-                self.found.append(f"<{tag} {name}=…>")
-            if name in URL_ATTRS and value.replace("\t", "").startswith(("javascript:", "vbscript:", "data:text/html")):
-                self.found.append(f"<{tag} {name}={value[:40]}>")
-            if name == "style" and "xss" in value:
-                self.found.append(f"<{tag} style=…>")
-        if tag in DANGEROUS_TAGS or (tag == "meta" and dict(attrs).get("http-equiv")):
-            self.found.append(f"<{tag}>")
-        kind = (dict(attrs).get("type") or "").lower()
-        if tag == "script" and kind == "application/json":
-            self._in = "json"  # json_script data: fine unless a payload broke out of it
-        elif tag == "script" and not dict(attrs).get("src"):
-            self._in = "script"
-        if tag in ("style", "svg", "math", "template"):
-            self._in = tag
-
-    def handle_endtag(self, tag):
-        if tag == self._in or (tag == "script" and self._in == "json"):
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in == "json":
-            if "<" in data:  # json_script escapes <, > and & as \u003C...
-                self.found.append(f"<script json>{data.strip()[:40]}")
-        elif self._in and data.strip():
-            self.found.append(f"<{self._in}>{data.strip()[:40]}")
-
-
-def unescaped(html: str) -> list[str]:
-    finder = PayloadFinder()
-    finder.feed(html)
-    return finder.found
-
-
-# --- Forms, read back from the page's own markup ---
-
-
-class FormReader(HTMLParser):
-    """The fields of the first <form method=post> with an input named csrf or any field: name -> value(s)."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.data: dict[str, list[str]] = {}
-        self._select = None
-        self._textarea = None
-        self._in_post_form = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._in_post_form = (a.get("method") or "").lower() == "post" and "search" not in (a.get("role") or "")
-        if not self._in_post_form:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.data.setdefault(name, []).append(a.get("value", "on"))
-            elif kind not in ("submit", "button"):
-                self.data.setdefault(name, []).append(a.get("value") or "")
-        elif tag == "select" and name:
-            self._select = name
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select and "selected" in a:
-            self.data[self._select].append(a.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form":
-            self._in_post_form = False
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.data[self._textarea][0] += data
-
-
-def form_defaults(client, url) -> dict:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    reader = FormReader()
-    reader.feed(response.content.decode())
-    data = {k: (v if len(v) != 1 else v[0]) for k, v in reader.data.items() if v != []}
-    data.pop("csrfmiddlewaretoken", None)
-    # One page's one-time token makes one record: these tests send one page's values many times.
-    data.pop("submit_token", None)
-    return data
-
-
-def has_field_errors(html: str) -> bool:
-    return "usa-error-message" in html or 'id="form-errors"' in html or "errorlist" in html
-
-
-FORMS = {
-    # name: (create url name, model, base values(world), text fields, detail url(record), list url name)
-    "partner": (
-        "partners:create",
-        Partner,
-        lambda w: {"name": "Lyon", "kind": "city", "country": "FR", "city": "Lyon", "priority": "2", "status": "active"},
-        ["name", "city", "description"],
-        lambda r: reverse("partner-history", args=[r.pk]),
-        "partners:list",
-    ),
-    "contact": (
-        "partners:contact-create",
-        Contact,
-        lambda w: {"partner": str(w.partner.pk), "full_name": "A. Person", "is_active": "on"},
-        ["full_name", "honorific", "form_of_address", "title", "phone", "languages", "protocol_notes"],
-        lambda r: reverse("partners:contact-detail", args=[r.pk]),
-        "partners:contact-list",
-    ),
-    "engagement": (
-        "engagements:create",
-        Engagement,
-        lambda w: {
-            "title": "Call", "kind": "call", "status": "held", "starts_at": "2026-11-20 10:00",
-            "partners": [str(w.partner.pk)], "confidentiality": "internal",
-        },
-        ["title", "location", "city_officials", "summary", "outcomes"],
-        lambda r: reverse("engagements:detail", args=[r.pk]),
-        "engagements:list",
-    ),
-    "commitment": (
-        "engagements:commitment-create",
-        Commitment,
-        lambda w: {"description": "x", "made_by": "city", "status": "open", "priority": "2", "partner": str(w.partner.pk)},
-        ["description"],
-        lambda r: reverse("engagements:commitment-detail", args=[r.pk]),
-        "engagements:commitment-list",
-    ),
-    "mission": (
-        "engagements:mission-create",
-        TradeMission,
-        lambda w: {"name": "Mission", "direction": "outbound", "status": "planned", "countries": ["JP"],
-                   "start_date": "2026-12-01", "end_date": "2026-12-05", "partners": [str(w.partner.pk)]},
-        ["name", "cities", "lead", "objectives", "outcomes"],
-        lambda r: reverse("engagements:mission-detail", args=[r.pk]),
-        "engagements:mission-list",
-    ),
-    "agreement": (
-        "partners:agreement-create",
-        Agreement,
-        lambda w: {"title": "MOU", "kind": "mou", "partners": [str(w.partner.pk)], "status": "draft"},
-        ["title", "summary"],
-        lambda r: reverse("partners:agreement-detail", args=[r.pk]),
-        "partners:agreement-list",
-    ),
-}
-
-
-def post_form(client, url, data, **extra):
-    STATS["tried"] += 1
-    response = client.post(url, data, **extra)
-    if response.status_code >= 500:
-        STATS["5xx"] += 1
-    return response
-
-
-def assert_rejected(response, before, *, field_errors=True):
-    """A rejection: a form with field errors (200) or a 4xx, and no data changed."""
-    STATS["rejections"] += 1
-    assert response.status_code < 500
-    changed = row_counts() != before
-    if changed:
-        STATS["rejected_changed_data"] += 1
-    assert not changed, "a rejected request changed data"
-    if response.status_code == 200 and field_errors:
-        ok = has_field_errors(response.content.decode("utf-8", "replace"))
-        if not ok:
-            STATS["rejections_without_field_errors"] += 1
-        assert ok, "rejected without saying which field is wrong"
-    else:
-        assert response.status_code in (400, 403, 404, 405, 413, 415), response.status_code
-
-
-def check_escaped(client, url, context):
-    response = client.get(url)
-    STATS["tried"] += 1
-    assert response.status_code == 200, (url, response.status_code)
-    found = unescaped(response.content.decode())
-    if found:
-        STATS["unescaped_renders"] += len(found)
-    assert not found, f"{context}: unescaped payload markup on {url}: {found[:5]}"
-    return response
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bad_input_figures")]
 
 
 def test_the_detector_sees_payloads_and_not_our_own_markup(world):
@@ -383,12 +130,13 @@ def test_invalid_utf8_in_a_form_post_is_refused(world):
     body = b"name=%FF%FE%ED%A0%80&kind=city&country=FR&priority=2&status=active"
     response = client.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
     STATS["tried"] += 1
-    # Django decodes undecodable bytes as U+FFFD: either a form error or a name of replacement characters.
-    assert response.status_code in (200, 302, 400)
-    if response.status_code == 302:
-        assert set(Partner.objects.order_by("-pk").first().name) <= {"\ufffd"}
-    else:
-        assert_rejected(response, before)
+    # Django decodes undecodable bytes as U+FFFD: the partner is saved under a name of replacement characters.
+    assert response.status_code == 302
+    assert row_counts() != before
+    partner = Partner.objects.order_by("-pk").first()
+    assert response["Location"] == f"/partners/{partner.pk}/"
+    assert set(partner.name) <= {"\ufffd"}
+    assert partner.name in world.client("officer").get(response["Location"]).content.decode()
 
 
 # --- Unicode that must round-trip (item 3) ---
@@ -429,16 +177,32 @@ def test_impossible_dates_and_zones_are_form_errors(world, when):
     assert_rejected(post_form(client, url, data), before)
 
 
-@pytest.mark.parametrize("starts_at", ["2025-03-09 02:30", "2025-11-02 01:30", "2025-05-01T10:00:00+09:00", "9999-12-31 23:00"])
+# An hour the clocks skip or repeat is explained; an explicit offset is taken; a year past 2199 is out of range.
+# Saved ones: the office-time start the engagement gets (an hour that happens twice: its first time).
+EDGE_TIMES = {"2025-03-09 02:30": "errors", "2025-11-02 01:30": "2025-11-02 01:30", "2025-05-01T10:00:00+09:00": "2025-04-30 18:00",
+              "9999-12-31 23:00": "errors"}
+
+
+def office_time(value) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("starts_at", list(EDGE_TIMES))
 def test_edge_times_are_saved_or_explained_never_500(world, starts_at):
     client = world.client("officer")
     url = reverse("engagements:create")
     data = {**form_defaults(client, url), **FORMS["engagement"][2](world), "starts_at": starts_at}
     before = row_counts()
     response = post_form(client, url, data)
-    assert response.status_code in (200, 302)
-    if response.status_code == 200:
-        assert_rejected(response, before)
+    if EDGE_TIMES[starts_at] == "errors":
+        assert_form_errors(response, before)
+    else:
+        assert response.status_code == 302
+        engagement = Engagement.objects.order_by("-pk").first()
+        assert response["Location"] == f"/engagements/{engagement.pk}/"
+        assert office_time(engagement.starts_at) == EDGE_TIMES[starts_at]
 
 
 def test_a_due_date_a_century_out_and_year_ten_thousand(world):
@@ -460,246 +224,9 @@ def test_a_restricted_engagement_cannot_be_linked_by_someone_who_may_not_see_it(
     data = {**form_defaults(client, url), **FORMS["commitment"][2](world), "engagement": str(world.engagements["secret"].pk)}
     before = row_counts()
     response = post_form(client, url, data)
-    assert response.status_code in (200, 302, 400, 404)
-    if response.status_code == 302:
-        # Accepted: then not linked to the hidden engagement.
-        assert not Commitment.objects.filter(engagement=world.engagements["secret"]).exclude(
-            pk=world.commitments["secret"].pk
-        ).exists()
-    else:
-        assert row_counts() == before
-
-
-# --- Filters and search on every list (item 7), SQL-like and control characters ---
-LISTS = {
-    "partners:list": PartnerFilter,
-    "partners:contact-list": ContactFilter,
-    "partners:agreement-list": AgreementFilter,
-    "engagements:list": EngagementFilter,
-    "engagements:mission-list": TradeMissionFilter,
-    "engagements:commitment-list": CommitmentFilter,
-}
-HOSTILE = [
-    "' OR 1=1 --",
-    '"; DROP TABLE partners_partner; --',
-    "%",
-    "_",
-    "\\",
-    "\x00",
-    "a\x00b",
-    "\u202eevil",
-    "\x1b[31m",
-    "-1",
-    "0",
-    str(2**63),
-    "1e309",
-    "NaN",
-    "12abc",
-    "../../etc/passwd",
-    "2025-02-30",
-    "<script>alert(1)</script>",
-    "x" * 10_240,
-]
-# Tried in each parameter on its own (the database breakers); the rest in every parameter at once.
-PER_PARAM = {"\x00", str(2**63), "' OR 1=1 --"}
-RAW_QUERIES = ["q=%ED%A0%80", "q=%FF%FE", "page=0", "page=-1", "page=abc", "page=999999", "ordering=password",
-               "ordering=-nonexistent", "q=a&q=b&q=c", "unknown_filter=1", "format=csv&q=%00", "format=xml"]
-
-
-@pytest.mark.parametrize("list_name", list(LISTS))
-def test_hostile_filter_values_give_results_or_form_errors(world, list_name):
-    client = world.client("staff")
-    url = reverse(list_name)
-    params = [*LISTS[list_name].base_filters, "page"]
-    for value in HOSTILE:
-        for param in params if value in PER_PARAM else ():
-            response = client.get(url, {param: value})
-            STATS["tried"] += 1
-            if response.status_code >= 500:
-                STATS["5xx"] += 1
-            assert response.status_code in (200, 400, 404), (url, param, repr(value)[:40], response.status_code)
-            if response.status_code == 200:
-                assert not unescaped(response.content.decode()), (url, param)
-        # Every filter at once, and as CSV.
-        everything = dict.fromkeys(params, value)
-        for extra in ({}, {"format": "csv"}) if value in PER_PARAM else ({},):
-            response = client.get(url, {**everything, **extra})
-            STATS["tried"] += 1
-            assert response.status_code in (200, 400), (url, "all", repr(value)[:40], response.status_code)
-    for raw in RAW_QUERIES:
-        response = client.get(f"{url}?{raw}")
-        STATS["tried"] += 1
-        assert response.status_code in (200, 400, 404), (url, raw, response.status_code)
-
-
-def test_the_country_page_takes_any_code(world):
-    client = world.client("viewer")
-    for code in ["ZZ", "jp", "J", "JPN", "%00", "..", "' OR 1=1", "x" * 300, "\u202e"]:
-        response = client.get(f"/countries/{code}/")
-        STATS["tried"] += 1
-        assert response.status_code in (200, 404), (code, response.status_code)
-
-
-# --- Protocol (item 12) and sizes (item 1) ---
-HTML_ROUTES = ["/", "/partners/", "/engagements/", "/commitments/", "/missions/", "/agreements/", "/contacts/",
-               "/engagements/new/", "/partners/new/", "/outbox/", "/import/", "/accounts/preferences/"]
-
-
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])
-def test_other_methods_on_html_views_are_405(world, method):
-    client = world.client("officer")
-    routes = [*HTML_ROUTES, f"/engagements/{world.engagements['internal'].pk}/", f"/partners/{world.partner.pk}/"]
-    for url in routes:
-        before = row_counts()
-        response = client.generic(method, url)
-        STATS["tried"] += 1
-        assert response.status_code == 405, (method, url, response.status_code)
-        assert row_counts() == before
-
-
-def test_a_foreign_host_header_is_400(world):
-    client = world.client("officer")
-    for url in ["/", "/partners/", "/accounts/login/", "/api/v1/partners/"]:
-        response = client.get(url, HTTP_HOST="evil.example")
-        STATS["tried"] += 1
-        assert response.status_code == 400, url
-        assert b"evil.example" not in response.content
-
-
-def test_a_body_over_ten_megabytes_is_refused(world):
-    client = world.client("officer")
-    before = row_counts()
-    big = "a" * (11 * 1024 * 1024)
-    response = post_form(client, reverse("partners:create"), {"name": big, "kind": "city", "country": "FR"})
-    assert response.status_code in (400, 413)
-    assert row_counts() == before
-    response = client.post("/api/v1/partners/", data=json.dumps({"name": big}), content_type="application/json")
-    STATS["tried"] += 1
-    assert response.status_code in (400, 413)
-    assert row_counts() == before
-
-
-def test_an_oversized_upload_is_refused(world):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    client = world.client("officer")
-    before = row_counts()
-    upload = SimpleUploadedFile("big.csv", b"name,kind\n" + b"x,city\n" * (11 * 1024 * 1024 // 7), content_type="text/csv")
-    response = post_form(client, reverse("imports:start"), {"kind": "partners", "file": upload})
-    assert response.status_code in (200, 400, 413)
-    assert row_counts() == before
-
-
-def test_a_json_body_to_an_html_form_is_a_form_error(world):
-    client = world.client("officer")
-    before = row_counts()
-    response = client.post(reverse("partners:create"), data=json.dumps({"name": "x"}), content_type="application/json")
-    STATS["tried"] += 1
-    # request.POST is empty: the views treat that as "no form sent yet" and show the blank form again.
-    assert response.status_code in (200, 400, 415)
-    assert row_counts() == before
-
-
-# --- The API: JSON shapes, content types, numbers (items 5, 8) ---
-API_BAD = [
-    ("malformed", "{", "application/json"),
-    ("empty", "", "application/json"),
-    ("list", "[]", "application/json"),
-    ("deep", "[" * 10_000 + "]" * 10_000, "application/json"),
-    ("nul", json.dumps({"name": "a\x00b", "kind": "city", "country": "FR"}), "application/json"),
-    ("surrogate", '{"name": "\\ud800", "kind": "city", "country": "FR"}', "application/json"),
-    ("bigint", json.dumps({"name": "n", "kind": "city", "country": "FR", "priority": 2**63}), "application/json"),
-    ("nan", '{"name": "n", "kind": "city", "country": "FR", "priority": NaN}', "application/json"),
-    ("infinity", '{"name": "n", "kind": "city", "country": "FR", "priority": 1e309}', "application/json"),
-    ("bool", json.dumps({"name": "n", "kind": "city", "country": "FR", "priority": True}), "application/json"),
-    ("null", json.dumps({"name": None, "kind": "city", "country": "FR"}), "application/json"),
-    ("dup_keys", '{"name": "a", "name": "b", "kind": "spaceship", "country": "FR"}', "application/json"),
-    ("form_encoded", "name=n&kind=city&country=FR", "application/x-www-form-urlencoded"),
-    ("xml", "<partner><name>n</name></partner>", "application/xml"),
-    ("text", "name", "text/plain"),
-    ("parent_bigint", json.dumps({"name": "n", "kind": "city", "country": "FR", "parent": 2**63}), "application/json"),
-    ("topics_10k", json.dumps({"name": "n", "kind": "city", "country": "FR", "topics": ["x"] * 10_000}), "application/json"),
-    ("javascript_site", json.dumps({"name": "n", "kind": "city", "country": "FR", "website": "javascript:alert(1)"}),
-     "application/json"),
-    ("too_long", json.dumps({"name": "n" * 1000, "kind": "city", "country": "FR"}), "application/json"),
-]
-
-
-@pytest.mark.parametrize(("case", "body", "content_type"), API_BAD, ids=[c[0] for c in API_BAD])
-def test_bad_api_bodies_are_4xx_with_reasons(world, case, body, content_type):
-    client = world.client("officer")
-    before = row_counts()
-    response = client.generic("POST", "/api/v1/partners/", body.encode("utf-8", "surrogatepass"), content_type=content_type)
-    STATS["tried"] += 1
-    STATS["rejections"] += 1
-    if response.status_code >= 500:
-        STATS["5xx"] += 1
-    assert response.status_code in (400, 413, 415), (case, response.status_code, response.content[:300])
-    assert row_counts() == before
-    payload = response.json()
-    if not payload:
-        STATS["rejections_without_field_errors"] += 1
-    assert payload, "a 4xx without a reason"
-
-
-@pytest.mark.parametrize("query", ["page=0", "page=abc", "page_size=100000", "ordering=password", "ordering=-nope",
-                                   "starts_after=notadate", "partner=" + str(2**63), "partner=-1", "q=%00",
-                                   "q=%ED%A0%80", "kind=spaceship", "confidentiality=restricted&confidentiality=x"])
-def test_bad_api_filters_are_200_or_400(world, query):
-    client = world.client("viewer")
-    for resource in ("partners", "engagements", "commitments", "contacts", "agreements", "trade-missions", "gifts"):
-        response = client.get(f"/api/v1/{resource}/?{query}")
-        STATS["tried"] += 1
-        if response.status_code >= 500:
-            STATS["5xx"] += 1
-        assert response.status_code in (200, 400, 404), (resource, query, response.status_code)
-        body = response.content.decode()
-        assert not any(m in body for m in world.forbidden_markers("viewer"))
-
-
-# --- CSV formula injection (item 9) ---
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(1,2)", "\t=1+1", "\r=1+1"]
-
-
-def test_csv_export_defuses_formulas(world):
-    client = world.client("officer")
-    url = reverse("partners:create")
-    defaults = form_defaults(client, url)
-    for formula in FORMULAS:
-        response = post_form(client, url, {**defaults, **FORMS["partner"][2](world), "name": f"{formula}", "city": formula})
-        if response.status_code != 302:  # a name that is only whitespace + formula may be refused: fine
-            continue
-    response = client.get(reverse("partners:list") + "?format=csv")
-    assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
-    rows = list(csv.reader(io.StringIO(text)))
-    cells = [cell for row in rows for cell in row]
-    dangerous = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not c[:1].isdigit()]
-    assert not dangerous, dangerous
-    assert any(c.startswith("'=HYPERLINK") for c in cells)
-
-
-# --- yes/no filters: an invalid value is an error, never silently "any" ---
-@pytest.mark.parametrize(("list_name", "api", "param"), [
-    ("partners:contact-list", "contacts", "is_active"),
-    ("engagements:commitment-list", "commitments", "overdue"),
-])
-def test_an_invalid_yes_no_filter_is_an_error_not_ignored(world, list_name, api, param):
-    client = world.client("officer")
-    for bad in ("maybe", "2", "yes please", "\x00"):
-        page = client.get(reverse(list_name), {param: bad})
-        STATS["tried"] += 1
-        assert page.status_code == 200
-        assert page.context["form"].errors[param] == ['Use "true" or "false".'], bad
-        assert "Some filter values are not valid" in page.content.decode()
-        assert page.context["rows"] == []  # not the unfiltered list
-        csv_export = client.get(reverse(list_name), {param: bad, "format": "csv"})
-        assert csv_export.status_code == 400 and param in csv_export.content.decode()
-        response = client.get(f"/api/v1/{api}/", {param: bad})
-        STATS["tried"] += 1
-        assert response.status_code == 400, (api, bad)
-        assert response.json()[param] == ['Use "true" or "false".']
-    # The values forms and the API send are still understood, in any case.
-    for good in ("true", "false", "True", "FALSE", "1", "0", "unknown", ""):
-        assert client.get(reverse(list_name), {param: good}).context["form"].errors == {}, good
-        assert client.get(f"/api/v1/{api}/", {param: good}).status_code == 200, good
+    # The hidden engagement is not among the choices: the form says so, and nothing is written.
+    assert_form_errors(response, before)
+    assert world.markers["secret"] not in response.content.decode()
+    assert not Commitment.objects.filter(engagement=world.engagements["secret"]).exclude(
+        pk=world.commitments["secret"].pk
+    ).exists()

@@ -27,89 +27,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
-from django.db import transaction
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
-from .conftest import ACTORS, NO_ROLE, OBJECTS, SEES, admin_form_data, check_headers, row_counts
+from .conftest import OBJECTS, check_headers, row_counts
+from .matrix import (
+    COUNTS,
+    FORM_ERRORS,
+    Redirect,
+    LOGIN,
+    NO_ROLE,
+    NO_ROLE_PAGE,
+    OPEN_WITHOUT_ROLE,
+    Expect,
+    can,
+    check_markers,
+    check_status,
+    check_unchanged,
+    conf,
+    for_every_actor,
+    import_job,
+    logged_in_method_not_allowed,
+    perm,
+    public,
+    read,
+    webhook_objects,
+)
 
-pytestmark = pytest.mark.django_db
-
-LOGIN = "login"  # a 302 to /accounts/login/?next=...
-ADMIN_LOGIN = "admin-login"  # a 302 to /admin/login/?next=...
-NO_ROLE_PAGE = "no-role"  # a 403 saying "You have no role yet; ask an administrator", and nothing else
-NO_ROLE_TEXT = "You have no role yet; ask an administrator"
-# What a signed-in user without a role may still reach (accounts.middleware.RoleRequiredMiddleware).
-OPEN_WITHOUT_ROLE = {"healthz", "login", "logout", "password_change", "password_change_done"}
-ANY_OK = frozenset({200, 204, 301, 302, 400, 409})  # any non-error outcome, for forms posted empty
-
-# --- The contract's roles (ARCHITECTURE.md, "Roles"), written out, not read from the code ---
-MODELS = ("topic", "partner", "contact", "agreement", "engagement", "trademission", "commitment", "gift")
-STAFF_CAN = {
-    "add_partner",
-    "add_contact", "change_contact",
-    "add_engagement", "change_engagement",
-    "add_commitment", "change_commitment",
-    "add_gift", "change_gift",
-}  # fmt: skip
-OFFICER_CAN = {f"{verb}_{m}" for m in MODELS for verb in ("add", "change", "delete")} | {"outbox", "officer"}
-
-
-def can(actor: str, perm: str) -> bool:
-    if actor == "anon" or actor in NO_ROLE:
-        return False
-    if actor in ("officer", "root"):
-        return perm in OFFICER_CAN
-    if actor in ("staff", "other"):
-        return perm in STAFF_CAN
-    return False  # viewer: reads only
-
-
-# --- Expectations: functions of (actor, object) -----------------------------------------
-Expect = Callable[[str, str | None], object]
-
-
-def public(status=200) -> Expect:
-    return lambda actor, obj: status
-
-
-def read(status=200) -> Expect:
-    return lambda actor, obj: LOGIN if actor == "anon" else status
-
-
-def perm(p: str, ok=200) -> Expect:
-    def expect(actor, obj):
-        if actor == "anon":
-            return LOGIN
-        return ok if can(actor, p) else 403
-
-    return expect
-
-
-def conf(p: str | None = None, ok=200) -> Expect:
-    """Confidential record: permission first (403, the same for any id), then visibility (404)."""
-
-    def expect(actor, obj):
-        if actor == "anon":
-            return LOGIN
-        if p and not can(actor, p):
-            return 403
-        return ok if actor in SEES[obj] else 404
-
-    return expect
-
-
-def import_job(ok=200) -> Expect:
-    # The job belongs to staff_user; officers see every job; another user's job id is a 404.
-    def expect(actor, obj):
-        return {"anon": LOGIN, "viewer": 403, "staff": ok, "other": 404, "officer": ok, "root": ok}[actor]
-
-    return expect
-
-
-def logged_in_method_not_allowed(actor, obj):
-    return LOGIN if actor == "anon" else 405
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("matrix_counts")]
 
 
 @dataclass
@@ -190,14 +135,14 @@ ROUTES = [
     # partners/
     Route("partners:list", get=read(), queries=LISTS),
     Route("partners:create", get=perm("add_partner"), post=perm("add_partner")),
-    Route("partners:quick-create", get=logged_in_method_not_allowed, post=perm("add_partner", ok=ANY_OK)),
+    Route("partners:quick-create", get=logged_in_method_not_allowed, post=perm("add_partner", ok=FORM_ERRORS)),
     Route("partners:lookup", get=read(), queries=("q=Osaka", "q=LEAK")),
     Route("partners:edit", get=perm("change_partner"), kwargs=partner_pk, post=perm("change_partner")),
-    Route("partners:archive", get=perm("change_partner"), kwargs=partner_pk, post=perm("change_partner", ok=ANY_OK)),
+    Route("partners:archive", get=perm("change_partner"), kwargs=partner_pk, post=perm("change_partner", ok=Redirect("/partners/"))),
     Route("partner-history", get=read(), kwargs=partner_pk, shows=True),
     Route("partners:contact-list", get=read(), queries=LISTS),
     Route("partners:contact-create", get=perm("add_contact"), post=perm("add_contact")),
-    Route("partners:contact-quick-create", get=logged_in_method_not_allowed, post=perm("add_contact", ok=ANY_OK)),
+    Route("partners:contact-quick-create", get=logged_in_method_not_allowed, post=perm("add_contact", ok=FORM_ERRORS)),
     Route("partners:contact-lookup", get=read(), queries=("q=Hana", "q=LEAK")),
     Route("partners:contact-detail", get=read(), kwargs=contact_pk),
     Route("partners:contact-edit", get=perm("change_contact"), kwargs=contact_pk, post=perm("change_contact")),
@@ -298,21 +243,6 @@ def expected_for(route: Route, actor: str, obj, method: str = "get"):
     return (route.get if method == "get" else route.post)(actor, obj)
 
 
-def webhook_objects(w):
-    """An endpoint and a pending delivery to it (made inside each actor's savepoint, so never kept)."""
-    from django.utils import timezone
-
-    from webhooks.models import Delivery, Endpoint, Event
-
-    endpoint = Endpoint.objects.create(url="https://hooks.example.org/crm")
-    event = Event.objects.create(type="partner.created", object_type="partner", object_id=w.partner.pk, body="{}")
-    delivery = Delivery.objects.create(
-        endpoint=endpoint, event=event, webhook_id=Delivery.make_webhook_id(event.pk, endpoint.pk),
-        next_attempt_at=timezone.now(),
-    )
-    return endpoint, delivery
-
-
 def all_url_names() -> list[str]:
     """Every named, non-admin URL pattern (with its namespace)."""
 
@@ -367,83 +297,6 @@ def post_cases():
     return cases
 
 
-def for_every_actor(label: str, case: Callable[[str, dict], None]) -> None:
-    """Run `case(actor, where)` for each actor, each in its own savepoint with fresh throttles.
-
-    One test per route rather than per (route, actor): the per-test set-up
-    (transaction, constraint check, fixtures) cost more than the requests.
-    Every actor is still tried and checked on its own: the failures of all
-    of them are collected and reported together, each naming the case, the
-    actor and the URL (which `case` records in `where["url"]`).
-    """
-    failures = []
-    for actor in ACTORS:
-        where = {"url": "?"}
-        savepoint = transaction.savepoint_create()
-        try:
-            case(actor, where)
-        except Exception as error:  # noqa: BLE001 (reported below, with the actor and URL)
-            message = str(error) or repr(error)
-            failures.append(f"{label} as {actor} ({where['url']}): {type(error).__name__}: {message}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
-            cache.clear()
-    if failures:
-        pytest.fail(f"{len(failures)} of {len(ACTORS)} actors failed:\n" + "\n".join(failures), pytrace=False)
-
-
-def check_status(response, expected, url):
-    status = response.status_code
-    if status >= 500:
-        COUNTS["5xx"] += 1
-    assert status < 500, f"{url}: {status}"
-    if expected == LOGIN:
-        assert status == 302 and response["Location"].startswith("/accounts/login/"), (url, status)
-    elif expected == ADMIN_LOGIN:
-        assert status == 302 and response["Location"].startswith("/admin/login/"), (url, status)
-    elif expected == NO_ROLE_PAGE:
-        assert status == 403 and NO_ROLE_TEXT in body_of(response), (url, status)
-    elif isinstance(expected, (set, frozenset)):
-        assert status in expected, (url, status, expected)
-    else:
-        assert status == expected, (url, status, expected)
-
-
-def body_of(response) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
-
-
-def check_markers(world, actor, response, url, shows, obj=None):
-    body = body_of(response)
-    leaked = [m for m in world.forbidden_markers(actor) if m in body]
-    COUNTS["leaks"] += len(leaked)
-    assert not leaked, f"{url} shows {actor} restricted markers {leaked}"
-    if shows and response.status_code == 200:
-        # A list shows every record the actor may see; a record's page shows its own.
-        wanted = world.visible_markers(actor) if obj is None else [world.markers[obj]]
-        hidden = [m for m in wanted if m not in body]
-        assert not hidden, f"{url} hides from {actor} markers it may see {hidden}"
-
-
-COUNTS = {"get": 0, "post": 0, "api": 0, "admin": 0, "5xx": 0, "leaks": 0, "refused_writes": 0, "writes_by_refused": 0}
-
-
-def check_unchanged(before, after, what: str) -> None:
-    """A refused request wrote nothing (the snapshot: row counts, and the record's fields where given)."""
-    COUNTS["refused_writes"] += 1
-    if after != before:
-        COUNTS["writes_by_refused"] += 1
-    assert after == before, f"{what} changed data"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report_counts(request):
-    yield
-    request.config._matrix_counts = dict(COUNTS)
-
-
 @pytest.mark.parametrize(("route", "obj", "query"), get_cases())
 def test_get(world, route, obj, query):
     def case(actor, where):
@@ -483,286 +336,3 @@ def test_post_without_the_right_changes_nothing(world, route, obj):
             check_unchanged(before, row_counts(), f"{url} by {actor}")
 
     for_every_actor(f"POST {route.name} [{obj}]", case)
-
-
-# --- The API: every operation of the OpenAPI schema ---------------------------------------
-# resource -> (model codename, object of the world for {id}, confidential?)
-API_RESOURCES = {
-    "topics": ("topic", lambda w, o: w.topic, False),
-    "partners": ("partner", lambda w, o: w.partner, False),
-    "contacts": ("contact", lambda w, o: w.contact, False),
-    "agreements": ("agreement", lambda w, o: w.agreement, False),
-    "trade-missions": ("trademission", lambda w, o: w.mission, False),
-    "engagements": ("engagement", lambda w, o: w.engagements[o], True),
-    "commitments": ("commitment", lambda w, o: w.commitments[o], True),
-    "gifts": ("gift", lambda w, o: w.gifts[o], True),
-    "webhooks": ("officer", None, False),  # officers only; objects from webhook_objects()
-}
-API_LIST_SHOWS = {"engagements", "commitments", "gifts"}
-
-
-def schema_operations() -> list[tuple[str, str]]:
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return [
-        (path, method)
-        for path, item in schema["paths"].items()
-        for method in item
-        if method in ("get", "post", "put", "patch", "delete")
-    ]
-
-
-OPERATIONS = schema_operations()
-
-
-def api_expectation(resource, method, is_detail, actor, obj):
-    model, _, confidential = API_RESOURCES[resource]
-    if actor == "anon":
-        return {401}
-    if actor in NO_ROLE:
-        return NO_ROLE_PAGE
-    if resource == "webhooks":
-        if not can(actor, "officer"):
-            return {403}
-        if method == "post":
-            return {409} if is_detail else {400}  # replay of a pending delivery; an empty endpoint
-        return {"get": {200}, "put": {400}, "patch": {200}, "delete": {204}}[method]
-    visible = not confidential or obj is None or actor in SEES[obj]
-    if method == "get":
-        return {200} if visible else {404}
-    needed = {"post": "add", "put": "change", "patch": "change", "delete": "delete"}[method]
-    if not can(actor, f"{needed}_{model}"):
-        return {403}
-    if not visible:
-        return {404}
-    return {"post": {400}, "put": {400}, "patch": {200}, "delete": {204, 409}}[method]
-
-
-def api_cases():
-    cases = []
-    for path, method in OPERATIONS:
-        resource = path.split("/")[3]
-        is_detail = "{id}" in path
-        confidential = API_RESOURCES.get(resource, (None, None, False))[2]
-        objects = OBJECTS if (is_detail and confidential) else (None,)
-        for obj in objects:
-            cases.append(pytest.param(path, method, obj, id=f"API-{method.upper()}-{path}-{obj}"))
-    return cases
-
-
-def test_every_api_operation_is_in_the_matrix():
-    resources = {path.split("/")[3] for path, _ in OPERATIONS}
-    assert resources <= set(API_RESOURCES), f"API resources without a matrix row: {resources - set(API_RESOURCES)}"
-    assert len(OPERATIONS) >= 8 * 5
-
-
-@pytest.mark.parametrize(("path", "method", "obj"), api_cases())
-def test_api(world, path, method, obj):
-    resource = path.split("/")[3]
-    is_detail = "{id}" in path
-
-    def case(actor, where):
-        url = path
-        if is_detail and resource == "webhooks":
-            url = path.replace("{id}", str(webhook_objects(world)["/deliveries/" in path].pk))
-        elif is_detail:
-            url = path.replace("{id}", str(API_RESOURCES[resource][1](world, obj).pk))
-        where["url"] = f"{method.upper()} {url}"
-        client = world.client(actor)
-        before = row_counts() if method != "get" else None
-        if method == "get":
-            response = client.get(url)
-        else:
-            response = client.generic(method.upper(), url, "{}", content_type="application/json")
-        COUNTS["api"] = COUNTS.get("api", 0) + 1
-        expected = api_expectation(resource, method, is_detail, actor, obj)
-        check_status(response, expected, f"{method.upper()} {url}")
-        shows = method == "get" and not is_detail and resource in API_LIST_SHOWS
-        check_markers(world, actor, response, url, shows, obj if is_detail else None)
-        if method != "get" and response.status_code in (400, 401, 403, 404):
-            check_unchanged(before, row_counts(), f"{method.upper()} {url} by {actor}")
-
-    for_every_actor(f"API {method.upper()} {path} [{obj}]", case)
-
-
-@pytest.mark.parametrize("actor", ACTORS)
-def test_api_schema_and_docs(world, actor):
-    client = world.client(actor)
-    expected = {
-        "/api/v1/schema/": 200,  # public: shapes, no data (README, "The REST API"); markers checked below
-        "/api/v1/": 401 if actor == "anon" else 200,
-        "/api/v1/docs/": LOGIN if actor == "anon" else 200,
-        "/api/v1/partners/1.5/": 404,  # any other path: the API's JSON 404
-    }
-    if actor in NO_ROLE:
-        expected = dict.fromkeys(expected, NO_ROLE_PAGE)
-    for url, status in expected.items():
-        response = client.get(url)
-        check_status(response, status, url)
-        check_markers(world, actor, response, url, False)
-
-
-# --- The back office: every admin URL of every registered model ---------------------------
-# Superusers only may enter (diplomacy_crm/admin.py). Everyone else, `is_staff` notwithstanding,
-# is sent to the admin's login page (users without a role get the no-role page first), and
-# nothing they POST (add, change, delete, a history revert with a complete valid form) writes.
-ADMIN_CONFIDENTIAL = {"engagements.engagement": "engagements", "engagements.commitment": "commitments", "engagements.gift": "gifts"}
-
-
-def admin_models():
-    from django.contrib import admin
-
-    return sorted(admin.site._registry, key=lambda model: model._meta.label)
-
-
-def admin_objects(world, model) -> list[tuple[str | None, object]]:
-    """(confidentiality case, record) pairs to open in the back office; rows made here where the world has none."""
-    label = model._meta.label_lower
-    if label in ADMIN_CONFIDENTIAL:
-        return [(obj, getattr(world, ADMIN_CONFIDENTIAL[label])[obj]) for obj in OBJECTS]
-    known = {
-        "partners.partner": world.partner, "partners.contact": world.contact, "partners.topic": world.topic,
-        "partners.agreement": world.agreement, "engagements.trademission": world.mission, "auth.user": world.users["staff"],
-    }  # fmt: skip
-    if label in known:
-        return [(None, known[label])]
-    record = model._default_manager.first() or make_admin_row(world, label)
-    return [(None, record)] if record is not None else []
-
-
-def make_admin_row(world, label):
-    from django.utils import timezone
-
-    now = timezone.now()
-    if label == "auth.group":
-        from django.contrib.auth.models import Group
-
-        return Group.objects.first()
-    if label == "authtoken.tokenproxy":
-        from rest_framework.authtoken.models import Token, TokenProxy
-
-        return TokenProxy.objects.get(pk=Token.objects.create(user=world.users["officer"]).pk)
-    if label == "otp_totp.totpdevice":
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        return TOTPDevice.objects.create(user=world.users["root"], name="phone", confirmed=False)
-    if label == "notifications.outboxmessage":
-        from notifications.models import OutboxMessage
-
-        return OutboxMessage.objects.create(
-            key="matrix-1", kind=OutboxMessage.Kind.choices[0][0], to_email="x@city.example.org",
-            period="2026-W01", summary="A reminder", next_attempt_at=now,
-        )
-    if label.startswith("axes."):
-        from django.apps import apps
-
-        model = apps.get_model(label)
-        fields = {f.name for f in model._meta.fields}
-        data = {"username": "nobody", "ip_address": "192.0.2.1", "user_agent": "matrix"}
-        data.update({k: v for k, v in {"path_info": "/accounts/login/", "http_accept": "*/*", "get_data": "", "post_data": "", "failures_since_start": 1, "attempt_time": now}.items() if k in fields})
-        return model.objects.create(**data)
-    return None
-
-
-def admin_snapshot(model, record):
-    values = list(model._default_manager.filter(pk=record.pk).values()) if record is not None else []
-    return (row_counts(), values)
-
-
-def admin_expectation(actor, root_status):
-    if actor == "anon":
-        return ADMIN_LOGIN
-    if actor in NO_ROLE:
-        return NO_ROLE_PAGE
-    if actor == "root":
-        return root_status
-    return ADMIN_LOGIN  # a role and is_staff, but not a superuser
-
-
-def admin_cases():
-    return [pytest.param(model, id=f"admin-{model._meta.label_lower}") for model in admin_models()]
-
-
-def test_every_admin_model_is_in_the_matrix():
-    """Every registered model is covered by `test_admin` (the ids come from the registry itself)."""
-    labels = {model._meta.label_lower for model in admin_models()}
-    assert set(ADMIN_CONFIDENTIAL) <= labels
-    assert {"auth.user", "partners.partner", "engagements.trademission", "otp_totp.totpdevice"} <= labels
-
-
-@pytest.mark.parametrize("model", admin_cases())
-def test_admin(world, model):
-    """Changelist (and its search), add, change, delete, history, history version GET and POST, autocomplete."""
-    from django.contrib import admin
-    from django.test import RequestFactory
-
-    model_admin = admin.site._registry[model]
-    app, name = model._meta.app_label, model._meta.model_name
-    root_request = RequestFactory().get("/admin/")
-    root_request.user = world.users["root"]
-    has_history = hasattr(model_admin, "history_form_view")
-    objects = admin_objects(world, model)
-    root = world.client("root")
-
-    def status(allowed, ok=200):
-        return ok if allowed else 403
-
-    # (method, url, data, status for root); data: None for GET
-    requests = [
-        ("get", reverse(f"admin:{app}_{name}_changelist"), None, status(model_admin.has_view_or_change_permission(root_request))),
-        ("get", reverse(f"admin:{app}_{name}_changelist") + "?q=LEAK", None, status(model_admin.has_view_or_change_permission(root_request))),
-        ("get", reverse(f"admin:{app}_{name}_add"), None, status(model_admin.has_add_permission(root_request))),
-        ("post", reverse(f"admin:{app}_{name}_add"), {}, status(model_admin.has_add_permission(root_request), ANY_OK)),
-    ]
-    for field in getattr(model_admin, "autocomplete_fields", ()):
-        query = f"?app_label={app}&model_name={name}&field_name={field}&term=LEAK"
-        requests.append(("get", "/admin/autocomplete/" + query, None, 200))
-    for obj, record in objects:
-        change = reverse(f"admin:{app}_{name}_change", args=[record.pk])
-        may_change = model_admin.has_change_permission(root_request, record)
-        change_data = admin_form_data(root.get(change)) if may_change else {}
-        requests += [
-            ("get", change, None, status(model_admin.has_view_or_change_permission(root_request, record))),
-            ("post", change, change_data, status(may_change, ANY_OK)),
-            ("get", reverse(f"admin:{app}_{name}_delete", args=[record.pk]), None, status(model_admin.has_delete_permission(root_request, record))),
-            ("get", reverse(f"admin:{app}_{name}_history", args=[record.pk]), None, 200),
-        ]
-        if has_history:
-            version = reverse(f"admin:{app}_{name}_simple_history", args=[record.pk, record.history.earliest().history_id])
-            page = root.get(version)
-            revert = admin_form_data(page) if page.status_code == 200 else {}
-            for key in ("title", "description", "name", "full_name"):
-                if key in revert:
-                    revert[key] = "REVERTED by the matrix"
-            if "confidentiality" in revert:
-                revert["confidentiality"] = "internal"
-            requests += [("get", version, None, 200), ("post", version, revert, status(may_change, ANY_OK))]
-        # Last: a confirmed delete (the savepoint of each actor brings the record back).
-        delete = reverse(f"admin:{app}_{name}_delete", args=[record.pk])
-        requests.append(("post", delete, {"post": "yes"}, status(model_admin.has_delete_permission(root_request, record), ANY_OK)))
-
-    def case(actor, where):
-        client = world.client(actor)
-        for method, url, data, root_status in requests:
-            where["url"] = f"{method.upper()} {url}"
-            record = next((r for _, r in objects if f"/{r.pk}/" in url), None)
-            before = admin_snapshot(model, record) if method == "post" and actor != "root" else None
-            response = client.get(url) if method == "get" else client.post(url, data)
-            COUNTS["admin"] += 1
-            check_status(response, admin_expectation(actor, root_status), url)
-            check_markers(world, actor, response, url, False)
-            if before is not None:
-                check_unchanged(before, admin_snapshot(model, record), f"POST {url} by {actor}")
-
-    for_every_actor(f"admin {model._meta.label}", case)
-
-
-def test_admin_index(world):
-    def case(actor, where):
-        where["url"] = "/admin/"
-        response = world.client(actor).get("/admin/")
-        COUNTS["admin"] += 1
-        check_status(response, admin_expectation(actor, 200), "/admin/")
-
-    for_every_actor("admin index", case)

@@ -31,7 +31,7 @@ HOME = {"accounts/access.py", "accounts/roles.py"}
 # Generators of demo and benchmark data: they only *write* the value and the roles.
 DATA_GENERATORS = {
     "devdata/management/commands/load_demo.py",
-    "devdata/demo_data.py",
+    "devdata/demo.py",
     "devdata/management/commands/seed_bench.py",
     "devdata/bench_people.py",
     "devdata/bench_records.py",

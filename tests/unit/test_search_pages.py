@@ -22,19 +22,16 @@ PROMISE_MARKER = "ZQX-SEARCH-PROMISE-5151"
 URL = "/search/"
 
 
-def _login(client, user):
-    client.force_login(user)
-    return client
-
-
 def _titles(results, key):
     return [hit.obj.pk for group in results.groups if group.type.key == key for hit in group.hits]
 
 
-def test_anonymous_is_sent_to_login(client):
-    response = client.get(URL, {"q": "anything"})
-    assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"]
+def test_anonymous_is_sent_to_login(client_for):
+    response = client_for("anonymous").get(URL, {"q": "anything"}, follow=True)
+    assert response.redirect_chain[0][1] == 302 and response.redirect_chain[0][0].startswith("/accounts/login/")
+    body = response.content.decode()
+    assert "<h1>Sign in</h1>" in body and 'name="password"' in body  # the sign-in form, no results
+    assert "Nothing matches" not in body and "search-tab" not in body
 
 
 def test_a_title_hit_ranks_above_a_summary_hit(officer):
@@ -52,14 +49,14 @@ def test_accents_do_not_matter_either_way(officer):
     assert _titles(search.search(officer, "Zürich"), "partner") == [zurich.pk]
 
 
-def test_every_type_is_searched_and_linked(officer, client):
+def test_every_type_is_searched_and_linked(officer, client_for):
     partner = PartnerFactory(name="Orbitalis Ministry")
     ContactFactory(partner=partner, full_name="Ana Orbitalis", title="Deputy minister")
     EngagementFactory(title="Orbitalis dinner")
     TradeMissionFactory(name="Orbitalis trade mission")
     CommitmentFactory(description="Send the Orbitalis study")
     AgreementFactory(title="Orbitalis MOU", partners=[partner])
-    response = _login(client, officer).get(URL, {"q": "orbitalis"})
+    response = client_for("officer").get(URL, {"q": "orbitalis"})
     assert response.status_code == 200
     results = response.context["results"]
     assert {g.type.key for g in results.groups if g.hits} == {t.key for t in search.TYPES}
@@ -68,11 +65,11 @@ def test_every_type_is_searched_and_linked(officer, client):
         assert f'href="{path}' in body
 
 
-def test_type_filter_shows_one_type_paginated_with_more_links(officer, client):
+def test_type_filter_shows_one_type_paginated_with_more_links(officer, client_for):
     for i in range(search.PER_TYPE_LIMIT + 2):
         EngagementFactory(title=f"Lantern festival planning {i}")
     PartnerFactory(name="Lantern Society")
-    _login(client, officer)
+    client = client_for("officer")
     everything = client.get(URL, {"q": "lantern"})
     groups = {g.type.key: g for g in everything.context["results"].groups}
     assert len(groups["engagement"].hits) == search.PER_TYPE_LIMIT
@@ -87,9 +84,9 @@ def test_type_filter_shows_one_type_paginated_with_more_links(officer, client):
     assert "/engagements/?q=lantern" in only.content.decode()
 
 
-def test_unknown_type_and_bad_page_fall_back_quietly(officer, client):
+def test_unknown_type_and_bad_page_fall_back_quietly(officer, client_for):
     EngagementFactory(title="Harbour visit")
-    _login(client, officer)
+    client = client_for("officer")
 
     def page(params) -> str:
         response = client.get(URL, params)
@@ -110,12 +107,12 @@ def test_unknown_type_and_bad_page_fall_back_quietly(officer, client):
     assert f"Nothing matches “{'a' * search.QUERY_MAX}”" in page({"q": "a" * 10_000})
 
 
-def test_snippets_escape_user_text_and_only_our_mark_is_markup(officer, client):
+def test_snippets_escape_user_text_and_only_our_mark_is_markup(officer, client_for):
     EngagementFactory(
         title="Evening <b>reception</b>",
         summary='Guests wrote <script>alert("x")</script> in the reception book; <img src=x onerror=alert(1)>.',
     )
-    body = _login(client, officer).get(URL, {"q": "reception"}).content.decode()
+    body = client_for("officer").get(URL, {"q": "reception"}).content.decode()
     assert "<script>alert" not in body
     assert "<img src=x" not in body
     # PostgreSQL's ts_headline drops some tags from fragments; whatever is left comes back escaped.
@@ -146,8 +143,8 @@ def test_restricted_engagements_and_their_commitments_only_for_officers_and_part
                 assert (PROMISE_MARKER in body) is sees, (user, params)
 
 
-def test_the_search_box_in_the_layout_targets_this_page(officer, client):
-    body = _login(client, officer).get("/").content.decode()
+def test_the_search_box_in_the_layout_targets_this_page(client_for):
+    body = client_for("officer").get("/").content.decode()
     assert 'action="/search/"' in body and 'name="q"' in body
 
 

@@ -40,7 +40,7 @@ def test_a_bad_boolean_is_an_error_not_a_guess(tmp_path):
 def test_development_defaults_need_no_server(tmp_path):
     result = load_settings(DEBUG="1", VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "django.core.mail.backends.filebased.EmailBackend", "filesystem"]
+    assert result.stdout.split() == ["True", "diplomacy_crm.mailfiles.EmlFileBackend", "filesystem"]
 
 
 @pytest.mark.parametrize(

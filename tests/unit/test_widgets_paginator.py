@@ -18,7 +18,6 @@ from diplomacy_crm.widgets import FastSelect, FastSelectMultiple, SharedChoices,
 from partners.forms import LookupSelect
 from partners.models import Partner, Topic
 from tests.factories import PartnerFactory, TopicFactory
-from tests.pages_fixtures import as_user  # noqa: F401
 
 XSS = '<script>alert("x")</script>'
 

@@ -1,0 +1,113 @@
+"""Reading the environment for the settings: strict booleans, the embedded defaults' rule, the mailer.
+
+Kept out of settings.py so that module reads as the list of settings; each
+function here takes the `environ.Env` to read and raises ImproperlyConfigured
+with a message saying what to set.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+EMBEDDABLE_BACKENDS = ("database", "broker", "mail")
+MISSING_SETTING_HELP = {
+    "database": (
+        "DATABASE_URL is not set (for example postgres://crm:password@db.internal:5432/crm). "
+        "Without it the app would run on SQLite under VAR_DIR."
+    ),
+    "broker": (
+        "REDIS_URL is not set (for example redis://redis.internal:6379/0). "
+        "Without it tasks would queue in a folder under VAR_DIR that only workers on this machine read, "
+        "and the cache would be per process."
+    ),
+    "mail": (
+        "EMAIL_URL (or EMAIL_HOST) is not set (for example smtp+tls://user:password@smtp.example.org:587). "
+        "Without it every email would be written to files under VAR_DIR and marked sent: nobody would get mail."
+    ),
+}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A strict boolean: '1/true/yes/on' or '0/false/no/off', anything else is an error."""
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def embedded_defaults_allowed(env: environ.Env, *, debug: bool) -> set[str]:
+    """The backends EMBEDDED_DEFAULTS lets fall back to their embedded default; raises when one is refused."""
+    raw = env.str("EMBEDDED_DEFAULTS", default="").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        allowed = set(EMBEDDABLE_BACKENDS) if debug else set()
+    elif raw in {"1", "true", "yes", "on", "all"}:
+        allowed = set(EMBEDDABLE_BACKENDS)
+    else:
+        allowed = {part.strip() for part in raw.split(",") if part.strip()}
+        if allowed - set(EMBEDDABLE_BACKENDS):
+            raise ImproperlyConfigured(
+                f"EMBEDDED_DEFAULTS={raw!r}: use 1 (all), 0 (none) or a list of {', '.join(EMBEDDABLE_BACKENDS)}."
+            )
+    configured = {
+        "database": bool(env.str("DATABASE_URL", default="")),
+        "broker": bool(env.str("REDIS_URL", default="")),
+        "mail": bool(env.str("EMAIL_URL", default="") or env.str("EMAIL_HOST", default="")),
+    }
+    refused = [name for name in EMBEDDABLE_BACKENDS if not configured[name] and name not in allowed]
+    if refused:
+        raise ImproperlyConfigured(
+            "DEBUG is off and production settings are missing:\n"
+            + "\n".join(f"- {MISSING_SETTING_HELP[name]}" for name in refused)
+            + "\nSet them, or opt into the embedded default on purpose for a one-machine install with "
+            + f"EMBEDDED_DEFAULTS={','.join(refused)} (or EMBEDDED_DEFAULTS=1 for all)."
+        )
+    return allowed
+
+
+def mailer_from_env(env: environ.Env, *, mail_dir: Path) -> dict:
+    """MAILERS["default"] from EMAIL_URL or the EMAIL_HOST family; neither: one .eml file per message in mail_dir."""
+    if env.str("EMAIL_URL", default=""):
+        cfg = env.email_url("EMAIL_URL")
+        backend = cfg["EMAIL_BACKEND"]
+        if backend.endswith("filebased.EmailBackend"):
+            return {"BACKEND": backend, "OPTIONS": {"file_path": cfg.get("EMAIL_FILE_PATH") or str(mail_dir)}}
+        if backend.endswith("smtp.EmailBackend"):
+            return {
+                "BACKEND": backend,
+                "OPTIONS": {
+                    "host": cfg.get("EMAIL_HOST", "localhost"),
+                    "port": cfg.get("EMAIL_PORT", 25),
+                    "username": cfg.get("EMAIL_HOST_USER", ""),
+                    "password": cfg.get("EMAIL_HOST_PASSWORD", ""),
+                    "use_tls": bool(cfg.get("EMAIL_USE_TLS", False)),
+                    "use_ssl": bool(cfg.get("EMAIL_USE_SSL", False)),
+                    "timeout": 30,
+                },
+            }
+        return {"BACKEND": backend}
+    if env.str("EMAIL_HOST", default=""):
+        return {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.str("EMAIL_HOST"),
+                "port": env.int("EMAIL_PORT", default=25),
+                "username": env.str("EMAIL_HOST_USER", default=""),
+                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+                "use_tls": env_bool("EMAIL_USE_TLS", default=False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", default=False),
+                "timeout": env.int("EMAIL_TIMEOUT", default=30),
+            },
+        }
+    # One .eml file per message (diplomacy_crm/mailfiles.py), for a mail client to open.
+    return {
+        "BACKEND": "diplomacy_crm.mailfiles.EmlFileBackend",
+        "OPTIONS": {"file_path": str(mail_dir)},
+    }
