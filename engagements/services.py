@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import access
 from diplomacy_crm.services import save_record, split_m2m
+from partners import services as partner_services
 
 from .models import Commitment, Engagement, Gift, TradeMission
 
@@ -48,9 +49,24 @@ def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagem
 
 
 @transaction.atomic
-def engagement_create(*, actor, commitments: Iterable[dict] = (), **data) -> Engagement:
-    """Log an engagement, with commitments made there, all or nothing."""
+def engagement_create(
+    *, actor, commitments: Iterable[dict] = (), new_partners: Iterable[dict] = (), **data
+) -> Engagement:
+    """Log an engagement, with commitments made there, all or nothing.
+
+    `new_partners`: partners added inline on the meeting form (their fields, as
+    QuickPartnerForm cleans them), created here in the same transaction and
+    present at the meeting, so an abandoned or refused meeting leaves none.
+    """
     fields, m2m = split_m2m(data, ENGAGEMENT_M2M)
+    created = []
+    for item in new_partners:
+        try:
+            created.append(partner_services.partner_create(actor=actor, **item))
+        except ValidationError as exc:
+            raise ValidationError({"new_partners": exc.messages}) from exc
+    if created:
+        m2m["partners"] = [*(m2m.get("partners") or []), *created]
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
     engagement = Engagement()
     _check_attendees(engagement, m2m)
@@ -87,8 +103,15 @@ def _completion(fields: dict, commitment: Commitment, today) -> None:
         fields["completed_on"] = None
 
 
+NO_DUE_DATE = "Give a due date, or say there is none (“No due date”)."
+
+
 @transaction.atomic
-def commitment_create(*, actor, now=None, **data) -> Commitment:
+def commitment_create(*, actor, now=None, no_due_date: bool | None = None, **data) -> Commitment:
+    """Record a promise. `no_due_date`: False when the caller asks for the explicit choice (the forms),
+    so a missing date is refused unless it is True; None (API, importer) keeps "no date" as null."""
+    if no_due_date is False and not data.get("due_date"):
+        raise ValidationError({"due_date": NO_DUE_DATE})
     commitment = Commitment()
     _completion(data, commitment, timezone.localdate(now))
     data.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
