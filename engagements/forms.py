@@ -290,22 +290,11 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
             "completed_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    no_due_date = forms.BooleanField(required=False, label="No due date")
-
     def __init__(self, *args, engagements=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only engagements the user may see can be linked (a restricted one stays hidden).
         if engagements is not None:
             self.fields["engagement"].queryset = engagements
-        if self.instance.pk is not None and self.instance.due_date is None:
-            self.fields["no_due_date"].initial = True
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("due_date") and not data.get("no_due_date") and "due_date" not in self.errors:
-            self.add_error("due_date", NO_DUE_DATE)
-        data.pop("no_due_date", None)
-        return data
 
     def _post_clean(self):
         # The service validates the model (and fills completed_on when done).
