@@ -491,3 +491,11 @@ def test_officer_deletes_commitments_and_missions(as_user, officer, world):
     lonely = TradeMission.objects.create(name="Never went", start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
     assert client.post(f"/missions/{lonely.pk}/delete/").status_code == 302
     assert not TradeMission.objects.filter(pk=lonely.pk).exists()
+
+
+@pytest.mark.parametrize("url,field", [("/partners/new/", "name"), ("/missions/new/", "name"), ("/gifts/new/", "description")])
+def test_every_form_page_lists_its_errors_in_a_summary_linking_to_the_fields(as_user, officer, url, field):
+    body = as_user(officer).post(url, {"submit_token": ""}).content.decode()  # bound, every field empty
+    assert 'id="error-summary"' in body and "data-error-summary" in body and 'tabindex="-1"' in body
+    assert f'href="#id_{field}"' in body
+    assert f'id="id_{field}-error"' in body  # and the message next to the field
