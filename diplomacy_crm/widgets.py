@@ -154,3 +154,26 @@ def fast_widget(widget, renderer=None):
     if not _renders_like_django(widget, renderer):
         return None
     return _FastRendering(widget)
+
+
+class PickerMixin:
+    """The type-ahead picker (static/js/picker.js) on a select whose options are all in the page.
+
+    Renders a plain `<select data-typeahead>` (fast, as FastSelect), so the
+    form works without JavaScript; picker.js turns it into a text box with
+    matches (accents and case folded) and chips for what is chosen. For a list
+    too long to put in the page, use partners.forms.LookupSelect /
+    LookupSelectMultiple, which add `data-lookup-url` (a JSON endpoint
+    answering `?q=` with `{"results": [{"id", "text"}]}`).
+    """
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(attrs={"data-typeahead": "", **(attrs or {})}, **kwargs)
+
+
+class PickerSelect(PickerMixin, FastSelect):
+    """One choice, typed for (owners, countries, missions in a filter)."""
+
+
+class PickerSelectMultiple(PickerMixin, FastSelectMultiple):
+    """Several choices, typed for, shown as removable chips."""

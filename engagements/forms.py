@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from diplomacy_crm import dates
 from diplomacy_crm.forms import RecordFormMixin
+from diplomacy_crm.widgets import PickerSelectMultiple
 from partners.forms import (
     PARTNER_LOOKUP,
     LookupSelectMultiple,
@@ -26,9 +27,10 @@ from partners.forms import (
 )
 from partners.models import Contact, Partner, Topic
 
-from .models import Commitment, Engagement, TradeMission
+from .models import Commitment, Engagement, TradeMission, follow_up_problem
 
 CONTACT_LOOKUP = reverse_lazy("partners:contact-lookup")
+NO_DUE_DATE = "Give a due date, or tick “No due date”."
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -107,7 +109,7 @@ class EngagementForm(RecordFormMixin, forms.ModelForm):
         queryset=active_users(),
         required=False,
         label="Our staff present",
-        widget=forms.SelectMultiple(attrs={"data-typeahead": ""}),
+        widget=PickerSelectMultiple,
         help_text="They can see the meeting even when it is restricted.",
     )
     topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
@@ -164,7 +166,19 @@ class EngagementForm(RecordFormMixin, forms.ModelForm):
                     self.add_error(name, exc)
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "An engagement must end after it starts.")
+        if problem := follow_up_problem(data.get("starts_at"), data.get("follow_up_by")):
+            self.add_error("follow_up_by", problem)
         return data
+
+    # Folded under "More details" (the common case needs the rest only), unless one of them is wrong.
+    MORE_FIELDS = (
+        "status", "ends_at", "time_zone", "location", "is_virtual", "contacts", "staff", "city_officials",
+        "outcomes", "topics", "confidentiality", "trade_mission",
+    )
+
+    @property
+    def more_open(self) -> bool:
+        return self.is_bound and any(name in self.errors for name in self.MORE_FIELDS)
 
     def _unchanged_time(self, name: str, typed: dt.datetime, zone) -> bool:
         """The time sent back as shown (to the minute, in the office zone): keep the stored instant.
@@ -204,10 +218,13 @@ class InlineCommitmentForm(forms.Form):
     due_date = forms.DateField(
         required=False, widget=dates.date_input(), label="Due", validators=[dates.validate_date]
     )
+    no_due_date = forms.BooleanField(required=False, label="No due date")
     priority = forms.TypedChoiceField(choices=Partner.Priority.choices, coerce=int, initial=Partner.Priority.MEDIUM)
 
     # A row is blank, and skipped, while these are empty: the other fields have defaults.
     CONTENT_FIELDS = ("description", "due_date", "partner")
+    # Folded under "Who and priority" unless one of them is wrong.
+    MORE_FIELDS = ("made_by", "partner", "owner", "priority")
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -217,16 +234,33 @@ class InlineCommitmentForm(forms.Form):
     def has_changed(self):
         return any(name in self.changed_data for name in self.CONTENT_FIELDS)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("description") and not data.get("due_date") and not data.get("no_due_date") and "due_date" not in self.errors:
+            self.add_error("due_date", NO_DUE_DATE)
+        return data
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+    @property
+    def more_open(self) -> bool:
+        return any(name in self.errors for name in self.MORE_FIELDS)
+
 
 class BaseCommitmentFormSet(forms.BaseFormSet):
+    row_noun = "Commitment"  # in the error summary: "Commitment 2: Due: …"
+
     def filled_forms(self) -> list:
         """Rows the user filled in (blank rows, left at their defaults, are ignored)."""
         return [f for f in self.forms if f.has_changed() and f.cleaned_data]
 
 
+# No blank row by default: rows are added on demand ("Add a commitment", or ?commitments=N without JavaScript).
 CommitmentFormSet = forms.formset_factory(
-    InlineCommitmentForm, formset=BaseCommitmentFormSet, extra=3, max_num=20, validate_max=True, absolute_max=20
+    InlineCommitmentForm, formset=BaseCommitmentFormSet, extra=0, max_num=20, validate_max=True, absolute_max=20
 )
+COMMITMENT_ROWS_MAX = 20
 
 
 class TradeMissionForm(RecordFormMixin, forms.ModelForm):

@@ -6,6 +6,8 @@ visible only to officers, superusers and the users who took part (its
 ask `accounts.access`, the one home of the rule.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -81,6 +83,20 @@ class TradeMission(RecordModel):
 
     def get_absolute_url(self):
         return reverse("engagements:mission-detail", args=[self.pk])
+
+
+def follow_up_problem(starts_at, follow_up_by) -> str | None:
+    """Why this follow-up date is refused (before the meeting's day in office time), or None.
+
+    The one rule for every way in: Engagement.clean() (services, so the API and
+    the importer) and the meeting form (for an error before anything is sent).
+    """
+    if not starts_at or not follow_up_by or not isinstance(starts_at, dt.datetime):
+        return None
+    day = timezone.localdate(starts_at) if timezone.is_aware(starts_at) else starts_at.date()
+    if follow_up_by < day:
+        return f"The follow-up cannot be before the meeting ({day:%b %-d, %Y})."
+    return None
 
 
 class EngagementQuerySet(models.QuerySet):
@@ -186,6 +202,8 @@ class Engagement(RecordModel):
                 raise ValidationError({name: dates.OUT_OF_RANGE})
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "An engagement must end after it starts."})
+        if problem := follow_up_problem(self.starts_at, self.follow_up_by):
+            raise ValidationError({"follow_up_by": problem})
 
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts import access
 from diplomacy_crm.services import RecordFields, record_arguments, save_record
+from partners import services as partner_services
 from partners.models import Contact, Partner, Topic
 
 from .models import Commitment, Engagement, Gift, TradeMission
@@ -121,10 +122,23 @@ def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagem
 
 @transaction.atomic
 def engagement_create(
-    *, actor, commitments: Iterable[CommitmentFields] = (), **data: Unpack[EngagementFields]
+    *, actor, commitments: Iterable[CommitmentFields] = (), new_partners: Iterable[dict] = (), **data: Unpack[EngagementFields]
 ) -> Engagement:
-    """Log an engagement, with commitments made there, all or nothing."""
+    """Log an engagement, with commitments made there, all or nothing.
+
+    `new_partners`: partners added inline on the meeting form (their fields, as
+    QuickPartnerForm cleans them), created here in the same transaction and
+    present at the meeting, so an abandoned or refused meeting leaves none.
+    """
     fields, m2m = record_arguments(data, EngagementFields, ENGAGEMENT_M2M)
+    created = []
+    for item in new_partners:
+        try:
+            created.append(partner_services.partner_create(actor=actor, **item))
+        except ValidationError as exc:
+            raise ValidationError({"new_partners": exc.messages}) from exc
+    if created:
+        m2m["partners"] = [*(m2m.get("partners") or []), *created]
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
     engagement = Engagement()
     _check_attendees(engagement, m2m)
@@ -161,9 +175,18 @@ def _completion(fields: dict, commitment: Commitment, today) -> None:
         fields["completed_on"] = None
 
 
+NO_DUE_DATE = "Give a due date, or say there is none (“No due date”)."
+
+
 @transaction.atomic
-def commitment_create(*, actor, now: dt.datetime | None = None, **data: Unpack[CommitmentFields]) -> Commitment:
+def commitment_create(
+    *, actor, now: dt.datetime | None = None, no_due_date: bool | None = None, **data: Unpack[CommitmentFields]
+) -> Commitment:
+    """Record a promise. `no_due_date`: False when the caller asks for the explicit choice (the forms),
+    so a missing date is refused unless it is True; None (API, importer) keeps "no date" as null."""
     fields, _ = record_arguments(data, CommitmentFields)
+    if no_due_date is False and not fields.get("due_date"):
+        raise ValidationError({"due_date": NO_DUE_DATE})
     commitment = Commitment()
     _completion(fields, commitment, timezone.localdate(now))
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)

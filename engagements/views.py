@@ -36,7 +36,7 @@ from partners.models import Contact
 
 from . import done_links, services
 from .filters import CommitmentFilter, EngagementFilter, TradeMissionFilter
-from .forms import CommitmentForm, CommitmentFormSet, EngagementForm, TradeMissionForm
+from .forms import COMMITMENT_ROWS_MAX, CommitmentForm, CommitmentFormSet, EngagementForm, TradeMissionForm
 from .selectors import (
     access_commitment,
     access_engagement,
@@ -130,6 +130,12 @@ def engagement_detail(request, pk):
     )
 
 
+def _rows_asked(request) -> int:
+    """Blank commitment rows shown on a fresh form: none, or `?commitments=N` (the no-JavaScript way to add some)."""
+    raw = str(request.GET.get("commitments", ""))
+    return min(int(raw), COMMITMENT_ROWS_MAX) if raw.isdigit() and len(raw) < 4 else 0
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_create(request):
@@ -149,8 +155,22 @@ def engagement_create(request):
     if str(request.GET.get("trade_mission", "")).isdigit():
         initial["trade_mission"] = request.GET["trade_mission"]
     form = EngagementForm(request.POST or None, initial=initial)
-    formset = CommitmentFormSet(request.POST or None, prefix="commitments", form_kwargs={"owner": request.user})
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    formset = CommitmentFormSet(
+        request.POST or None,
+        prefix="commitments",
+        form_kwargs={"owner": request.user},
+        initial=None if request.POST else [{}] * _rows_asked(request),
+    )
+    can_add_partner = request.user.has_perm("partners.add_partner")
+    # A partner added inline travels with the meeting and is created only when the meeting is saved.
+    new_partner = QuickPartnerForm(request.POST or None) if can_add_partner else None
+    adding_partner = bool(new_partner is not None and request.POST and request.POST.get(new_partner.add_prefix("name"), "").strip())
+    if adding_partner:
+        form.fields["partners"].required = False
+    new_partner_ok = not adding_partner or (
+        new_partner.is_valid() and new_partner.no_likely_duplicate(access.partners_for(request.user))
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and new_partner_ok:
         rows = formset.filled_forms()
         try:
             engagement = create_once(
@@ -159,21 +179,24 @@ def engagement_create(request):
                 create=partial(
                     services.engagement_create,
                     actor=request.user,
-                    commitments=[row.cleaned_data for row in rows],
+                    commitments=[row.service_data() for row in rows],
+                    new_partners=[new_partner.cleaned_data] if adding_partner else [],
                     **form.service_data(),
                 ),
             )
         except AlreadySubmitted as done:
             return to_first_record(request, done)
         except ValidationError as exc:
-            apply_service_errors(form, exc, extra={f"commitments[{i}]": row for i, row in enumerate(rows)})
+            extra = {f"commitments[{i}]": row for i, row in enumerate(rows)}
+            if adding_partner:
+                extra["new_partners"] = new_partner
+            apply_service_errors(form, exc, extra=extra)
         else:
             count = len(rows)
             extra = f" with {count} commitment{'s' if count != 1 else ''}" if count else ""
             messages.success(request, f"Logged “{engagement.title}”{extra}.")
             return redirect(engagement.get_absolute_url())
     _prepare(form, *formset.forms, formset.empty_form)
-    can_add_partner = request.user.has_perm("partners.add_partner")
     can_add_contact = request.user.has_perm("partners.add_contact")
     return render_page(
         request,
@@ -182,7 +205,8 @@ def engagement_create(request):
             "form": form,
             "formset": formset,
             "empty_form": formset.empty_form,
-            "quick_partner_form": QuickPartnerForm() if can_add_partner else None,
+            "quick_partner_form": new_partner if adding_partner else (QuickPartnerForm() if can_add_partner else None),
+            "pending_partner": new_partner.cleaned_data if adding_partner and new_partner_ok else None,
             "quick_contact_form": QuickContactForm() if can_add_contact else None,
         },
     )

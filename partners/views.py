@@ -121,20 +121,20 @@ def partner_archive(request, pk):
 @login_required
 @require_http_methods(["POST"])
 def partner_quick_create(request):
-    """Add a missing partner from the quick-logging form (htmx); answers a small fragment."""
+    """Check a partner added from the quick-logging form (htmx); answers a small fragment.
+
+    Nothing is saved here: the fragment keeps the checked fields in the
+    meeting form, and engagements.services.engagement_create creates the
+    partner with the meeting (an abandoned meeting leaves no partner).
+    """
     require_perm(request, "partners.add_partner")
     form = QuickPartnerForm(request.POST)
-    partner = None
-    if form.is_valid() and form.no_likely_duplicate(access.partners_for(request.user)):
-        try:
-            partner = services.partner_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-    response = render_page(request, "partners/includes/quick_partner.html", {"quick_partner_form": form if partner is None else QuickPartnerForm(), "created": partner})
-    if partner is not None:
-        label = f"{partner.name} ({partner.country.code})" if partner.country else partner.name
-        # crm.js adds the new partner to the partners field and selects it.
-        response["HX-Trigger"] = _json_trigger("crm:partner-created", {"id": partner.pk, "text": label})
+    pending = (
+        form.cleaned_data
+        if form.is_valid() and form.no_likely_duplicate(access.partners_for(request.user))
+        else None
+    )
+    response = render_page(request, "partners/includes/quick_partner.html", {"quick_partner_form": form, "pending_partner": pending})
     return response
 
 

@@ -248,3 +248,29 @@ def history_link(context, record) -> str:
         reverse("audit:record", args=[kind, record.pk]),
         label,
     )
+
+
+def _error_items(form, prefix: str = "") -> list[tuple[str, str, str]]:
+    items = [("", prefix.rstrip(": "), str(e)) for e in form.non_field_errors()]
+    for bound in form:
+        if not bound.errors:
+            continue
+        href = "" if bound.is_hidden else f"#{bound.id_for_label or bound.auto_id}"
+        label = f"{prefix}{bound.label}" if not bound.is_hidden else prefix.rstrip(": ")
+        items.extend((href, label, str(e)) for e in bound.errors)
+    return items
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(form=None, formset=None):
+    """Every error of `form` (and of `formset`'s rows), as (link to the field, label, message) for the summary."""
+    errors = []
+    if form is not None and hasattr(form, "non_field_errors") and form.is_bound:
+        errors.extend(_error_items(form))
+    if formset and hasattr(formset, "forms") and formset.is_bound:
+        errors.extend(("", "", str(e)) for e in formset.non_form_errors())
+        noun = getattr(formset, "row_noun", "Row")
+        for number, row in enumerate(formset.forms, start=1):
+            if row.errors:
+                errors.extend(_error_items(row, prefix=f"{noun} {number}: "))
+    return {"errors": errors}

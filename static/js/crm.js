@@ -1,11 +1,11 @@
 /* Site-wide behaviour. No inline script anywhere (CSP script-src 'self').
  *
  * - <form data-confirm="Really?">: asks before submitting.
- * - <select data-typeahead>: tom-select type-ahead (multi-selects get remove buttons).
- *   With data-lookup-url the options come from that JSON endpoint
- *   ({"results": [{"id", "text"}, ...]}) as the user types; with
- *   data-partner-source="ID" the request also carries the partner ids chosen
- *   in that other select (attendees of the partners present).
+ * - <select data-typeahead>: the type-ahead picker (static/js/picker.js, which documents it).
+ * - <form data-ctrl-enter>: Ctrl+Enter (Cmd+Enter) in any of its fields submits it.
+ * - <form data-dates-one-stop>: Tab leaves a date/time box at once (arrows move between its parts).
+ * - "/" pressed outside a field focuses the site search.
+ * - [data-error-summary] (includes/error_summary.html): focused on load; its links focus their field.
  * - <select data-autosubmit>: submits its form on change.
  */
 (function () {
@@ -18,67 +18,80 @@
     }
   });
 
-  function selectedValues(select) {
-    return Array.prototype.filter.call(select.options, function (o) { return o.selected && o.value; })
-      .map(function (o) { return o.value; });
+  function selectedValues(select) { return window.crmPicker.chosenValues(select); }
+
+  function fetchResults(select, query, callback) { window.crmPicker.fetchResults(select, query, callback); }
+
+  function enhanceTypeahead(root) { window.crmPicker.enhanceAll(root); }
+
+  function typing(target) {
+    return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
-  function lookupUrl(select, query) {
-    var url = new URL(select.dataset.lookupUrl, window.location.origin);
-    if (query) url.searchParams.set("q", query);
-    var sourceId = select.dataset.partnerSource;
-    if (sourceId) {
-      var source = document.getElementById(sourceId);
-      if (source) selectedValues(source).forEach(function (id) { url.searchParams.append("partner", id); });
+  document.addEventListener("keydown", function (event) {
+    // Ctrl+Enter (Cmd+Enter) in a form marked data-ctrl-enter saves it, from any field.
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      var form = event.target instanceof Element ? event.target.closest("form[data-ctrl-enter]") : null;
+      if (form) {
+        event.preventDefault();
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+      }
+      return;
     }
-    return url;
-  }
-
-  function fetchResults(select, query, callback) {
-    fetch(lookupUrl(select, query), { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
-      .then(function (data) { callback(data.results || []); })
-      .catch(function () { callback(); });
-  }
-
-  function enhance(select) {
-    if (select.tomselect || typeof window.TomSelect === "undefined") return;
-    var options = {
-      plugins: select.multiple ? ["remove_button"] : [],
-      maxOptions: 200,
-      hideSelected: true,
-      closeAfterSelect: !select.multiple,
-      allowEmptyOption: !select.multiple,
-    };
-    if (select.dataset.lookupUrl) {
-      options.valueField = "id";
-      options.labelField = "text";
-      options.searchField = ["text"];
-      // Dependent lists (attendees) load on focus; plain lookups once typing starts.
-      options.shouldLoad = function (query) { return !!select.dataset.partnerSource || query.length > 0; };
-      options.load = function (query, callback) { fetchResults(select, query, callback); };
-      options.preload = select.dataset.partnerSource ? "focus" : false;
-      options.loadThrottle = 250;
+    // "/" outside a field goes to the site search.
+    if (event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !typing(event.target)) {
+      var search = document.getElementById("site-search");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
     }
-    var ts = new window.TomSelect(select, options);
-    // Keep the accessible name of the original field on the typing input.
-    // tom-select moves the <label for> to its own input: name the typing input.
-    var label = document.querySelector('label[for="' + select.id + '"]');
-    if (label) {
-      var name = label.textContent.replace("*", "").trim();
-      if (ts.control_input) ts.control_input.setAttribute("aria-label", name);
-    }
-    // The original select only carries the value now: keep it out of the a11y tree.
-    select.setAttribute("aria-hidden", "true");
-    select.tabIndex = -1;
-  }
+  });
 
-  function enhanceTypeahead(root) {
-    root.querySelectorAll("select[data-typeahead]").forEach(enhance);
+  // In a form marked data-dates-one-stop, Tab leaves a date or time box at once instead of
+  // visiting each of its parts (Chromium stops on month, day, year, hour…); the parts are still
+  // reached with the arrow keys, and typing moves through them.
+  var TABBABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), " +
+    "textarea:not([disabled]), summary, [tabindex]";
+  function tabbable(el) {
+    if (el.tabIndex < 0 || el.hidden || el.closest("[hidden], [inert]")) return false;
+    var details = el.parentElement && el.parentElement.closest("details:not([open])");
+    if (details && !(el.tagName === "SUMMARY" && el.parentElement === details)) return false;
+    var rect = el.getBoundingClientRect();
+    return rect.width > 0 || rect.height > 0 || el.getClientRects().length > 0;
   }
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Tab" || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (!(field instanceof HTMLInputElement) || !/^(date|datetime-local|time)$/.test(field.type)) return;
+    if (!field.closest("form[data-dates-one-stop]")) return;
+    var all = Array.prototype.filter.call(document.querySelectorAll(TABBABLE), tabbable);
+    var next = all[all.indexOf(field) + (event.shiftKey ? -1 : 1)];
+    if (!next) return;
+    event.preventDefault();
+    next.focus();
+  });
+
+  // The USWDS error summary: takes the focus on load; its links focus their field.
+  function focusField(id) {
+    var field = document.getElementById(id);
+    if (!field) return false;
+    var details = field.closest("details");
+    if (details) details.open = true;
+    var target = field.hidden && field.crmPicker ? field.crmPicker.input : field;
+    target.focus();
+    target.scrollIntoView({ block: "center" });
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+    if (link && focusField(link.getAttribute("href").slice(1))) event.preventDefault();
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     enhanceTypeahead(document);
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
     // On a phone the filter panel starts folded unless a filter is in use or wrong.
     if (window.matchMedia("(max-width: 63.99em)").matches) {
       document.querySelectorAll("details[data-collapse-on-phone]:not([data-keep-open])").forEach(function (d) { d.open = false; });

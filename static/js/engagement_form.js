@@ -1,14 +1,15 @@
-/* The quick-logging form: attendees follow the partners chosen, "add another
- * commitment", and partners/attendees created inline (htmx) are selected.
- * Without JavaScript the form still works: three blank commitment rows, and
- * every type-ahead is a plain select when the lists are small.
+/* The quick-logging form: "Add a commitment" (rows on demand), the new-attendee
+ * form offers the partners chosen, and attendees created inline (htmx) are
+ * selected. (Attendee searches send the partners chosen: picker.js.)
+ * Without JavaScript the form still works: ?commitments=N gives N blank rows,
+ * and every type-ahead is a plain select when the lists are small.
  */
 (function () {
   "use strict";
 
-  function ts(id) {
+  function picker(id) {
     var el = document.getElementById(id);
-    return el && el.tomselect ? el.tomselect : null;
+    return el && el.crmPicker ? el.crmPicker : null;
   }
 
   function mirrorPartners() {
@@ -25,20 +26,6 @@
       copy.textContent = option.textContent;
       if (option.value === current) copy.selected = true;
       mirror.appendChild(copy);
-    });
-  }
-
-  function reloadAttendees() {
-    var contacts = ts("id_contacts");
-    var source = document.getElementById("id_partners");
-    if (!contacts || !source) return;
-    var partnerIds = window.crm.selectedValues(source);
-    // Drop attendees whose partner is no longer present, then offer the others.
-    contacts.clearOptions(function (option) { return contacts.items.indexOf(String(option.id)) !== -1; });
-    if (!partnerIds.length) return;
-    window.crm.fetchResults(document.getElementById("id_contacts"), "", function (results) {
-      (results || []).forEach(function (r) { contacts.addOption(r); });
-      contacts.refreshOptions(false);
     });
   }
 
@@ -64,7 +51,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var partners = document.getElementById("id_partners");
     if (partners) {
-      partners.addEventListener("change", function () { mirrorPartners(); reloadAttendees(); });
+      partners.addEventListener("change", mirrorPartners);
       mirrorPartners();
     }
     var add = document.querySelector("[data-add-commitment]");
@@ -74,17 +61,9 @@
     }
   });
 
-  // Sent by the server (HX-Trigger) after an inline create.
-  document.body.addEventListener("crm:partner-created", function (event) {
-    var select = ts("id_partners");
-    if (!select) return;
-    select.addOption(event.detail);
-    select.addItem(String(event.detail.id));
-  });
+  // Sent by the server (HX-Trigger) after an inline create of an attendee.
   document.body.addEventListener("crm:contact-created", function (event) {
-    var select = ts("id_contacts");
-    if (!select) return;
-    select.addOption(event.detail);
-    select.addItem(String(event.detail.id));
+    var select = picker("id_contacts");
+    if (select) select.add(String(event.detail.id), event.detail.text);
   });
 })();

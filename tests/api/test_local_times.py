@@ -60,3 +60,18 @@ def test_an_offset_or_an_unambiguous_time_is_stored_as_that_instant(post, sent, 
     assert response.status_code == 201, response.json()
     stored = Engagement.objects.get(pk=response.json()["id"]).starts_at
     assert f"{stored:%Y-%m-%d %H:%M}" == utc and stored.utcoffset().total_seconds() == 0
+
+
+def test_a_follow_up_before_the_meeting_is_a_field_error(client_as, world, settings):
+    """The meeting form's date rule (Engagement.clean) holds for the API too: 400 on the field, nothing written."""
+    settings.TIME_ZONE = "America/Los_Angeles"
+    client = client_as("officer")
+    body = {"title": "Backdated follow-up", "kind": "call", "starts_at": "2027-06-02T10:00:00",
+            "partners": [world["partner"].pk], "follow_up_by": "2027-06-01"}
+    before = db_snapshot()
+    response = client.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "cannot be before the meeting" in response.json()["follow_up_by"][0]
+    assert db_snapshot() == before
+    body["follow_up_by"] = "2027-06-02"
+    assert client.post(URL, body, format="json").status_code == 201

@@ -96,9 +96,13 @@ def test_a_meeting_logged_with_the_keyboard_shows_on_history_and_dashboard(web, 
     tab_to(page, "#id_kind")
     page.keyboard.type("Call")  # a closed <select> picks the option typed
     assert page.eval_on_selector("#id_kind", "el => el.value") == "call"
+    tab_to(page, "details.crm-more > summary")  # the rarer fields are folded
+    page.keyboard.press("Enter")
     tab_to(page, "#id_location")
     page.keyboard.type("City Hall, room 300")
-    tab_to(page, "#id_commitments-0-description")
+    tab_to(page, "button[data-add-commitment]")  # commitment rows come on demand
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "id_commitments-0-description"
     page.keyboard.type("Send the airport's slot data to the Ministry")
     tab_to(page, "#id_commitments-0-due_date")
     due = timezone.localdate() + dt.timedelta(days=5)

@@ -268,7 +268,7 @@ def test_the_conflict_page_says_who_changed_what_since(postgres_required, staff_
 
 
 def meeting_form(client, partner) -> dict:
-    data = form_of(client.get("/engagements/new/"))
+    data = form_of(client.get("/engagements/new/?commitments=2"))  # two commitment rows, as "Add a commitment" twice
     assert data["submit_token"][0]
     data.update(
         {
@@ -278,6 +278,7 @@ def meeting_form(client, partner) -> dict:
             "commitments-0-description": ["Send the draft MoU"],
             "commitments-0-due_date": ["2030-01-15"],
             "commitments-1-description": ["Invite the delegation"],
+            "commitments-1-no_due_date": ["on"],
         }
     )
     return data

@@ -44,7 +44,8 @@ def test_quick_logging_page_for_staff(as_user, staff_user):
     body = as_user(staff_user).get("/engagements/new/").content.decode()
     assert "Log a meeting" in body
     assert "America/Los_Angeles (office)" in body
-    assert 'name="commitments-TOTAL_FORMS" value="3"' in body
+    assert 'name="commitments-TOTAL_FORMS" value="0"' in body  # rows come on demand
+    assert "data-add-commitment" in body
     assert 'data-lookup-url="/partners/lookup/"' in body
     assert "Partner not in the list?" in body
     assert body.count("<h1") == 1
@@ -86,7 +87,9 @@ def test_a_bad_commitment_row_saves_nothing_and_says_which_row(as_user, staff_us
         [world["japan"], world["vietnam"]],
         **{
             "commitments-0-description": "A fine promise",
+            "commitments-0-due_date": "2025-07-01",
             "commitments-1-description": "Open nonstop flights",
+            "commitments-1-due_date": "2025-07-01",
             "commitments-1-made_by": "partner",
         },
     )
@@ -114,7 +117,7 @@ def test_blank_commitment_rows_are_skipped(as_user, staff_user, world):
 
 
 def test_more_rows_than_the_three_blank_ones(as_user, staff_user, world):
-    data = meeting([world["japan"]], **{"commitments-TOTAL_FORMS": "4", "commitments-3-description": "Fourth", "commitments-3-made_by": "city", "commitments-3-priority": "1"})
+    data = meeting([world["japan"]], **{"commitments-TOTAL_FORMS": "4", "commitments-3-description": "Fourth", "commitments-3-made_by": "city", "commitments-3-priority": "1", "commitments-3-no_due_date": "on"})
     assert as_user(staff_user).post("/engagements/new/", data).status_code == 302
     assert Commitment.objects.filter(description="Fourth", priority=1).exists()
 
@@ -173,7 +176,7 @@ def test_ends_before_start_is_an_error(as_user, staff_user, world):
     assert 'id="id_ends_at-error"' in response.content.decode()
 
 
-def test_staff_adds_a_missing_partner_inline(as_user, staff_user):
+def test_checking_a_partner_added_inline_saves_nothing(as_user, staff_user):
     client = as_user(staff_user)
     response = client.post(
         "/partners/quick/",
@@ -181,10 +184,85 @@ def test_staff_adds_a_missing_partner_inline(as_user, staff_user):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    partner = Partner.objects.get(name="Consulate General of Korea")
-    trigger = json.loads(response["HX-Trigger"])
-    assert trigger["crm:partner-created"] == {"id": partner.pk, "text": "Consulate General of Korea (KR)"}
-    assert "Added <strong>Consulate General of Korea</strong>" in response.content.decode()
+    assert not Partner.objects.filter(name="Consulate General of Korea").exists()
+    body = response.content.decode()
+    assert "<strong>Consulate General of Korea</strong> (KR) will be added when you save this meeting" in body
+    assert 'value="Consulate General of Korea"' in body  # the fields stay in the meeting form
+
+
+def test_a_partner_added_inline_is_created_with_the_meeting(as_user, staff_user):
+    data = meeting([], **{"newpartner-name": "Consulate General of Korea", "newpartner-kind": "diplomatic_mission",
+                          "newpartner-country": "KR", "newpartner-city": ""})
+    response = as_user(staff_user).post("/engagements/new/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    engagement = Engagement.objects.get(title="Call with the Consul General")
+    assert [p.name for p in engagement.partners.all()] == ["Consulate General of Korea"]
+
+
+def test_a_refused_meeting_leaves_no_inline_partner(as_user, staff_user):
+    data = meeting([], title="", **{"newpartner-name": "Consulate General of Korea", "newpartner-kind": "diplomatic_mission",
+                                    "newpartner-country": "KR"})
+    response = as_user(staff_user).post("/engagements/new/", data)
+    assert response.status_code == 200
+    assert not Partner.objects.filter(name="Consulate General of Korea").exists()
+    body = response.content.decode()
+    assert 'value="Consulate General of Korea"' in body  # kept for the next try
+    assert 'href="#id_title"' in body  # the error summary links to the field
+
+
+def test_a_meeting_needs_a_partner_unless_one_is_added_inline(as_user, staff_user):
+    response = as_user(staff_user).post("/engagements/new/", meeting([]))
+    assert response.status_code == 200
+    assert 'id="id_partners-error"' in response.content.decode()
+    assert not Engagement.objects.filter(title="Call with the Consul General").exists()
+
+
+def test_a_commitment_needs_a_due_date_or_no_due_date(as_user, staff_user, world):
+    data = meeting([world["japan"]], **{"commitments-0-description": "Send the slides"})
+    response = as_user(staff_user).post("/engagements/new/", data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_commitments-0-due_date-error"' in body
+    assert "Give a due date, or tick “No due date”." in body
+    assert 'href="#id_commitments-0-due_date"' in body
+    assert "Commitment 1: Due:" in body
+    assert not Engagement.objects.filter(title="Call with the Consul General").exists()
+    data["commitments-0-no_due_date"] = "on"
+    assert as_user(staff_user).post("/engagements/new/", data).status_code == 302
+    assert Commitment.objects.get(description="Send the slides").due_date is None
+
+
+def test_a_follow_up_before_the_meeting_is_an_error(as_user, staff_user, world):
+    data = meeting([world["japan"]], follow_up_by="2025-06-01")
+    response = as_user(staff_user).post("/engagements/new/", data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="id_follow_up_by-error"' in body and "cannot be before the meeting" in body
+    assert not Engagement.objects.filter(title="Call with the Consul General").exists()
+    data["follow_up_by"] = "2025-06-02"  # the same day is fine
+    assert as_user(staff_user).post("/engagements/new/", data).status_code == 302
+
+
+def test_a_follow_up_before_the_meeting_is_refused_by_the_service_too(staff_user, world):
+    from django.core.exceptions import ValidationError
+
+    from engagements import services
+
+    with pytest.raises(ValidationError) as refused:
+        services.engagement_create(
+            actor=staff_user, title="Backdated", kind="call", status="held",
+            starts_at=timezone.make_aware(dt.datetime(2025, 6, 2, 10)), follow_up_by=dt.date(2025, 5, 1),
+            partners=[world["japan"]],
+        )
+    assert "follow_up_by" in refused.value.message_dict
+    assert not Engagement.objects.filter(title="Backdated").exists()
+
+
+@pytest.mark.parametrize("asked,rows", [("", 0), ("2", 2), ("999", 20), ("x", 0)])
+def test_commitment_rows_on_demand_without_javascript(as_user, staff_user, asked, rows):
+    body = as_user(staff_user).get(f"/engagements/new/?commitments={asked}").content.decode()
+    assert f'name="commitments-TOTAL_FORMS" value="{rows}"' in body
+    assert body.count("data-commitment-row>") == rows + 1  # + the template for the button
 
 
 def test_inline_partner_errors_come_back_in_the_fragment(as_user, staff_user):
@@ -413,3 +491,11 @@ def test_officer_deletes_commitments_and_missions(as_user, officer, world):
     lonely = TradeMission.objects.create(name="Never went", start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
     assert client.post(f"/missions/{lonely.pk}/delete/").status_code == 302
     assert not TradeMission.objects.filter(pk=lonely.pk).exists()
+
+
+@pytest.mark.parametrize("url,field", [("/partners/new/", "name"), ("/missions/new/", "name"), ("/gifts/new/", "description")])
+def test_every_form_page_lists_its_errors_in_a_summary_linking_to_the_fields(as_user, officer, url, field):
+    body = as_user(officer).post(url, {"submit_token": ""}).content.decode()  # bound, every field empty
+    assert 'id="error-summary"' in body and "data-error-summary" in body and 'tabindex="-1"' in body
+    assert f'href="#id_{field}"' in body
+    assert f'id="id_{field}-error"' in body  # and the message next to the field

@@ -120,11 +120,12 @@ def _cases(r):
                                                        "starts_at": "2025-05-01T10:00", "ends_at": "2025-05-01T09:00"}),
         # The meeting is valid; its second promise breaks a commitment rule (the partner who made it, with two
         # partners present): the meeting and the first promise, written before it is checked, are rolled back.
-        ("/engagements/new/", "title", "Call with two ports", {
+        ("/engagements/new/?commitments=2", "title", "Call with two ports", {
             "kind": "call", "partners": [str(p.pk), str(r["other_partner"].pk)], "starts_at": "2025-05-01T10:00",
             "commitments-0-description": "Send the study", "commitments-0-made_by": "city",
+            "commitments-0-due_date": "2025-06-01",
             "commitments-1-description": "They send theirs", "commitments-1-made_by": "partner",
-            "commitments-1-partner": ""}),
+            "commitments-1-partner": "", "commitments-1-no_due_date": "on"}),
         (f"/engagements/{e.pk}/edit/", "title", "Changed", {"ends_at": "2000-01-01T00:00"}),
         (f"/engagements/{e.pk}/edit/", "summary", "Changed", {"contacts": [str(r["stranger"].pk)]}),  # service rule
         (f"/engagements/{e.pk}/edit/", "title", "Changed", {"starts_at": "1700-01-01T10:00"}),
