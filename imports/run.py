@@ -63,6 +63,8 @@ def run_import(
     try:
         with transaction.atomic():
             importer = IMPORTERS[kind](actor, options or {})
+            if hasattr(importer, "prepare"):  # read the candidates of the whole file in a few queries
+                importer.prepare([cells_of(row) for _, row in table.rows])
             for done, (number, row) in enumerate(table.rows, start=1):
                 cells = Cells(cells_of(row))
                 if len(row) > len(table.headers) and any(not _is_empty(v) for v in row[len(table.headers):]):
@@ -95,6 +97,8 @@ def run_import(
                     progress(done)
             result.warnings.extend(importer.warnings[:200])
             if commit and result.ok:
+                if hasattr(importer, "finish"):  # the bulk writes, outside the rows' savepoints
+                    importer.finish()
                 result.committed = True
                 if on_commit_success:
                     on_commit_success(result)

@@ -1,0 +1,20 @@
+"""The importer's kinds: one module per kind of record, and the registry the pipeline looks them up in.
+
+Each module holds the kind's importer class (see base.py for how run.py drives
+it and the matching rule they share); its columns are in imports/importer.py
+(FIELDS). To add a kind: write its module, add it here and its columns there.
+"""
+
+from .contacts import ContactImporter
+from .engagements import EngagementImporter
+from .partners import PartnerImporter
+
+IMPORTERS = {
+    "partners": PartnerImporter,
+    "contacts": ContactImporter,
+    "engagements": EngagementImporter,
+}
+
+
+def register(kind: str, importer) -> None:
+    IMPORTERS[kind] = importer
