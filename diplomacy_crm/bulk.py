@@ -40,6 +40,7 @@ class Write:
     instance: models.Model
     fields: set | None = None
     m2m: dict = field(default_factory=dict)  # name -> list of related instances or ids
+    refs: dict = field(default_factory=dict)  # foreign key name -> a related record not yet written (set at the write)
 
 
 def validate(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
@@ -79,12 +80,15 @@ def _create(model, creates: list[Write]) -> None:
         return
     later = []  # (instance, field, related instance) for references to records of this same batch
     for w in creates:
-        for f in model._meta.concrete_fields:
-            if f.is_relation and f.related_model is model:
-                related = getattr(w.instance, f.name, None)
-                if related is not None and related.pk is None:
-                    later.append((w.instance, f, related))
-                    setattr(w.instance, f.name, None)
+        for name, related in w.refs.items():
+            f = model._meta.get_field(name)
+            if related.pk is None and f.related_model is model:
+                later.append((w.instance, f, related))
+                setattr(w.instance, f.name, None)
+            elif related.pk is None:
+                raise ValueError(f"{model.__name__}.{name} refers to a record that was not written.")
+            else:
+                setattr(w.instance, f.attname, related.pk)
     instances = [w.instance for w in creates]
     model.objects.bulk_create(instances, batch_size=BATCH)
     for instance in instances:
@@ -92,7 +96,7 @@ def _create(model, creates: list[Write]) -> None:
         instance._state.db = "default"
     if later:
         for instance, f, related in later:
-            setattr(instance, f.name, related)
+            setattr(instance, f.attname, related.pk)
         model.objects.bulk_update([i for i, _, _ in later], sorted({f.name for _, f, _ in later}), batch_size=BATCH)
 
 

@@ -7,6 +7,9 @@ from django.core.exceptions import ValidationError
 
 from .kinds import IMPORTERS  # noqa: F401 (the registry run.py looks kinds up in)
 from .kinds.base import Cells  # noqa: F401
+from .kinds.contacts import ContactImporter  # noqa: F401
+from .kinds.engagements import EngagementImporter  # noqa: F401
+from .kinds.partners import PartnerImporter  # noqa: F401
 from .kinds.engagements import COMMITMENT_ERROR_FIELDS
 
 

@@ -12,10 +12,13 @@ row per created or changed record). A row that fails adds nothing to the queue.
 
 Matching a name (partners, contacts, engagements, gifts …), the same rule everywhere:
 1. a record with exactly this spelling (in the same scope: country, partner, start …);
-2. else a record whose spelling differs only in case or accents, when it is the
-   only one and the file does not itself name that record's exact spelling
-   (a file with "Löhne" and "Lohne" means two partners);
-3. two such records and no exact one: an error (give the exact spelling or an id).
+2. else the one record whose spelling differs only in letter case ("SEOUL" is "Seoul");
+3. else the one record whose spelling differs in accents (and case), when the
+   file does not itself name that record's exact spelling: accents can tell
+   two places apart (Löhne and Lohne, Komló and Kömlő are different towns), so
+   a file with "Löhne" and "Lohne" means two partners, while a file with only
+   "Lohne" updates the "Löhne" it already has;
+4. two candidates at step 2 or 3: an error (write the exact spelling or give an id).
 A record matched by two rows with different values is an error naming the first row.
 """
 
@@ -124,17 +127,24 @@ def diff(instance, data: dict) -> dict:
     return changed
 
 
+def _cased(name: str) -> str:
+    return " ".join((name or "").casefold().split())
+
+
 class NameIndex:
     """Records by (scope, exact spelling) and (scope, folded spelling), for the matching rule above."""
 
     def __init__(self):
         self.exact: dict[tuple, list] = defaultdict(list)
+        self.cased: dict[tuple, list] = defaultdict(list)
         self.folded: dict[tuple, list] = defaultdict(list)
         self.spelled_in_file: set[tuple] = set()  # (scope, exact spelling) named by some row
 
     def add(self, scope, name: str, ref) -> None:
         if ref not in self.exact[(scope, name)]:
             self.exact[(scope, name)].append(ref)
+        if ref not in self.cased[(scope, _cased(name))]:
+            self.cased[(scope, _cased(name))].append(ref)
         if ref not in self.folded[(scope, name_key(name))]:
             self.folded[(scope, name_key(name))].append(ref)
 
@@ -146,6 +156,13 @@ class NameIndex:
         exact = self.exact.get((scope, name))
         if exact:
             return exact[0]
+        cased = self.cased.get((scope, _cased(name)), [])
+        if len(cased) == 1:
+            return cased[0]
+        if len(cased) > 1:
+            names = "; ".join(f"“{spelling_of(r)[:60]}”" for r in cased[:4])
+            raise ValueError(f"no {what} is spelled exactly “{name[:60]}”, and {len(cased)} differ from it only in "
+                             f"letter case ({names}): write the exact spelling.")
         folded = [
             ref for ref in self.folded.get((scope, name_key(name)), [])
             if (scope, spelling_of(ref)) not in self.spelled_in_file
@@ -231,12 +248,14 @@ class BaseImporter:
         validate(instance, exclude=[*m2m_names, *exclude])
         by_model = self.queued.setdefault(type(instance), {})
         queued = by_model.get(id(instance))
+        refs = {k: v for k, v in data.items() if getattr(v, "_meta", None) is not None and v.pk is None}
         if queued is None:
-            by_model[id(instance)] = Write(instance, None if new else set(data) | set(m2m), m2m)
+            by_model[id(instance)] = Write(instance, None if new else set(data) | set(m2m), m2m, refs)
         else:  # a later row of a record queued already
             if queued.fields is not None:
                 queued.fields |= set(data) | set(m2m)
             queued.m2m.update(m2m)
+            queued.refs.update(refs)
 
 
 def chunks(items, size=1000):

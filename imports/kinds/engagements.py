@@ -49,8 +49,9 @@ class EngagementImporter(BaseImporter):
         self.partner_objects: dict[int, Partner] = {}
         self.contact_objects: dict[int, Contact] = {}
         self.commitments: dict = {}  # id(engagement) -> list of its commitments (loaded and queued)
-        # (title key, starts_at) → (engagement, first row number, that row's values)
-        self.seen: dict[tuple[str, dt.datetime], tuple[Engagement, int, dict]] = {}
+        # id(engagement) → (engagement, first row number, that row's values)
+        self.seen: dict[int, tuple[Engagement, int, dict]] = {}
+        self.seen_keys: set[tuple[str, dt.datetime]] = set()
         self.failed: dict[tuple[str, dt.datetime], int] = {}  # engagements whose first row failed
         self.today = timezone.localdate()
 
@@ -140,15 +141,17 @@ class EngagementImporter(BaseImporter):
         try:
             return self._import_row(number, cells, key, title, starts_at)
         except (RowInvalid, ValidationError, DatabaseError):
-            if key not in self.seen:
+            if key not in self.seen_keys:
                 self.failed[key] = number
             raise
 
     def _import_row(self, number, cells, key, title, starts_at):
         outcomes = []
         commitment = self._commitment_data(cells) if cells.has("commitment_description") else None
-        if key in self.seen:
-            engagement, first_row, first_values = self.seen[key]
+        external_id = cells.text("external_id") if ENGAGEMENT_HAS_EXTERNAL_ID else None
+        matched = self._match({"title": title, "starts_at": starts_at, "external_id": external_id})
+        if matched is not None and id(matched) in self.seen:
+            engagement, first_row, first_values = self.seen[id(matched)]
             for name in ENGAGEMENT_COLUMNS:
                 if name not in ("title", "starts_at") and cells.has(name) and _as_text(cells.values.get(name)) != _as_text(first_values.get(name)):
                     cells.errors.append((name, f"differs from row {first_row}, which gives this engagement; leave it "
@@ -171,7 +174,8 @@ class EngagementImporter(BaseImporter):
             self.write(*write[0], **write[1])
             self.commitments.setdefault(id(engagement), []).append(write[0][0]) if write[1]["new"] else None
         self._commitment_write = []
-        self.seen.setdefault(key, (engagement, number, dict(cells.values)))
+        self.seen.setdefault(id(engagement), (engagement, number, dict(cells.values)))
+        self.seen_keys.add(key)
         return outcomes
 
     def _engagement(self, cells: Cells, title: str, starts_at):
@@ -281,13 +285,19 @@ class EngagementImporter(BaseImporter):
             existing = folded[0] if len(folded) == 1 else None
         if existing is None:
             if "partner" not in data:
-                partners = (pending[0].get("partners") if pending and "partners" in pending[0] else
-                            list(engagement.partners.all()) if engagement.pk else [])
+                if pending and "partners" in pending[0]:
+                    partners = pending[0]["partners"]
+                elif engagement.pk:
+                    partners = list(engagement.partners.all())
+                else:  # queued by an earlier row of this file
+                    queued = self.queued.get(Engagement, {}).get(id(engagement))
+                    partners = (queued.m2m.get("partners") if queued else None) or []
                 if partners is not None and len(partners) == 1:
                     data["partner"] = partners[0]
             if not self.allowed("engagements.add_commitment"):
                 self.deny("commitment_description", "you may not add commitments.")
-            commitment = Commitment(engagement=engagement)
+            commitment = Commitment()
+            data["engagement"] = engagement
             _completion(data, commitment, self.today)
             data.setdefault("owner", self.actor if getattr(self.actor, "is_authenticated", False) else None)
             _try_clean(commitment, data, commitment=True)
