@@ -1,6 +1,7 @@
 """The import pass: one transaction, a savepoint per row, rolled back for a dry run or on any bad row (see imports/importer.py)."""
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
@@ -72,7 +73,9 @@ def run_import(
                 else:
                     in_commitment = False
                     try:
-                        with transaction.atomic():
+                        # A savepoint per row only for an importer that writes in import_row (the kinds
+                        # in imports/kinds/ only read there and write in finish()).
+                        with transaction.atomic() if getattr(importer, "writes_rows", True) else nullcontext():
                             in_commitment = cells.has("commitment_description")
                             outcomes = importer.import_row(number, cells)
                     except RowInvalid as exc:

@@ -194,6 +194,7 @@ WRITE_ORDER = _Order()  # a record before the records that refer to it
 class BaseImporter:
     record = ""
     model = None
+    writes_rows = False  # import_row only reads: run.py needs no savepoint per row
 
     def __init__(self, actor, options: dict):
         self.actor = actor

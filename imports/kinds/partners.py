@@ -1,5 +1,7 @@
 """Partners. Natural key: external_id when given; else name (matching rule in base.py) within the country."""
 
+import functools
+
 from partners.models import Partner
 
 from ..importer import RowInvalid, _as_text, parse_choice, parse_priority
@@ -19,7 +21,16 @@ def row_country(cells: Cells):
     code = country_code(country) if country else None
     if code is None and country is not None:
         cells.errors.append(("country", f"“{country[:60]}” is not a country name or ISO code."))
+    elif code is not None and code not in _country_codes():
+        cells.errors.append(("country", f"“{country[:60]}” ({code}) is not a country a partner can have."))
+        code = None
     return code
+
+
+@functools.cache
+def _country_codes() -> frozenset:
+    """The codes the country field accepts (checked here once, not by full_clean per row)."""
+    return frozenset(code for code, _ in Partner._meta.get_field("country").choices)
 
 
 class PartnerImporter(BaseImporter):
@@ -106,7 +117,7 @@ class PartnerImporter(BaseImporter):
                 self.deny("", "you may not add partners.")
             self._external_free(data)
             partner = Partner()
-            self.write(partner, data, new=True, m2m_names=("topics",))
+            self.write(partner, data, new=True, m2m_names=("topics",), exclude=("country",))
             self.partners.add(partner, partner.name, data.get("country", ""), data.get("external_id", ""))
             self.remember(number, id(partner), cells)
             return [(self.record, "created", partner.name)]
@@ -121,7 +132,7 @@ class PartnerImporter(BaseImporter):
                           "but not change them.")
         if "external_id" in changes:
             self._external_free(changes)
-        self.write(existing, changes, new=False, m2m_names=("topics",))
+        self.write(existing, changes, new=False, m2m_names=("topics",), exclude=("country",))
         self.partners.add(existing, existing.name, getattr(existing.country, "code", existing.country) or "",
                           existing.external_id)
         return [(self.record, "updated", existing.name)]
