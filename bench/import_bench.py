@@ -67,7 +67,7 @@ def write_engagements_csv(path: Path, rows: int, partners: int) -> None:
         writer.writerow(["title", "kind", "starts_at", "ends_at", "location", "partners", "topics", "summary"])
         for i in range(rows):
             day = 1 + i // 24
-            start = f"{2000 + day // 365}-{1 + (day // 28) % 12:02}-{1 + day % 28:02}T{i % 24:02}:00"
+            start = f"{2000 + day // 365}-{1 + (day // 28) % 12:02}-{1 + day % 28:02}T{i % 24:02}:00+00:00"
             names = {f"Bench partner {rng.randrange(partners)} São Tomé" for _ in range(rng.choice([1, 2]))}
             writer.writerow([
                 f"Bench meeting {i}", rng.choice(["bilateral_meeting", "call", "visit_received", "visit_abroad"]), start, "",

@@ -5,14 +5,20 @@ it and the matching rule they share); its columns are in imports/importer.py
 (FIELDS). To add a kind: write its module, add it here and its columns there.
 """
 
+from .agreements import AgreementImporter
 from .contacts import ContactImporter
 from .engagements import EngagementImporter
+from .gifts import GiftImporter
+from .missions import MissionImporter
 from .partners import PartnerImporter
 
 IMPORTERS = {
     "partners": PartnerImporter,
     "contacts": ContactImporter,
     "engagements": EngagementImporter,
+    "gifts": GiftImporter,
+    "agreements": AgreementImporter,
+    "missions": MissionImporter,
 }
 
 
