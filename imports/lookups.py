@@ -22,6 +22,7 @@ class PartnerIndex:
     def __init__(self):
         from .kinds.base import NameIndex
 
+        self._resolved: dict = {}  # a reference's partner, once resolved (cleared when a partner is added)
         self.by_external: dict[str, object] = {}
         self.by_name: dict[str, list] = defaultdict(list)  # folded name -> refs, any country
         self.by_exact: dict[str, list] = defaultdict(list)  # exact name -> refs, any country
@@ -40,6 +41,8 @@ class PartnerIndex:
         if isinstance(ref, Partner) and ref.pk is not None:
             ref = ref.pk
         key = ref if isinstance(ref, int) else id(ref)
+        if self._resolved:
+            self._resolved.clear()  # a new spelling may make a name ambiguous
         if isinstance(ref, int):
             self.ids.add(ref)
         if external_id:
@@ -54,6 +57,12 @@ class PartnerIndex:
 
     def resolve(self, ref: str):
         """A partner from "12", "#12" or a name (exact spelling first): its id, or its queued instance; ValueError."""
+        found = self._resolved.get(ref)
+        if found is None:
+            found = self._resolved[ref] = self._resolve(ref)
+        return found
+
+    def _resolve(self, ref: str):
         match = _ID.fullmatch(ref.strip())
         if match:
             pk = int(match.group(1))

@@ -5,6 +5,7 @@ Real files spell the same thing many ways ("Viet Nam"/"Vietnam", "Korea, South"/
 them into comparable keys and ISO 3166 alpha-2 codes.
 """
 
+import functools
 import re
 
 from partners.countries import COUNTRY_ALIASES, resolve_country  # noqa: F401 (re-exported)
@@ -15,6 +16,7 @@ _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]")
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(text: str) -> str:
     """The matching key of a name: accents, case and spacing ignored ("São  Paulo" == "sao paulo")."""
     return _SPACES.sub(" ", strip_accents(text or "").casefold()).strip()

@@ -30,7 +30,7 @@ from diplomacy_crm.bulk import Write, bulk_save, validate
 
 from ..importer import RowInvalid, _as_text, _is_empty, split_list
 from ..reader import Formula
-from ..text import name_key
+from ..text import country_code, name_key
 
 # The name fields that are part of a natural key: a spelling that differs only in case or accents
 # matched the record, and the record keeps its own spelling (so a file holding both is idempotent).
@@ -125,6 +125,16 @@ def diff(instance, data: dict) -> dict:
             if current != value:
                 changed[name] = value
     return changed
+
+
+def _same(name: str, value):
+    """What of a cell counts when two rows give one record: a name's spelling up to case and accents, a country's code."""
+    text = _as_text(value)
+    if name in KEY_NAMES or name == "partner":
+        return name_key(text)
+    if name == "country":
+        return country_code(text) or text
+    return text
 
 
 def _cased(name: str) -> str:
@@ -231,7 +241,7 @@ class BaseImporter:
             return False
         first_number, first_values = first
         for name in compare:
-            if cells.has(name) and _as_text(cells.values.get(name)) != _as_text(first_values.get(name)):
+            if cells.has(name) and _same(name, cells.values.get(name)) != _same(name, first_values.get(name)):
                 cells.errors.append((name, f"differs from row {first_number}, which gives this record; leave it "
                                            "empty or repeat the same value."))
         cells.check()
@@ -240,13 +250,17 @@ class BaseImporter:
     def remember(self, number: int, ref, cells: "Cells") -> None:
         self.first_row.setdefault(ref, (number, dict(cells.values)))
 
-    def write(self, instance, data: dict, *, new: bool, m2m_names=(), exclude=()) -> None:
-        """Apply `data` to `instance`, validate it and queue its write (new: create, else update these fields)."""
+    def write(self, instance, data: dict, *, new: bool, m2m_names=(), exclude=(), validated=False) -> None:
+        """Apply `data` to `instance`, validate it (unless the caller just did) and queue its write.
+
+        new: create it; else update the fields in `data`.
+        """
         data = dict(data)
         m2m = {k: data.pop(k) for k in list(data) if k in m2m_names}
         for name, value in data.items():
             setattr(instance, name, value)
-        validate(instance, exclude=[*m2m_names, *exclude])
+        if not validated:
+            validate(instance, exclude=[*m2m_names, *exclude])
         by_model = self.queued.setdefault(type(instance), {})
         queued = by_model.get(id(instance))
         refs = {k: v for k, v in data.items() if getattr(v, "_meta", None) is not None and v.pk is None}

@@ -166,12 +166,12 @@ class EngagementImporter(BaseImporter):
         elif not outcomes:
             outcomes.append((self.record, "unchanged", engagement.title))
         if pending is not None:
-            self.write(engagement, pending[0], new=pending[1], m2m_names=M2M)
+            self.write(engagement, pending[0], new=pending[1], m2m_names=M2M, validated=True)  # by _try_clean
             if pending[1]:
                 self._index(engagement)
                 self.commitments[id(engagement)] = []
         for write in getattr(self, "_commitment_write", []):
-            self.write(*write[0], **write[1])
+            self.write(*write[0], **write[1], validated=True)
             self.commitments.setdefault(id(engagement), []).append(write[0][0]) if write[1]["new"] else None
         self._commitment_write = []
         self.seen.setdefault(id(engagement), (engagement, number, dict(cells.values)))
@@ -239,6 +239,7 @@ class EngagementImporter(BaseImporter):
         fields, m2m = _split(changes)
         _check_attendees(existing, m2m)
         _keep_author_in_the_room(self.actor, fields, m2m, existing)
+        _try_clean(existing, fields)
         return existing, "updated", ({**fields, **m2m}, False)
 
     def _match(self, data) -> Engagement | None:
