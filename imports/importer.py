@@ -127,11 +127,11 @@ ENGAGEMENT_FIELDS = [
 ]
 # The three kinds below: imports/kinds/gifts.py, agreements.py, missions.py (their natural keys are there).
 GIFT_FIELDS = [
-    Field("exchanged_on", "Date", "YYYY-MM-DD: when the gift changed hands. With direction, from and description it "
-          "identifies the gift.", key=True),
+    Field("exchanged_on", "Date", "YYYY-MM-DD: when the gift changed hands. With direction, from, to and description "
+          "it identifies the gift.", key=True),
     Field("direction", "Direction", _choices_help(Gift.Direction.choices) + " Needed for a new gift.", key=True),
     Field("giver", "From", "Who gave it (a person or body, as written).", key=True),
-    Field("recipient", "To", "Who received it."),
+    Field("recipient", "To", "Who received it (part of the gift's identity with date, direction, from and description)."),
     Field("description", "Description", "What the gift is. Matched with date, direction and from.", key=True),
     Field("partner", "Partner", "Name or id of the partner the giver or recipient belongs to."),
     Field("engagement", "Engagement", "Id of the engagement where it was exchanged (\"12\" or \"#12\")."),

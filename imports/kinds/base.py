@@ -102,15 +102,25 @@ def _ref(value):
     return pk if pk is not None else id(value)
 
 
-def diff(instance, data: dict) -> dict:
-    """The part of `data` that differs from `instance` (foreign keys by id, many-to-many as sets)."""
+def diff(instance, data: dict, m2m_ids: dict | None = None) -> dict:
+    """The part of `data` that differs from `instance` (foreign keys by id, many-to-many as sets).
+
+    `m2m_ids[pk][name]`, when given, holds the ids a record links now (read for the whole file at once).
+    """
     changed = {}
+    known = (m2m_ids or {}).get(instance.pk) if instance.pk else None
     for name, value in data.items():
         if name in KEY_NAMES and name_key(getattr(instance, name)) == name_key(value):
             continue
         model_field = instance._meta.get_field(name)
         if model_field.many_to_many:
-            current = {o.pk for o in getattr(instance, name).all()} if instance.pk else set()
+            prefetched = getattr(instance, "_prefetched_objects_cache", {}).get(name)
+            if known is not None:
+                current = known.get(name, set())
+            elif prefetched is not None:  # read with the file's candidates: no query, no queryset clone
+                current = {o.pk for o in prefetched}
+            else:
+                current = {o.pk for o in getattr(instance, name).all()} if instance.pk else set()
             if current != {_ref(o) for o in value}:
                 changed[name] = value
         elif model_field.is_relation:

@@ -54,6 +54,7 @@ class EngagementImporter(BaseImporter):
         self.seen_keys: set[tuple[str, dt.datetime]] = set()
         self.failed: dict[tuple[str, dt.datetime], int] = {}  # engagements whose first row failed
         self.today = timezone.localdate()
+        self.m2m_ids: dict = {}
 
     def _spelling(self, ref):
         return self.spellings[id(ref)]
@@ -96,14 +97,25 @@ class EngagementImporter(BaseImporter):
             self.partner_objects.update((p.pk, p) for p in Partner.objects.filter(pk__in=chunk))
         found = {}
         for chunk in chunks(starts):
-            for engagement in self._candidates().filter(starts_at__in=chunk).prefetch_related(*M2M, "commitments"):
-                found[engagement.pk] = engagement
+            found.update((e.pk, e) for e in self._candidates().filter(starts_at__in=chunk))
         for chunk in chunks(externals):
-            for engagement in self._candidates().filter(external_id__in=chunk).prefetch_related(*M2M, "commitments"):
-                found[engagement.pk] = engagement
+            found.update((e.pk, e) for e in self._candidates().filter(external_id__in=chunk))
+        # Their links and commitments: one query per relation and thousand engagements, no per-record querysets.
+        self.m2m_ids = {pk: {name: set() for name in M2M} for pk in found}
+        commitments: dict[int, list] = {pk: [] for pk in found}
+        for chunk in chunks(found):
+            for name in M2M:
+                field = Engagement._meta.get_field(name)
+                source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+                for pk, other in field.remote_field.through.objects.filter(**{f"{source}__in": chunk}).values_list(
+                    source, target
+                ):
+                    self.m2m_ids[pk][name].add(other)
+            for commitment in Commitment.objects.filter(engagement_id__in=chunk).order_by("pk"):
+                commitments[commitment.engagement_id].append(commitment)
         for engagement in sorted(found.values(), key=lambda e: e.pk):
             self._index(engagement)
-            self.commitments[id(engagement)] = list(engagement.commitments.all())
+            self.commitments[id(engagement)] = commitments[engagement.pk]
         del contact_refs
 
     def _try_partner(self, ref):
@@ -231,7 +243,7 @@ class EngagementImporter(BaseImporter):
             _keep_author_in_the_room(self.actor, fields, m2m, engagement)
             _try_clean(engagement, {**fields})
             return engagement, "created", ({**fields, **m2m}, True)
-        changes = diff(existing, data)
+        changes = diff(existing, data, self.m2m_ids)
         if not changes:
             return existing, "unchanged", None
         if not self.allowed("engagements.change_engagement"):

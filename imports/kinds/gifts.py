@@ -1,4 +1,5 @@
-"""Gifts. Natural key: the date, the direction and the giver (folded) + the description (matching rule in base.py)."""
+"""Gifts. Natural key: the date, the direction, the giver and the recipient (case and accents ignored) + the
+description (matching rule in base.py): registers list one gift to several officials as several rows."""
 
 import decimal
 
@@ -24,12 +25,13 @@ class GiftImporter(RecordImporter):
     record = "gift"
     model = Gift
     name_field = "description"
-    scope_fields = ("exchanged_on", "direction", "giver")
+    scope_fields = ("exchanged_on", "direction", "giver", "recipient")
     add_perm, change_perm = "engagements.add_gift", "engagements.change_gift"
     needed_for_new = ("direction",)
 
     def scope(self, data):
-        return (data.get("exchanged_on"), data.get("direction"), name_key(data.get("giver") or ""))
+        return (data.get("exchanged_on"), data.get("direction"), name_key(data.get("giver") or ""),
+                name_key(data.get("recipient") or ""))
 
     def parse(self, cells):
         data = {}
