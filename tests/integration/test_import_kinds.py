@@ -331,3 +331,26 @@ class TestRealDataSlices:
         assert Partner.objects.filter(kind="diplomatic_mission", city="Los Angeles").count() == 12
         # Yoon is listed under "Korea, South" and "Korea, Republic of": two partners named so, one contact each.
         assert {c.title for c in Contact.objects.filter(full_name="Yoon Suk Yeol")} == {"President"}
+
+
+class TestWebhooks:
+    def test_an_import_gives_each_written_record_its_event_and_a_reimport_none(self, officer, monkeypatch, settings):
+        from webhooks import services as webhook_services
+        from webhooks import targets
+        from webhooks.models import Event
+
+        monkeypatch.setattr(targets, "_resolve", lambda host, port: ["93.184.215.14"])
+        settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.org"]
+        settings.WEBHOOK_ALLOWED_NETWORKS = []
+        webhook_services.endpoint_create(actor=officer, url="https://hooks.example.org/crm",
+                                         event_types=["partner.created", "partner.updated"])
+        rows = [["name", "kind", "country", "city"], ["Lyon", "city", "FR", "Lyon"], ["Porto", "city", "PT", "Porto"]]
+        assert run("partners", rows, actor=officer, commit=True).committed
+        ids = set(Partner.objects.values_list("pk", flat=True))
+        assert {(e.type, e.object_id) for e in Event.objects.all()} == {("partner.created", pk) for pk in ids}
+        run("partners", rows, actor=officer, commit=True)
+        assert Event.objects.count() == 2
+        rows[1][3] = "Lyon 1er"
+        run("partners", rows, actor=officer, commit=True)
+        lyon = Partner.objects.get(name="Lyon")
+        assert Event.objects.filter(type="partner.updated").get().object_id == lyon.pk
