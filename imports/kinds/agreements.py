@@ -2,7 +2,8 @@
 
 from partners.models import Agreement
 
-from ..importer import _as_text, parse_choice, parse_date
+from ..importer import _as_text, parse_date
+from .base import parse_choice
 from .records import RecordImporter
 
 

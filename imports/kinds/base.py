@@ -28,7 +28,7 @@ from django.db import transaction
 
 from diplomacy_crm.bulk import Write, bulk_save, validate
 
-from ..importer import RowInvalid, _as_text, _is_empty, split_list
+from ..importer import RowInvalid, _as_text, _is_empty, parse_choice as _parse_choice, split_list
 from ..reader import Formula
 from ..text import country_code, name_key
 
@@ -92,6 +92,22 @@ class Cells:
     def check(self):
         if self.errors:
             raise RowInvalid(self.errors)
+
+
+def parse_choice(value, choices):
+    """imports.importer.parse_choice, remembered per cell text (a file repeats a few values thousands of times)."""
+    text = _as_text(value)
+    key = (text, tuple(str(v) for v, _ in choices))
+    found = _CHOICES.get(key)
+    if found is None:
+        found = _parse_choice(text, choices)  # a ValueError is not remembered
+        if len(_CHOICES) > 10_000:
+            _CHOICES.clear()
+        _CHOICES[key] = found
+    return found
+
+
+_CHOICES: dict = {}
 
 
 def _ref(value):

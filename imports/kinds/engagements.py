@@ -22,14 +22,13 @@ from ..importer import (
     RowInvalid,
     _as_text,
     parse_bool,
-    parse_choice,
     parse_date,
     parse_datetime,
     parse_priority,
 )
 from ..lookups import ContactIndex, Lookups, PartnerIndex
 from ..text import name_key
-from .base import BaseImporter, Cells, NameIndex, chunks, diff
+from .base import BaseImporter, Cells, NameIndex, chunks, diff, parse_choice
 
 ENGAGEMENT_COLUMNS = [f.name for f in ENGAGEMENT_FIELDS if not f.name.startswith("commitment_")]
 M2M = ("partners", "contacts", "staff", "topics")

@@ -5,8 +5,9 @@ import decimal
 
 from engagements.models import Engagement, Gift
 
-from ..importer import _ID, _as_text, parse_choice, parse_date
+from ..importer import _ID, _as_text, parse_date
 from ..text import name_key
+from .base import parse_choice
 from .records import RecordImporter
 
 

@@ -3,7 +3,8 @@
 from engagements.models import TradeMission
 from partners.models import Contact
 
-from ..importer import _as_text, parse_choice, parse_date
+from ..importer import _as_text, parse_date
+from .base import parse_choice
 from .records import RecordImporter
 
 

@@ -4,10 +4,10 @@ import functools
 
 from partners.models import Partner
 
-from ..importer import RowInvalid, _as_text, parse_choice, parse_priority
+from ..importer import RowInvalid, _as_text, parse_priority
 from ..lookups import Lookups, PartnerIndex
 from ..text import country_code, name_key
-from .base import BaseImporter, Cells, chunks
+from .base import BaseImporter, Cells, chunks, parse_choice
 
 COMPARED = ["name", "kind", "country", "city", "parent", "website", "description", "topics", "priority", "owner",
             "status", "external_id"]
