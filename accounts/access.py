@@ -491,6 +491,9 @@ IMPORT_PERMISSIONS = {
     "partners": "partners.add_partner",
     "contacts": "partners.add_contact",
     "engagements": "engagements.add_engagement",
+    "gifts": "engagements.add_gift",
+    "agreements": "partners.add_agreement",
+    "missions": "engagements.add_trademission",
 }
 
 

@@ -10,9 +10,12 @@ are written. A receiver that writes rows does so in the same transaction
 
 record_saved    sender=model class; instance, created (bool), actor
 record_deleted  sender=model class; instance (its pk kept), actor
+records_saved   sender=model class; instances, created (bool), actor — a bulk write
+                (diplomacy_crm.bulk): the same as record_saved for each instance
 """
 
 from django.dispatch import Signal
 
 record_saved = Signal()
 record_deleted = Signal()
+records_saved = Signal()

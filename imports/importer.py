@@ -52,8 +52,8 @@ from django.conf import settings
 from accounts import access
 
 from diplomacy_crm.officetime import office_tz
-from engagements.models import Commitment, Confidentiality, Engagement
-from partners.models import Partner
+from engagements.models import Commitment, Confidentiality, Engagement, Gift, TradeMission
+from partners.models import Agreement, Partner
 
 from .reader import Formula, column_letter
 from .text import name_key
@@ -130,7 +130,47 @@ ENGAGEMENT_FIELDS = [
     *([Field("external_id", "External id")] if ENGAGEMENT_HAS_EXTERNAL_ID else []),
     *COMMITMENT_FIELDS,
 ]
-FIELDS = {"partners": PARTNER_FIELDS, "contacts": CONTACT_FIELDS, "engagements": ENGAGEMENT_FIELDS}
+# The three kinds below: imports/kinds/gifts.py, agreements.py, missions.py (their natural keys are there).
+GIFT_FIELDS = [
+    Field("exchanged_on", "Date", "YYYY-MM-DD: when the gift changed hands. With direction, from, to and description "
+          "it identifies the gift.", key=True),
+    Field("direction", "Direction", _choices_help(Gift.Direction.choices) + " Needed for a new gift.", key=True),
+    Field("giver", "From", "Who gave it (a person or body, as written).", key=True),
+    Field("recipient", "To", "Who received it (part of the gift's identity with date, direction, from and description)."),
+    Field("description", "Description", "What the gift is. Matched with date, direction and from.", key=True),
+    Field("partner", "Partner", "Name or id of the partner the giver or recipient belongs to."),
+    Field("engagement", "Engagement", "Id of the engagement where it was exchanged (\"12\" or \"#12\")."),
+    Field("estimated_value", "Estimated value", "A number, without the currency (1500 or 1500.00)."),
+    Field("currency", "Currency", "ISO 4217 code (USD, EUR, JPY); default USD."),
+    Field("disposition", "Disposition", _choices_help(Gift.Disposition.choices)),
+]
+AGREEMENT_FIELDS = [
+    Field("title", "Title", "Identifies the agreement (accents and case as in the matching rule).", key=True),
+    Field("kind", "Kind", _choices_help(Agreement.Kind.choices) + " Needed for a new agreement."),
+    Field("partners", "Partners", "Names or ids, separated by ;"),
+    Field("signed_on", "Signed on", "YYYY-MM-DD."),
+    Field("expires_on", "Expires on", "YYYY-MM-DD."),
+    Field("notice_by", "Notice by", "YYYY-MM-DD: the last day to give notice."),
+    Field("status", "Status", _choices_help(Agreement.Status.choices)),
+    Field("summary", "Summary"),
+    Field("owner", "Owner", "Username."),
+]
+MISSION_FIELDS = [
+    Field("name", "Name", "With the start date it identifies the mission.", key=True),
+    Field("start_date", "Start date", "YYYY-MM-DD.", key=True),
+    Field("end_date", "End date", "YYYY-MM-DD; default: the start date (a one-day mission)."),
+    Field("direction", "Direction", _choices_help(TradeMission.Direction.choices)),
+    Field("cities", "Cities", "Comma-separated, in itinerary order."),
+    Field("lead", "Lead", "Who leads the delegation, e.g. the Mayor."),
+    Field("owner", "Owner", "Username."),
+    Field("objectives", "Objectives"),
+    Field("partners", "Partners", "Names or ids, separated by ;"),
+    Field("delegates", "Delegates", "Contact names or ids, separated by ;"),
+    Field("outcomes", "Outcomes"),
+    Field("status", "Status", _choices_help(TradeMission.Status.choices)),
+]
+FIELDS = {"partners": PARTNER_FIELDS, "contacts": CONTACT_FIELDS, "engagements": ENGAGEMENT_FIELDS,
+          "gifts": GIFT_FIELDS, "agreements": AGREEMENT_FIELDS, "missions": MISSION_FIELDS}
 KINDS = tuple(FIELDS)
 # What a user needs to import each kind: accounts.access, the one home of who may do what.
 IMPORT_PERMISSIONS = access.IMPORT_PERMISSIONS

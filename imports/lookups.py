@@ -13,31 +13,56 @@ from .text import name_key
 
 
 class PartnerIndex:
-    """Every partner's id, name key, country and external id, to match and resolve rows without a query each."""
+    """Every partner's id, name, country and external id, read in one query, to match and resolve rows.
+
+    A partner queued for creation by an earlier row is in the index too, as its
+    (unsaved) instance instead of an id.
+    """
 
     def __init__(self):
-        self.by_external: dict[str, int] = {}
-        self.by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self.by_name: dict[str, list[int]] = defaultdict(list)
+        from .kinds.base import NameIndex
+
+        self._resolved: dict = {}  # a reference's partner, once resolved (cleared when a partner is added)
+        self.by_external: dict[str, object] = {}
+        self.by_name: dict[str, list] = defaultdict(list)  # folded name -> refs, any country
+        self.by_exact: dict[str, list] = defaultdict(list)  # exact name -> refs, any country
+        self.names = NameIndex()  # scope: the country code ("" for none)
         self.ids: set[int] = set()
-        self.external_of: dict[int, str] = {}
+        self.external_of: dict = {}
+        self.spellings: dict = {}
         for pk, name, country, external_id in Partner.objects.values_list("pk", "name", "country", "external_id"):
             self.add(pk, name, country, external_id)
 
-    def add(self, pk, name, country, external_id):
-        country = getattr(country, "code", country) or ""
-        self.ids.add(pk)
-        if external_id:
-            self.by_external[external_id] = pk
-            self.external_of[pk] = external_id
-        key = name_key(name)
-        if pk not in self.by_key[(key, country)]:
-            self.by_key[(key, country)].append(pk)
-        if pk not in self.by_name[key]:
-            self.by_name[key].append(pk)
+    def spelling(self, ref) -> str:
+        return self.spellings[ref if isinstance(ref, int) else id(ref)]
 
-    def resolve(self, ref: str) -> int:
-        """A partner id from "12", "#12" or a name; ValueError naming the problem."""
+    def add(self, ref, name, country, external_id):
+        country = getattr(country, "code", country) or ""
+        if isinstance(ref, Partner) and ref.pk is not None:
+            ref = ref.pk
+        key = ref if isinstance(ref, int) else id(ref)
+        if self._resolved:
+            self._resolved.clear()  # a new spelling may make a name ambiguous
+        if isinstance(ref, int):
+            self.ids.add(ref)
+        if external_id:
+            self.by_external[external_id] = ref
+            self.external_of[key] = external_id
+        self.spellings[key] = name
+        self.names.add(country, name, ref)
+        if ref not in self.by_name[name_key(name)]:
+            self.by_name[name_key(name)].append(ref)
+        if ref not in self.by_exact[name]:
+            self.by_exact[name].append(ref)
+
+    def resolve(self, ref: str):
+        """A partner from "12", "#12" or a name (exact spelling first): its id, or its queued instance; ValueError."""
+        found = self._resolved.get(ref)
+        if found is None:
+            found = self._resolved[ref] = self._resolve(ref)
+        return found
+
+    def _resolve(self, ref: str):
         match = _ID.fullmatch(ref.strip())
         if match:
             pk = int(match.group(1))
@@ -45,17 +70,21 @@ class PartnerIndex:
                 return pk
             if ref.strip().startswith("#"):
                 raise ValueError(f"no partner has the id {pk}.")
-        found = self.by_name.get(name_key(ref), [])
+        found = self.by_exact.get(ref.strip()) or self.by_name.get(name_key(ref), [])
         if len(found) == 1:
             return found[0]
         if not found:
             raise ValueError(f"no partner is named “{ref[:80]}”.")
-        ids = ", ".join(str(i) for i in sorted(found)[:5])
+        ids = ", ".join(str(i) for i in sorted(f for f in found if isinstance(f, int))[:5])
         raise ValueError(f"{len(found)} partners are named “{ref[:80]}” (ids {ids}): give the id instead.")
 
 
 class ContactIndex:
     def __init__(self):
+        from .kinds.base import NameIndex
+
+        self.names = NameIndex()  # scope: the partner id
+        self.spellings: dict = {}
         self.by_external: dict[str, int] = {}
         self.by_key: dict[tuple[int, str], int] = {}
         self.by_name: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -65,7 +94,17 @@ class ContactIndex:
         ):
             self.add(pk, partner_id, full_name, external_id)
 
+    def spelling(self, ref) -> str:
+        return self.spellings[ref if isinstance(ref, int) else id(ref)]
+
     def add(self, pk, partner_id, full_name, external_id):
+        """`pk` is the id, or the instance of a contact queued for creation."""
+        self.spellings[pk if isinstance(pk, int) else id(pk)] = full_name
+        self.names.add(partner_id, full_name, pk)
+        if not isinstance(pk, int):
+            if external_id:
+                self.by_external[external_id] = pk
+            return
         self.ids.add(pk)
         if external_id:
             self.by_external[external_id] = pk

@@ -8,6 +8,7 @@ check shows them all and `bad_rows_file` can give them back.
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -95,6 +96,8 @@ def run_import(
             if commit:
                 _serialize_commits()  # before the importer reads anything
             importer = IMPORTERS[kind](actor, options or {})
+            if hasattr(importer, "prepare"):  # read the candidates of the whole file in a few queries
+                importer.prepare([cells_of(row) for _, row in table.rows])
             for done, (number, row) in enumerate(table.rows, start=1):
                 values = cells_of(row)
                 gaps = [(name, value.message()) for name, value in values.items() if isinstance(value, TemplateGap)]
@@ -106,7 +109,9 @@ def run_import(
                 else:
                     in_commitment = False
                     try:
-                        with transaction.atomic():
+                        # A savepoint per row only for an importer that writes in import_row (the kinds
+                        # in imports/kinds/ only read there and write in finish()).
+                        with transaction.atomic() if getattr(importer, "writes_rows", True) else nullcontext():
                             in_commitment = cells.has("commitment_description")
                             outcomes = importer.import_row(number, cells)
                     except RowInvalid as exc:
@@ -128,6 +133,8 @@ def run_import(
                     progress(done)
             result.warnings.extend(importer.warnings[:200])
             if commit and (result.ok or skip_invalid):
+                if hasattr(importer, "finish"):  # the bulk writes, outside the rows' savepoints
+                    importer.finish()
                 result.committed = True
                 if on_commit_success:
                     on_commit_success(result)

@@ -49,6 +49,19 @@ def on_record_saved(sender, instance, created, **kwargs):
     record_events(instance, name, types)
 
 
+def on_records_saved(sender, instances, created, **kwargs):
+    """A bulk write (an import): one query when no endpoint wants these events, else as record_saved for each."""
+    name = object_name(sender)
+    if name is None or not instances:
+        return
+    endpoints = list(Endpoint.objects.filter(is_active=True).only("id", "event_types", "include_restricted"))
+    types = [f"{name}.{'created' if created else 'updated'}"] + (["commitment.done"] if name == "commitment" else [])
+    if not any(e.wants(t) for e in endpoints for t in types):
+        return
+    for instance in instances:
+        on_record_saved(sender, instance, created)
+
+
 def on_record_deleted(sender, instance, **kwargs):
     name = object_name(sender)
     if name is not None:
