@@ -13,6 +13,7 @@ import re
 
 from django_countries import countries
 
+from diplomacy_crm.country_codes import code_for_name
 from diplomacy_crm.text import strip_accents
 
 _SPACES = re.compile(r"\s+")
@@ -168,6 +169,9 @@ def _country_by_name(raw: str, depth: int) -> str | None:
     key = _normal_country_text(raw)
     if key in COUNTRY_ALIASES:
         return COUNTRY_ALIASES[key]
+    code = code_for_name(raw)  # other names of the former states ("Soviet Union", "East Germany")
+    if code:
+        return code
     code = countries.by_name(key)
     if code:
         return code
