@@ -43,6 +43,7 @@ def page_urls(w) -> dict[str, str]:
         "engagements:commitment-detail": f"/commitments/{w['open_promise'].pk}/",
         "engagements:commitment-edit": f"/commitments/{w['open_promise'].pk}/edit/",
         "engagements:commitment-delete": f"/commitments/{w['open_promise'].pk}/delete/",
+        "engagements:commitment-done": f"/commitments/{w['open_promise'].pk}/done/",
         "login": "/accounts/login/",
         "password_change": "/accounts/password_change/",
         "password_change_done": "/accounts/password_change/done/",
