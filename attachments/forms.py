@@ -13,6 +13,7 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("allow_empty_file", True)  # "x.pdf is empty.", named, by attachments.checks
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -34,4 +35,4 @@ class UploadForm(forms.Form):
 
 
 class ReplaceForm(forms.Form):
-    file = forms.FileField(label="New file", help_text="Replaces the file; the old one stays in the history.")
+    file = forms.FileField(label="New file", allow_empty_file=True, help_text="Replaces the file; the old one stays in the history.")
