@@ -65,7 +65,8 @@ def record_attachments(request, kind, pk):
                 messages.success(request, f"Attached {names}.")
                 return redirect(selectors.record_url(kind, record) + "#attachments")
     context = _panel_context(request, kind, record, form)
-    return render_page(request, "attachments/record_attachments.html", context, status=400 if form is not None else 200)
+    # A refused upload is the page again with the form's errors (200, as every form of the site).
+    return render_page(request, "attachments/record_attachments.html", context)
 
 
 @login_required
@@ -105,9 +106,7 @@ def replace(request, pk):
         raise PermissionDenied("Only officers replace attachments.")
     attachment = selectors.access_attachment(request.user, pk)
     form = ReplaceForm(request.POST or None, request.FILES or None)
-    status = 200
     if request.method == "POST":
-        status = 400
         if form.is_valid():
             try:
                 services.replace_file(attachment=attachment, upload=form.cleaned_data["file"], actor=request.user)
@@ -117,7 +116,7 @@ def replace(request, pk):
                 messages.success(request, f"Replaced {attachment.filename}; the earlier file is kept in the history.")
                 return redirect(_back(attachment))
     return render_page(
-        request, "attachments/replace.html", {"attachment": attachment, "form": form, "back": _back(attachment)}, status=status
+        request, "attachments/replace.html", {"attachment": attachment, "form": form, "back": _back(attachment)}
     )
 
 

@@ -182,12 +182,12 @@ def attached_engagement(w, o):
 
 def attach_post(actor, obj):
     """An empty upload: 404 for whoever may not see the engagement, then 403 without the right to edit it,
-    else a form error (400)."""
+    else the form with its error (200)."""
     if actor == "anon":
         return LOGIN
     if actor not in SEES[obj]:
         return 404
-    return 400 if can(actor, "change_engagement") else 403
+    return 200 if can(actor, "change_engagement") else 403
 
 
 TOKEN = "token=<actor's calendar token>"
@@ -290,7 +290,7 @@ ROUTES = [
     Route("attachments:panel", get=conf(), kwargs=attached_engagement, objects=WITH_CONF, shows=True),
     Route("attachments:download", get=conf(), kwargs=attachment_pk, objects=WITH_CONF, shows=True),
     Route("attachments:replace", get=conf("officer"), kwargs=attachment_pk, objects=WITH_CONF,
-          post=conf("officer", ok=400), note="an empty POST: a form error"),
+          post=conf("officer", ok=200), note="an empty POST: the form with its error"),
     Route("attachments:delete", get=conf("officer"), kwargs=attachment_pk, objects=WITH_CONF,
           post=conf("officer", ok=302)),
     Route("api:attachment-download", get=None, note="an operation of the schema: test_api"),
