@@ -5,7 +5,6 @@ import hashlib
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -13,7 +12,6 @@ from attachments.models import Attachment
 from engagements.models import Engagement
 from tests.api.conftest import token_client
 from tests.factories import AgreementFactory, CommitmentFactory, EngagementFactory, GiftFactory, PartnerFactory
-from tests.pages_fixtures import as_user  # noqa: F401
 
 from .files import EXE, PDF, png, xlsx
 
