@@ -102,6 +102,14 @@ class AttachmentViewSet(ThrottleFirstMixin, mixins.ListModelMixin, mixins.Retrie
     serializer_class = AttachmentSerializer
     filterset_class = AttachmentFilter
 
+    def handle_exception(self, exc):
+        # An error of the download is JSON like every other (its renderer for the file accepts any type).
+        response = super().handle_exception(exc)
+        if getattr(self, "action", None) == "download":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
     def get_queryset(self):
         return selectors.attachments_for(self.request.user).select_related("uploaded_by").order_by("-uploaded_at", "-id")
 

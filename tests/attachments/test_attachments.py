@@ -167,7 +167,8 @@ def test_a_restricted_engagements_file_is_a_404_for_outsiders_everywhere(as_user
         assert api.get(f"/api/v1/attachments/?engagement={secret.pk}").json()["results"] == []
         for a in files:
             assert api.get(f"/api/v1/attachments/{a.pk}/").status_code == 404
-            assert api.get(f"/api/v1/attachments/{a.pk}/download/").status_code == 404
+            refused = api.get(f"/api/v1/attachments/{a.pk}/download/", HTTP_ACCEPT="application/octet-stream")
+            assert refused.status_code == 404 and refused.json() == {"detail": "No Attachment matches the given query."}
     assert Attachment.objects.count() == 3
     # Who took part sees them, on the pages and in the API.
     client = as_user(staff_user)
