@@ -75,6 +75,7 @@ def test_writers_upload_several_files_and_download_them(request, as_user, meetin
     assert response["Content-Disposition"] == 'attachment; filename="MOU signed.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/pdf"
+    assert "sandbox" in response["Content-Security-Policy"] and "no-store" in response["Cache-Control"]
 
 
 def test_a_viewer_reads_and_downloads_but_does_not_upload(as_user, officer, viewer, meeting):
