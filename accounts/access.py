@@ -520,3 +520,44 @@ def may_undo_delete(user, *, deleted_by_id) -> bool:
     if not may_use_crm(user):
         return False
     return (deleted_by_id is not None and user.pk == deleted_by_id) or may_restore(user)
+
+
+# --- Attachments (attachments/) ------------------------------------------------------
+
+__all__ += ["attachment_q", "may_attach", "may_replace_attachment", "may_delete_attachment"]
+
+
+def attachment_q(user) -> Q:
+    """The rule as a filter over attachments: as visible as the record they are kept with.
+
+    An attachment of an engagement, or of a commitment or gift of one, follows
+    that engagement's rule (`engagement_q`); one of a partner, agreement or
+    mission (no confidentiality of their own), or of a commitment or gift
+    without an engagement, is read by every user of the CRM. Nothing for users
+    without a role.
+    """
+    if not may_use_crm(user):
+        return _NOTHING
+    return (
+        engagement_q(user, via="engagement__")
+        & engagement_q(user, via="commitment__engagement__")
+        & engagement_q(user, via="gift__engagement__")
+    )
+
+
+def may_attach(user, model_label: str) -> bool:
+    """Upload to a record of `model_label` ("engagements.Engagement"): whoever may edit such a record
+    (staff: engagements, commitments, gifts; officers: every record). Visibility of the record is the caller's."""
+    app_label, model = model_label.lower().split(".")
+    return may_use_crm(user) and user.has_perm(f"{app_label}.change_{model}")
+
+
+def may_replace_attachment(user) -> bool:
+    """Replace a file with a new version (the old one stays in history): officers and superusers."""
+    return may_use_crm(user) and user.has_perm("attachments.change_attachment")
+
+
+def may_delete_attachment(user) -> bool:
+    """Delete an attachment (kept in history): officers and superusers (the role's delete permission,
+    which diplomacy_crm.deletion asks too)."""
+    return may_use_crm(user) and user.has_perm("attachments.delete_attachment")

@@ -48,6 +48,9 @@ def role_permissions() -> dict[str, set[str]]:
     for app, model in CORE_MODELS:
         officer |= {f"{app}.{verb}_{model}" for verb in ("add", "change", "delete")}
     officer |= {"notifications.view_outboxmessage", "webhooks.view_endpoint"}
+    # Attachments: uploading follows the record's change permission (accounts.access.may_attach);
+    # replacing and deleting are officers' (diplomacy_crm.deletion asks the delete permission).
+    officer |= {"attachments.change_attachment", "attachments.delete_attachment"}
     return {VIEWER: view, STAFF: staff, OFFICER: officer}
 
 

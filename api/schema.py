@@ -129,6 +129,7 @@ ACTION_ERRORS = {
     "partial_update": ["400", "404", "409", "412", "413", "415"],
     "destroy": ["404", "409", "412"],
     "replay": ["404", "409"],  # webhook deliveries: one still waiting cannot be replayed
+    "download": ["404"],  # attachments: a file of a record you may not see
 }
 ANY_REQUEST_ERRORS = ["401", "403", "406", "429"]
 WITH_BODY = {"create", "update", "partial_update"}

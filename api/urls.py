@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from rest_framework import routers
 
+from . import attachments as attachment_api
 from . import webhooks as webhook_api
 
 from . import views
@@ -20,6 +21,7 @@ router.register("trade-missions", views.TradeMissionViewSet, basename="trade-mis
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("gifts", views.GiftViewSet, basename="gift")
+router.register("attachments", attachment_api.AttachmentViewSet, basename="attachment")
 router.register("webhooks/deliveries", webhook_api.DeliveryViewSet, basename="webhook-delivery")
 router.register("webhooks", webhook_api.EndpointViewSet, basename="webhook")
 

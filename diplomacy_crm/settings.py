@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "imports",
     "history",
     "devdata",
+    "attachments",
     "webhooks",
 ]
 
@@ -275,6 +276,38 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Attachments (docs/attachments.md) --------------------------------------
+# Files kept with records, in their own storage: a directory under var/ by
+# default; ATTACHMENT_STORAGE_BACKEND=storages.backends.s3.S3Storage (with
+# django-storages and its AWS_* settings) for any S3-compatible store.
+STORAGES["attachments"] = {
+    "BACKEND": env.str("ATTACHMENT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": (
+        {"location": env.str("ATTACHMENT_ROOT", default=str(VAR_DIR / "attachments"))}
+        if env.str("ATTACHMENT_STORAGE_BACKEND", default="").endswith("FileSystemStorage")
+        or not env.str("ATTACHMENT_STORAGE_BACKEND", default="")
+        else {}
+    ),
+}
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=20)  # per upload
+# Content types (as libmagic detects them) that may be attached, with the name a user knows them by.
+ATTACHMENT_ALLOWED_TYPES = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PPTX",
+    "application/vnd.oasis.opendocument.text": "ODT",
+    "application/vnd.oasis.opendocument.spreadsheet": "ODS",
+    "application/msword": "DOC",
+    "application/vnd.ms-excel": "XLS",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "text/plain": "plain text",
+    "text/csv": "CSV",
+    "message/rfc822": "EML",
+}
 
 # --- Mail -----------------------------------------------------------------
 # Django 6.1's MAILERS replaces EMAIL_BACKEND/EMAIL_HOST. EMAIL_URL (smtp://,

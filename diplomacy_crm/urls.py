@@ -77,6 +77,7 @@ urlpatterns = [
     path("outbox/", include("notifications.urls")),
     path("import/", include("imports.urls")),
     path("history/", include("history.urls")),
+    path("attachments/", include("attachments.urls")),
 ]
 
 # HTML for the site, JSON under /api/ (diplomacy_crm/errors.py).

@@ -72,7 +72,7 @@ def test_the_api_root_lists_the_resources(client_as):
     assert client_as("anonymous").get("/api/v1/").status_code == 401
     body = client_as("viewer").get("/api/v1/").json()
     assert set(body) == {"topics", "partners", "contacts", "engagements", "trade-missions", "commitments",
-                         "agreements", "gifts", "webhooks", "webhooks/deliveries"}  # fmt: skip
+                         "agreements", "gifts", "webhooks", "webhooks/deliveries", "attachments"}  # fmt: skip
 
 
 def test_token_clients_are_throttled(viewer, monkeypatch):

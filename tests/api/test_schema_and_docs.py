@@ -120,7 +120,8 @@ def test_every_operation_documents_every_status_it_can_answer_with_a_typed_body(
         for method, operation in item.items():
             operations += 1
             responses = operation["responses"]
-            versioned = not path.startswith("/api/v1/webhooks/")  # endpoints and deliveries carry no version
+            # Webhook endpoints and deliveries, and attachments (read-only), carry no version.
+            versioned = not path.startswith(("/api/v1/webhooks/", "/api/v1/attachments/"))
             if path.endswith("/replay/"):
                 expected = {"202", "401", "403", "404", "406", "409", "429"}  # a delivery still waiting: 409
             else:
@@ -131,19 +132,24 @@ def test_every_operation_documents_every_status_it_can_answer_with_a_typed_body(
                 expected -= {"400"}  # no filters: nothing to refuse
             assert set(responses) == expected, (method, path)
             for code in expected - {"204"}:
+                if path.endswith("/download/") and code == "200":
+                    assert responses[code]["content"]["application/octet-stream"]["schema"]["format"] == "binary"
+                    continue  # the file itself
                 body = responses[code]["content"]["application/json"]["schema"]
                 assert body.get("$ref") or body.get("oneOf"), (method, path, code)
             assert responses["429"]["headers"]["Retry-After"]["required"] is True
             assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
             if not versioned:
                 assert "If-Match" not in json.dumps(operation) and "ETag" not in json.dumps(operation)
-                assert operation["description"].endswith("Who may: officers and superusers."), path
+                if path.startswith("/api/v1/webhooks/"):
+                    assert operation["description"].endswith("Who may: officers and superusers."), path
                 continue
             if method in ("put", "patch", "delete"):
                 assert "If-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}
             if method in ("post", "put", "patch") or (method == "get" and "{id}" in path):
                 assert responses[SUCCESS[method]]["headers"]["ETag"]["required"] is True
-    assert operations == 8 * 6 + 6 + 2 + 1  # eight resources; webhook endpoints, their deliveries and replay
+    # eight resources; webhook endpoints, their deliveries and replay; attachments' list, read and download
+    assert operations == 8 * 6 + 6 + 2 + 1 + 3
 
 
 def test_error_bodies_are_components_a_client_can_type(schema):
@@ -200,7 +206,7 @@ def test_descriptions_are_written_for_an_integrator_not_copied_from_code_comment
     assert "Token <key>" in schema["info"]["description"]
     tags = {tag["name"]: tag["description"] for tag in schema["tags"]}
     assert set(tags) == {"topics", "partners", "contacts", "agreements", "engagements", "trade missions",
-                         "commitments", "gifts", "webhooks"}  # fmt: skip
+                         "commitments", "gifts", "webhooks", "attachments"}  # fmt: skip
     assert "ISO 3166-1" in tags["partners"]
     listing = schema["paths"]["/api/v1/engagements/"]["get"]["description"]
     assert "matches every filter given" in listing and "10,000" in listing

@@ -90,8 +90,9 @@ def test_every_generated_request_is_answered_as_the_schema_says(role, cast, wsgi
     failures = []
     examples = EXAMPLES if role == "officer" else max(2, EXAMPLES // 3)
     operations = [result.ok() for result in schema.get_all_operations()]
-    # list, create, retrieve, update, partial_update, destroy of 8 resources and of webhooks; the delivery log's 3
-    assert len(operations) == 9 * 6 + 3
+    # list, create, retrieve, update, partial_update, destroy of 8 resources and of webhooks; the delivery log's 3;
+    # attachments' list, read and download
+    assert len(operations) == 9 * 6 + 3 + 3
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

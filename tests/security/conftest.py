@@ -53,7 +53,7 @@ SEES = {
     "restricted": {"staff", "officer", "root"},
     "secret": {"officer", "root"},
 }
-OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken")
+OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken", "attachments")
 
 
 @dataclass
@@ -184,6 +184,35 @@ def world(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _attachment_storage(settings, tmp_path):
+    # Files attached during a case land in the test's own directory, never under var/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": str(tmp_path / "attachments")}},
+    }
+
+
+def attachment_of(world, obj):
+    """A text file attached to engagement `obj`, its name and content carrying the engagement's marker
+    (made inside each actor's savepoint, so never kept)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from attachments.models import Attachment
+    from attachments.services import storage
+
+    content = f"Notes {world.markers[obj]}\n".encode()
+    blob = storage().save(f"matrix/{uuid.uuid4().hex}", ContentFile(content))
+    return Attachment.objects.create(
+        engagement=world.engagements[obj], blob=blob, filename=f"Notes {world.markers[obj]}.txt",
+        content_type="text/plain", size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=world.users["officer"],
+    )
 
 
 @pytest.fixture(autouse=True)

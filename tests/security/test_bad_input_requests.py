@@ -232,7 +232,8 @@ def test_bad_api_bodies_are_4xx_with_reasons(world, case, body, content_type):
                                    "q=%ED%A0%80", "kind=spaceship", "confidentiality=restricted&confidentiality=x"])
 def test_bad_api_filters_are_200_or_400(world, query):
     client = world.client("viewer")
-    for resource in ("partners", "engagements", "commitments", "contacts", "agreements", "trade-missions", "gifts"):
+    for resource in ("partners", "engagements", "commitments", "contacts", "agreements", "trade-missions", "gifts",
+                     "attachments"):
         response = client.get(f"/api/v1/{resource}/?{query}")
         STATS["tried"] += 1
         if response.status_code >= 500:

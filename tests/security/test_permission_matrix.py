@@ -30,7 +30,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
-from .conftest import OBJECTS, check_headers, row_counts
+from .conftest import OBJECTS, SEES, attachment_of, check_headers, row_counts
 from .matrix import (
     COUNTS,
     FORM_ERRORS,
@@ -113,6 +113,26 @@ def history_of(model):
 def restore_of(w, o):
     record = w.engagements[o]
     return {"model": "engagement", "pk": record.pk, "history_id": record.history.latest().history_id}
+
+
+def attachment_pk(w, o):
+    return {"pk": attachment_of(w, o).pk}
+
+
+def attached_engagement(w, o):
+    """The engagement `o` with a file attached (the panel and the record's attachments page list it)."""
+    attachment_of(w, o)
+    return {"kind": "engagement", "pk": w.engagements[o].pk}
+
+
+def attach_post(actor, obj):
+    """An empty upload: 404 for whoever may not see the engagement, then 403 without the right to edit it,
+    else the form with its error (200)."""
+    if actor == "anon":
+        return LOGIN
+    if actor not in SEES[obj]:
+        return 404
+    return 200 if can(actor, "change_engagement") else 403
 
 
 TOKEN = "token=<actor's calendar token>"
@@ -219,6 +239,15 @@ ROUTES = [
     Route("webhooks:delivery-replay", get=lambda actor, obj: LOGIN if actor == "anon" else (405 if can(actor, "officer") else 403),
           kwargs=lambda w, o: {"pk": webhook_objects(w)[1].pk}, post=perm("officer", ok=302)),
     # API pages that are not operations of the schema
+    # attachments: as visible as their engagement; replace and delete by officers
+    Route("attachments:record", get=conf(), kwargs=attached_engagement, objects=WITH_CONF, shows=True, post=attach_post),
+    Route("attachments:panel", get=conf(), kwargs=attached_engagement, objects=WITH_CONF, shows=True),
+    Route("attachments:download", get=conf(), kwargs=attachment_pk, objects=WITH_CONF, shows=True),
+    Route("attachments:replace", get=conf("officer"), kwargs=attachment_pk, objects=WITH_CONF,
+          post=conf("officer", ok=200), note="an empty POST: the form with its error"),
+    Route("attachments:delete", get=conf("officer"), kwargs=attachment_pk, objects=WITH_CONF,
+          post=conf("officer", ok=302)),
+    Route("api:attachment-download", get=None, note="an operation of the schema: test_api"),
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
     Route("api:docs", get=None, note="test_api_schema_and_docs"),
     Route("api:api-root", get=None, note="test_api_schema_and_docs"),
@@ -258,7 +287,8 @@ def all_url_names() -> list[str]:
 
 
 API_OPERATION_NAMES = {"api:topic", "api:partner", "api:contact", "api:engagement", "api:trade-mission",
-                       "api:commitment", "api:agreement", "api:gift", "api:webhook", "api:webhook-delivery"}  # fmt: skip
+                       "api:commitment", "api:agreement", "api:gift", "api:webhook", "api:webhook-delivery",
+                       "api:attachment"}  # fmt: skip
 
 
 def test_every_route_is_in_the_matrix():

@@ -7,7 +7,7 @@ See test_permission_matrix.py for the rules; each operation's expected answer is
 
 import pytest
 
-from .conftest import ACTORS, OBJECTS, SEES, row_counts
+from .conftest import ACTORS, OBJECTS, SEES, attachment_of, row_counts
 from .matrix import COUNTS, LOGIN, NO_ROLE, NO_ROLE_PAGE, can, check_markers, check_status, check_unchanged, for_every_actor, webhook_objects
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("matrix_counts")]
@@ -23,6 +23,7 @@ API_RESOURCES = {
     "commitments": ("commitment", lambda w, o: w.commitments[o], True),
     "gifts": ("gift", lambda w, o: w.gifts[o], True),
     "webhooks": ("officer", None, False),  # officers only; objects from webhook_objects()
+    "attachments": ("attachment", attachment_of, True),  # read-only; as visible as the engagement
 }
 API_LIST_SHOWS = {"engagements", "commitments", "gifts"}
 # A permitted DELETE: 204, or 409 listing what still points at the record (the world's partner,

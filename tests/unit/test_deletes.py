@@ -29,7 +29,20 @@ TARGETS = {
     Topic: lambda: factories.TopicFactory(name="Ports", slug="ports"),
     TradeMission: lambda: factories.TradeMissionFactory(name="Korea ports mission"),
     Engagement: lambda: factories.EngagementFactory(title="Port call"),
+    Agreement: lambda: factories.AgreementFactory(title="Ports MOU"),
+    Commitment: lambda: factories.CommitmentFactory(description="Send the port study"),
+    Gift: lambda: factories.GiftFactory(description="Ship model"),
 }
+
+
+def _attached(target):
+    """A file kept with `target` (the row only: deletes never read the bytes)."""
+    from attachments.models import KINDS, Attachment
+
+    field = next(f for label, f in KINDS.values() if label == target._meta.label)
+    return Attachment.objects.create(
+        **{field: target}, blob="refs/x", filename="letter.pdf", content_type="application/pdf", size=1, sha256="0" * 64
+    )
 
 
 def _linked(record, name, target):
@@ -54,10 +67,13 @@ REFERENCES = {
     (TradeMission, "commitments"): lambda t: factories.CommitmentFactory(trade_mission=t),
     (Engagement, "commitments"): lambda t: factories.CommitmentFactory(engagement=t),
     (Engagement, "gifts"): lambda t: factories.GiftFactory(engagement=t),
+    # Files kept with a record (attachments/): the record is not deleted from under them.
+    **{(model, "attachments"): _attached for model in (Partner, Agreement, Engagement, TradeMission, Commitment, Gift)},
 }
 CASES = sorted(REFERENCES, key=lambda key: (key[0].__name__, key[1]))
 
-API_NAMES = {Partner: "partners", Contact: "contacts", Topic: "topics", TradeMission: "trade-missions", Engagement: "engagements"}
+API_NAMES = {Partner: "partners", Contact: "contacts", Topic: "topics", TradeMission: "trade-missions", Engagement: "engagements",
+             Agreement: "agreements", Commitment: "commitments", Gift: "gifts"}
 # The pages that delete (partners are archived on the pages; topics have no page).
 PAGE_URLS = {Contact: "/contacts/{}/delete/", TradeMission: "/missions/{}/delete/", Engagement: "/engagements/{}/delete/"}
 
@@ -242,8 +258,8 @@ def test_back_office_inlines_do_not_delete_what_others_may_point_to(client, supe
     partner_page = client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
     assert 'name="contacts-0-DELETE"' not in partner_page
     assert 'name="children-0-DELETE"' not in partner_page
-    # Nothing points to commitments: their inline keeps its delete box.
-    assert 'name="commitments-0-DELETE"' in client.get(f"/admin/engagements/engagement/{engagement.pk}/change/").content.decode()
+    # Commitments may carry attachments (attachments/): their inline has no delete box either.
+    assert 'name="commitments-0-DELETE"' not in client.get(f"/admin/engagements/engagement/{engagement.pk}/change/").content.decode()
 
 
 def test_restoring_a_version_that_names_a_deleted_partner_is_refused_and_writes_nothing(client, officer):

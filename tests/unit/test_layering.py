@@ -30,7 +30,7 @@ LAYERS = [
     {"diplomacy_crm", "accounts"},
     {"partners"},
     {"engagements"},
-    {"dashboard", "gifts", "notifications", "imports", "history", "devdata"},
+    {"dashboard", "gifts", "notifications", "imports", "history", "devdata", "attachments"},
     {"webhooks"},
     {"api"},
 ]
