@@ -1,7 +1,6 @@
 import pytest
 from django.core.files.storage import storages
 
-from tests.pages_fixtures import as_user  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(autouse=True)
