@@ -134,6 +134,10 @@ def corpus_for(field):
         return URL_BAD + TEXT_BAD, []
     if isinstance(field, serializers.SlugField):
         return SLUG_BAD + TEXT_BAD, []
+    if getattr(field, "field_name", "") == "venue_timezone":
+        # An IANA zone name or "" (the office's): any other text is a field error.
+        bad = [*TEXT_BAD, *GOOD_TEXT, "Mars/Olympus_Mons", "UTC+25", "../../etc/localtime", "europe/rome ", "x" * 65]
+        return [v for v in bad if v not in ("",)], ["Europe/Rome", "Asia/Tokyo", "America/Argentina/Buenos_Aires", ""]
     if isinstance(field, serializers.CharField):
         bad = list(TEXT_BAD)
         if field.max_length:
