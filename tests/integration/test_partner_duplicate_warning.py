@@ -99,9 +99,24 @@ def test_the_quick_add_warns_and_adds_when_confirmed(client, staff_user, paris):
     assert "HX-Trigger" not in response.headers
     assert not Partner.objects.filter(name="Ville de Paris").exists()
     data["newpartner-create_anyway"] = "on"
-    added = client.post("/partners/quick/", data, HTTP_HX_REQUEST="true")
-    assert "crm:partner-created" in added.headers["HX-Trigger"]
-    assert Partner.objects.filter(name="Ville de Paris").count() == 1
+    confirmed = client.post("/partners/quick/", data, HTTP_HX_REQUEST="true").content.decode()
+    # Confirmed: it travels with the meeting and is created only when the meeting is saved.
+    assert "<strong>Ville de Paris</strong>" in confirmed and "will be added when you save this meeting" in confirmed
+    assert not Partner.objects.filter(name="Ville de Paris").exists()
+    meeting = {
+        "title": "Call with the Mayor of Paris's office", "kind": "call", "status": "held",
+        "starts_at": "2025-06-02T10:00", "time_zone": "America/Los_Angeles", "confidentiality": "internal",
+        "commitments-TOTAL_FORMS": "0", "commitments-INITIAL_FORMS": "0",
+        "commitments-MIN_NUM_FORMS": "0", "commitments-MAX_NUM_FORMS": "20", **data,
+    }
+    unconfirmed = {k: v for k, v in meeting.items() if k != "newpartner-create_anyway"}
+    refused = client.post("/engagements/new/", unconfirmed)
+    assert refused.status_code == 200 and WARNING in refused.content.decode()
+    assert not Partner.objects.filter(name="Ville de Paris").exists()
+    saved = client.post("/engagements/new/", meeting)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    added = Partner.objects.get(name="Ville de Paris")
+    assert list(added.engagements.values_list("title", flat=True)) == ["Call with the Mayor of Paris's office"]
 
 
 def test_the_api_creates_as_before(officer, paris):
