@@ -37,17 +37,17 @@ M2M = ("partners", "contacts", "staff", "topics")
 
 
 def _zone(cells: Cells, *, report: bool = False):
-    """The row's time zone (the `time_zone` column, an IANA name), or None: the office's.
+    """The row's time zone (field `venue_timezone`, label "Time zone": an IANA name), or None: the office's.
 
     Times without an offset are read on its clock and a date-alone end is the end of that day there.
     `report` adds the error for a name zoneinfo does not know (once per row).
     """
-    name = cells.text("time_zone")
+    name = cells.text("venue_timezone")
     if name is None:
         return None
     zone = zone_or_none(name.strip())
     if zone is None and report:
-        cells.errors.append(("time_zone", f"“{name.strip()[:60]}” is not a time zone: give its IANA name, "
+        cells.errors.append(("venue_timezone", f"“{name.strip()[:60]}” is not a time zone: give its IANA name, "
                                           "e.g. Europe/Rome or Asia/Tokyo."))
     return zone
 
