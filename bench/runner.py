@@ -14,17 +14,13 @@ One run, on PostgreSQL (QUALITY.md, test design 3.1):
 5. in-process: query counts per page at both scales (test client +
    CaptureQueriesContext), EXPLAIN (ANALYZE, BUFFERS) of the hot queries, and
    at scale 1 the reminder scan and the weekly digest (rolled back);
-6. import speed (bench/import_bench.py on its own database crm_bench_import):
-   10,000 generated partners, then 10,000 engagements naming them, each
-   imported and re-imported (BENCH_IMPORT_ROWS; 200 in smoke); below
-   200 rows/s on an import fails the bench;
+6. import speed (bench/import_bench.py): 10,000 partners, 10,000 engagements; < 200 rows/s fails;
 7. write bench/results/latest.json and docs/benchmarks.md.
 
 Environment: BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_LATENCY_SECONDS (4),
 BENCH_SMOKE=1 (scale 0.01 only, 1 round, 2 s, no latency/EXPLAIN/jobs; writes
 bench/results/smoke.json and leaves docs/benchmarks.md alone),
-BENCH_LARGE_SCALE (1), BENCH_PG (postgres://postgres@127.0.0.1:5432),
-BENCH_IMPORT_ROWS (10000; 0 skips the import benchmark).
+BENCH_LARGE_SCALE (1), BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_IMPORT_ROWS (10000, smoke 200, 0: none).
 """
 
 import datetime as dt
@@ -64,9 +60,8 @@ DATABASES = [
 ]
 if SMOKE:
     DATABASES = DATABASES[:1]
-IMPORT_DB = "crm_bench_import"
+IMPORT_DB, IMPORT_MIN_ROWS_PER_S = "crm_bench_import", 200  # issue 16: importing partners or engagements
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200" if SMOKE else "10000"))
-IMPORT_MIN_ROWS_PER_S = 200  # issue 16: an import of partners or engagements
 
 
 def log(msg: str) -> None:
@@ -476,38 +471,26 @@ def _measure_import(result: dict) -> None:
     if psql(f"SELECT 1 FROM pg_database WHERE datname = '{IMPORT_DB}'") != "1":
         psql(f'CREATE DATABASE "{IMPORT_DB}"')
     log(f"import speed: {IMPORT_ROWS} partners, then {IMPORT_ROWS} engagements, on {IMPORT_DB}")
-    out_file = RESULTS / "import.json"
-    load = os.getloadavg()
-    proc = subprocess.run(
-        [PY, str(BENCH / "import_bench.py"), "--rows", str(IMPORT_ROWS), "--out", str(out_file)],
-        cwd=ROOT, env=django_env(IMPORT_DB), capture_output=True, text=True,
-    )
+    out_file, load = RESULTS / "import.json", os.getloadavg()
+    proc = subprocess.run([PY, str(BENCH / "import_bench.py"), "--rows", str(IMPORT_ROWS), "--out", str(out_file)],
+                          cwd=ROOT, env=django_env(IMPORT_DB), capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
-        result["failures"].append(f"bench/import_bench.py failed (exit {proc.returncode})")
-        return
-    figures = json.loads(out_file.read_text())
-    figures["loadavg_at_start"] = [round(x, 2) for x in load]
-    figures["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["import"] = figures
-    for run in figures["runs"]:
-        if run["run"].endswith(" import") and run["rows_per_s"] < IMPORT_MIN_ROWS_PER_S and not SMOKE:
-            result["failures"].append(
-                f"{run['run']}: {run['rows_per_s']} rows/s, below {IMPORT_MIN_ROWS_PER_S} rows/s"
-            )
+        return result["failures"].append(f"bench/import_bench.py failed (exit {proc.returncode})")
+    result["import"] = figures = json.loads(out_file.read_text())
+    figures["loadavg_at_start"], figures["loadavg_at_end"] = [[round(x, 2) for x in v] for v in (load, os.getloadavg())]
+    result["failures"] += [f"{r['run']}: {r['rows_per_s']} rows/s, below {IMPORT_MIN_ROWS_PER_S} rows/s"
+                           for r in figures["runs"] if r["run"].endswith(" import") and not SMOKE
+                           and r["rows_per_s"] < IMPORT_MIN_ROWS_PER_S]
 
 
 def import_only() -> int:
     """`bench/run --import-only`: just the import speed step; prints its docs/benchmarks.md section."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"failures": [], "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    _measure_import(result)
-    (RESULTS / "import-only.json").write_text(json.dumps(result, indent=1, default=str))
     from report import import_lines  # bench/report.py
-
-    print("\n".join(import_lines(result)))
-    for failure in result["failures"]:
-        log(f"FAILED: {failure}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"failures": []}
+    _measure_import(result)
+    print("\n".join(import_lines(result) + [f"FAILED: {f}" for f in result["failures"]]))
     return 1 if result["failures"] else 0
 
 
