@@ -78,6 +78,7 @@ want visits && step visits engagements "$LV" \
   --map "title=Visit of {visitor}" --map starts_at=start_date --map ends_at=end_date --map partners=country \
   --map contacts=- --map summary=description --map kind=- --map status=- --map location=- --map is_virtual=- \
   --map staff=- --map city_officials=- --map topics=- --map outcomes=- --map confidentiality=- --map follow_up_by=- \
+  --map venue_timezone=- \
   --set kind=visit_received --set status=held
 TR=$R/us-official-travel-abroad/trips.csv
 want trips && fresh && step trips missions "$TR" \
@@ -93,6 +94,6 @@ MY=$R/dc-mayor-schedule/mayor_events.csv
 want mayor && fresh && step mayor engagements "$MY" \
   --map title=event --map starts_at=datetime --map ends_at=- --map location=venue --map summary=comment \
   --map kind=- --map status=- --map is_virtual=- --map partners=- --map contacts=- --map staff=- --map city_officials=- \
-  --map topics=- --map outcomes=- --map confidentiality=- --map follow_up_by=- \
+  --map topics=- --map outcomes=- --map confidentiality=- --map follow_up_by=- --map venue_timezone=- \
   --set kind=event --set status=held
 echo "=== done"
