@@ -1,6 +1,10 @@
 """Benchmark: import a generated 10,000-row partners CSV and a 10,000-row engagements CSV, then each again.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_import .venv/bin/python bench/import_bench.py [--rows 10000]
+        [--with-dry-run] [--out results.json]
+
+Part of `make bench` (bench/runner.py runs it on its own database, crm_bench_import, 10,000 rows; 200 in
+BENCH_SMOKE) and usable alone.
 
 Migrates the database named by DATABASE_URL, removes partners left by a
 previous run of this script (external ids "bench-…"), writes the CSV under
@@ -13,6 +17,7 @@ the benchmark's partners each, a topic and a start of their own.
 
 import argparse
 import csv
+import json
 import os
 import random
 import sys
@@ -75,6 +80,9 @@ def write_engagements_csv(path: Path, rows: int, partners: int) -> None:
             ])
 
 
+FIGURES: list[dict] = []
+
+
 def timed(label: str, rows: int, **kwargs):
     from django.db import connection
 
@@ -90,6 +98,8 @@ def timed(label: str, rows: int, **kwargs):
     seconds = time.perf_counter() - start
     print(f"{label:<22} {seconds:7.1f} s  {rows / seconds:7.0f} rows/s  {count[0]:6} queries  "
           f"{result.summary()}  errors={len(result.errors)}")
+    FIGURES.append({"run": label, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+                    "queries": count[0], "summary": result.summary(), "errors": len(result.errors)})
     if result.errors:
         print("  first errors:", [str(e) for e in result.errors[:3]])
     return result, seconds
@@ -99,6 +109,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--with-dry-run", action="store_true", help="Also time the dry run (about as long as the import).")
+    parser.add_argument("--out", help="Write the figures as JSON to this file.")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -140,6 +151,8 @@ def main():
     again, _ = timed("engagements re-import", args.rows, kind="engagements", table=table, commit=True)
     assert again.count("created") == again.count("updated") == 0, again.summary()
     assert Engagement.history.count() == history, "a re-import wrote history"
+    if args.out:
+        Path(args.out).write_text(json.dumps({"rows": args.rows, "runs": FIGURES}, indent=1))
 
 
 if __name__ == "__main__":

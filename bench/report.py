@@ -18,7 +18,8 @@ def _pct(value):
 
 
 def write_markdown(result: dict, path: Path, findings: str | None = None) -> None:
-    lines = _machine_lines(result) + _throughput_lines(result) + _plan_lines(result) + _closing_lines(result, findings)
+    lines = (_machine_lines(result) + _throughput_lines(result) + _plan_lines(result) + import_lines(result)
+             + _closing_lines(result, findings))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 
@@ -175,6 +176,30 @@ def _plan_lines(result: dict) -> list[str]:
                 lines += ["", "Digest queries with a Seq Scan on a big table: " + "; ".join(
                     f"{p['execution_ms']} ms on {', '.join(p['big_seq_scans'])}" for p in big_digest)]
             lines += ["", "Sending (SMTP) is not part of this figure; the outbox rows are rolled back."]
+    return lines
+
+
+def import_lines(result: dict) -> list[str]:
+    """Import speed (bench/import_bench.py): rows/s of partners and engagements, import and re-import."""
+    figures = result.get("import")
+    if not figures:
+        return []
+    lines = [
+        "",
+        f"## Import speed ({figures['rows']:,} rows per file)",
+        "",
+        "`bench/import_bench.py` on its own database: a generated CSV of partners (kind, country by name or "
+        "alias, topics, external id), then one of engagements naming one or two of them and a topic; each "
+        "imported (one transaction, the bulk writes of `diplomacy_crm/bulk.py`, one history row per record) "
+        "and imported again (writes nothing: 0 created, 0 updated, no history row — asserted). "
+        f"Required: at least 200 rows/s on an import. Load average {figures.get('loadavg_at_start')} at its "
+        f"start, {figures.get('loadavg_at_end')} at its end.",
+        "",
+        "| run | rows | seconds | rows/s | SQL queries |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for run in figures["runs"]:
+        lines.append(f"| {run['run']} | {run['rows']:,} | {run['seconds']} | {run['rows_per_s']:,} | {run['queries']} |")
     return lines
 
 

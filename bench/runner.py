@@ -14,12 +14,13 @@ One run, on PostgreSQL (QUALITY.md, test design 3.1):
 5. in-process: query counts per page at both scales (test client +
    CaptureQueriesContext), EXPLAIN (ANALYZE, BUFFERS) of the hot queries, and
    at scale 1 the reminder scan and the weekly digest (rolled back);
-6. write bench/results/latest.json and docs/benchmarks.md.
+6. import speed (bench/import_bench.py): 10,000 partners, 10,000 engagements; < 200 rows/s fails;
+7. write bench/results/latest.json and docs/benchmarks.md.
 
 Environment: BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_LATENCY_SECONDS (4),
 BENCH_SMOKE=1 (scale 0.01 only, 1 round, 2 s, no latency/EXPLAIN/jobs; writes
 bench/results/smoke.json and leaves docs/benchmarks.md alone),
-BENCH_LARGE_SCALE (1), BENCH_PG (postgres://postgres@127.0.0.1:5432).
+BENCH_LARGE_SCALE (1), BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_IMPORT_ROWS (10000, smoke 200, 0: none).
 """
 
 import datetime as dt
@@ -59,6 +60,8 @@ DATABASES = [
 ]
 if SMOKE:
     DATABASES = DATABASES[:1]
+IMPORT_DB, IMPORT_MIN_ROWS_PER_S = "crm_bench_import", 200  # issue 16: importing partners or engagements
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200" if SMOKE else "10000"))
 
 
 def log(msg: str) -> None:
@@ -371,6 +374,8 @@ def main() -> int:
     _measure_servers(result, prepared, endpoints, names)
     if not SMOKE:
         _measure_inproc(result, prepared, endpoints)
+    if IMPORT_ROWS:
+        _measure_import(result)
 
     from summary import summarize  # bench/summary.py
 
@@ -461,6 +466,34 @@ def _measure_inproc(result: dict, prepared: dict, endpoints: dict) -> None:
         result.setdefault("inproc", {})[spec["key"]] = inproc(spec["db"], *args)
 
 
+def _measure_import(result: dict) -> None:
+    """bench/import_bench.py on a database of its own: partners and engagements, imported then re-imported."""
+    if psql(f"SELECT 1 FROM pg_database WHERE datname = '{IMPORT_DB}'") != "1":
+        psql(f'CREATE DATABASE "{IMPORT_DB}"')
+    log(f"import speed: {IMPORT_ROWS} partners, then {IMPORT_ROWS} engagements, on {IMPORT_DB}")
+    out_file, load = RESULTS / "import.json", os.getloadavg()
+    proc = subprocess.run([PY, str(BENCH / "import_bench.py"), "--rows", str(IMPORT_ROWS), "--out", str(out_file)],
+                          cwd=ROOT, env=django_env(IMPORT_DB), capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        return result["failures"].append(f"bench/import_bench.py failed (exit {proc.returncode})")
+    result["import"] = figures = json.loads(out_file.read_text())
+    figures["loadavg_at_start"], figures["loadavg_at_end"] = [[round(x, 2) for x in v] for v in (load, os.getloadavg())]
+    result["failures"] += [f"{r['run']}: {r['rows_per_s']} rows/s, below {IMPORT_MIN_ROWS_PER_S} rows/s"
+                           for r in figures["runs"] if r["run"].endswith(" import") and not SMOKE
+                           and r["rows_per_s"] < IMPORT_MIN_ROWS_PER_S]
+
+
+def import_only() -> int:
+    """`bench/run --import-only`: just the import speed step; prints its docs/benchmarks.md section."""
+    from report import import_lines  # bench/report.py
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"failures": []}
+    _measure_import(result)
+    print("\n".join(import_lines(result) + [f"FAILED: {f}" for f in result["failures"]]))
+    return 1 if result["failures"] else 0
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(BENCH))
-    sys.exit(main())
+    sys.exit(import_only() if sys.argv[1:] == ["--import-only"] else main())

@@ -37,6 +37,7 @@ class EngagementFields(RecordFields, total=False):
     starts_at: dt.datetime
     ends_at: dt.datetime | None
     location: str
+    venue_timezone: str  # an IANA name, or "" for the office's zone
     is_virtual: bool
     city_officials: str
     trade_mission: TradeMission | None

@@ -161,3 +161,19 @@ def why_partners_alike(first: Partner, second: Partner) -> str:
     else:
         said.extend(_agreements(first, second))
     return "; ".join(said)
+
+
+def why_contacts_alike(first: Contact, second: Contact) -> str:
+    """The duplicates page's reason for one pair of contacts (for the merge page), or what sets them apart."""
+    said = []
+    if first.email and second.email and first.email.strip().casefold() == second.email.strip().casefold():
+        said.append("same email")
+    ratio = SequenceMatcher(None, *(loose_key(split_titles(c.full_name)[2] or c.full_name) for c in (first, second))).ratio()
+    said.append(f"{'same partner' if first.partner_id == second.partner_id else 'different partners'}; "
+                f"names {round(ratio * 100)} % similar")
+    return "; ".join(said)
+
+
+def why_alike(first, second) -> str:
+    """why_partners_alike or why_contacts_alike, by the records' model."""
+    return (why_contacts_alike if isinstance(first, Contact) else why_partners_alike)(first, second)

@@ -116,6 +116,9 @@ ENGAGEMENT_FIELDS = [
     Field("status", "Status", _choices_help(Engagement.Status.choices)),
     Field("starts_at", "Starts at", "ISO 8601; without an offset, in the office's time zone.", key=True),
     Field("ends_at", "Ends at", "ISO 8601; a date alone (2025-03-14) means the end of that day."),
+    Field("venue_timezone", "Time zone", "Where it takes place, as an IANA name (Europe/Rome, Asia/Tokyo): times "
+          "without an offset are that zone's clock, a date-alone end is the end of that day there; kept as the venue "
+          "time zone. A column named time_zone or venue_timezone is found by itself."),
     Field("location", "Location"),
     Field("is_virtual", "Virtual", "yes or no."),
     Field("partners", "Partners", "Names or ids, separated by ;"),

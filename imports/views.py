@@ -13,7 +13,7 @@ from diplomacy_crm.views import render_page
 from partners.models import Contact, Partner
 
 from . import services
-from .duplicates import contact_duplicates, partner_duplicates
+from .duplicates import contact_duplicates, partner_duplicates, why_alike
 from .forms import MappingForm, UploadForm
 from .badrows import bad_rows_file
 from .importer import FIELDS, KINDS, MappingError, can_import, mapping_rows
@@ -218,5 +218,5 @@ def merge(request, kind, survivor, duplicate):
         messages.success(request, f"Merged #{duplicate} into “{kept}”: every link now points at it.")
         return redirect(kept.get_absolute_url())
     return render_page(request, "imports/merge_confirm.html", {
-        "kind": kind, "keep": keep, "drop": drop, "moves": related_counts(drop),
+        "kind": kind, "keep": keep, "drop": drop, "moves": related_counts(drop), "why": why_alike(keep, drop),
     })

@@ -102,6 +102,10 @@ COUNTRY_ALIASES = {
     "bosnia-herzegovina": "BA",
     "kosovo": "XK",
     "union of south africa": "ZA",
+    # North Yemen: ISO 3166 gave YE to the Yemen Arab Republic, and the Republic of Yemen (1990) kept it, as
+    # DE continues West Germany; South Yemen is the former YD (diplomacy_crm.country_codes).
+    "yemen arab republic": "YE",
+    "north yemen": "YE",
     "bosnian federation": "BA",
     "federation of bosnia and herzegovina": "BA",
     "congo (kinshasa)": "CD",

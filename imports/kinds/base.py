@@ -187,12 +187,18 @@ class NameIndex:
     def in_file(self, scope, name: str) -> None:
         self.spelled_in_file.add((scope, name))
 
-    def match(self, scope, name: str, spelling_of, what: str):
-        """The record for `name` in `scope`, or None; ValueError when folding finds several."""
-        exact = self.exact.get((scope, name))
+    def match(self, scope, name: str, spelling_of, what: str, accept=None):
+        """The record for `name` in `scope`, or None; ValueError when folding finds several.
+
+        `accept(ref)`, when given, leaves out the records that cannot be this row's (partners: another kind).
+        """
+        def keep(refs):
+            return [r for r in refs if accept(r)] if accept is not None else refs
+
+        exact = keep(self.exact.get((scope, name), []))
         if exact:
             return exact[0]
-        cased = self.cased.get((scope, _cased(name)), [])
+        cased = keep(self.cased.get((scope, _cased(name)), []))
         if len(cased) == 1:
             return cased[0]
         if len(cased) > 1:
@@ -200,7 +206,7 @@ class NameIndex:
             raise ValueError(f"no {what} is spelled exactly “{name[:60]}”, and {len(cased)} differ from it only in "
                              f"letter case ({names}): write the exact spelling.")
         folded = [
-            ref for ref in self.folded.get((scope, name_key(name)), [])
+            ref for ref in keep(self.folded.get((scope, name_key(name)), []))
             if (scope, spelling_of(ref)) not in self.spelled_in_file
         ]
         if len(folded) == 1:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.utils import timezone
 
+from diplomacy_crm.officetime import zone_or_none
 from engagements.models import Commitment, Confidentiality, Engagement
 from engagements.services import _check_attendees, _completion, _keep_author_in_the_room
 from partners.models import Contact, Partner
@@ -33,6 +34,22 @@ from .base import BaseImporter, Cells, NameIndex, chunks, diff, parse_choice
 
 ENGAGEMENT_COLUMNS = [f.name for f in ENGAGEMENT_FIELDS if not f.name.startswith("commitment_")]
 M2M = ("partners", "contacts", "staff", "topics")
+
+
+def _zone(cells: Cells, *, report: bool = False):
+    """The row's time zone (field `venue_timezone`, label "Time zone": an IANA name), or None: the office's.
+
+    Times without an offset are read on its clock and a date-alone end is the end of that day there.
+    `report` adds the error for a name zoneinfo does not know (once per row).
+    """
+    name = cells.text("venue_timezone")
+    if name is None:
+        return None
+    zone = zone_or_none(name.strip())
+    if zone is None and report:
+        cells.errors.append(("venue_timezone", f"“{name.strip()[:60]}” is not a time zone: give its IANA name, "
+                                          "e.g. Europe/Rome or Asia/Tokyo."))
+    return zone
 
 
 class EngagementImporter(BaseImporter):
@@ -81,7 +98,7 @@ class EngagementImporter(BaseImporter):
         starts, externals, partner_refs, contact_refs = set(), set(), set(), set()
         for values in rows:
             cells = Cells(values)
-            start = cells.typed("starts_at", parse_datetime)
+            start = cells.typed("starts_at", parse_datetime, _zone(cells))
             title = cells.text("title")
             if start is not None:
                 starts.add(start)
@@ -139,7 +156,7 @@ class EngagementImporter(BaseImporter):
         title = cells.text("title")
         if title is None:
             cells.errors.append(("title", "an engagement needs a title."))
-        starts_at = cells.typed("starts_at", parse_datetime)
+        starts_at = cells.typed("starts_at", parse_datetime, _zone(cells, report=True))
         if starts_at is None and not any(f == "starts_at" for f, _ in cells.errors):
             cells.errors.append(("starts_at", "an engagement needs a start (starts_at)."))
         if cells.errors:
@@ -207,7 +224,10 @@ class EngagementImporter(BaseImporter):
             value = cells.typed(choice_field, parse_choice, choices)
             if value is not None:
                 data[choice_field] = value
-        ends_at = cells.typed("ends_at", parse_end_datetime)
+        zone = _zone(cells)
+        if zone is not None:
+            data["venue_timezone"] = zone.key
+        ends_at = cells.typed("ends_at", parse_end_datetime, zone)
         if ends_at is not None:
             data["ends_at"] = ends_at
         follow_up_by = cells.typed("follow_up_by", parse_date)

@@ -11,6 +11,10 @@ from .base import parse_choice
 from .records import RecordImporter
 
 
+# What a register writes for "value not known" (R and many statistics exports write NA): no value, not an error.
+NOT_AVAILABLE = {"na", "n/a", "n.a.", "not available"}
+
+
 def parse_amount(value) -> decimal.Decimal:
     text = _as_text(value).replace(",", "").replace("$", "").strip()
     try:
@@ -50,9 +54,12 @@ class GiftImporter(RecordImporter):
             value = cells.typed(name, parse_choice, choices)
             if value is not None:
                 data[name] = value
-        value = cells.typed("estimated_value", parse_amount)
-        if value is not None:
-            data["estimated_value"] = value
+        raw = cells.raw("estimated_value")
+        if raw is not None and _as_text(raw).strip().lower() not in NOT_AVAILABLE:
+            try:
+                data["estimated_value"] = parse_amount(raw)
+            except ValueError as exc:
+                cells.errors.append(("estimated_value", str(exc)))
         currency = cells.text("currency")
         if currency is not None:
             data["currency"] = currency.upper()

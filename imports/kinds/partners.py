@@ -142,13 +142,22 @@ class PartnerImporter(BaseImporter):
         if external_id and external_id in self.partners.by_external:
             raise RowInvalid([("external_id", f"another partner has the external id “{external_id[:60]}”.")])
 
+    def _kind_fits(self, kind):
+        """A row that gives a kind is a body of that kind: it matches a record of that kind, or of kind Other
+        (nobody classified it), never another — the government of Singapore is not the city of Singapore
+        (the duplicates page's rule too)."""
+        if kind is None or kind == Partner.Kind.OTHER:
+            return None
+        return lambda ref: self._instance(ref).kind in (kind, Partner.Kind.OTHER)
+
     def _match(self, data, country: str):
         external_id = data.get("external_id")
         if external_id and external_id in self.partners.by_external:
             return self.partners.by_external[external_id]
         if "name" not in data:
             return None
-        ref = self.partners.names.match(country, data["name"], self.partners.spelling, "partner")
+        ref = self.partners.names.match(country, data["name"], self.partners.spelling, "partner",
+                                        accept=self._kind_fits(data.get("kind")))
         # A record with the same name but another source's id is someone else.
         if ref is not None and external_id and self.partners.external_of.get(ref if isinstance(ref, int) else id(ref)):
             return None

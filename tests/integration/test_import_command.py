@@ -166,3 +166,65 @@ class TestGoodRowsAndMappings:
         assert "  template '{type} of {country}' → name" in out and "  name → not imported" in out
         partner = Partner.objects.get()
         assert partner.name == "Embassy of Cuba" and not partner.country
+
+
+class TestRealSlicesEndToEnd:
+    """Issue 16: the command on an XLSX and a CSV of tests/data/imports with --skip-invalid prints the mapping,
+    the guessed columns, the counts and the path of the bad-rows file (in the input's own format)."""
+
+    def test_a_csv_slice_with_one_bad_row(self, tmp_path, officer):
+        import csv as csv_module
+
+        from tests.integration.import_helpers import fixture_bytes
+
+        path = tmp_path / "leader_visits.csv"
+        text = fixture_bytes("leader_visits_slice.csv").decode("utf-8")
+        path.write_text(text.rstrip("\n") + "\n9999,1900-01-01,1900-01-02,King Nobody,atlantis,Atlantis,x,y\n",
+                        encoding="utf-8")
+        out, err = call("partners", path, "--skip-invalid", "--user", officer.username, "--map", "name=country",
+                        "--map", "country=country", "--map", "description=-", "--set", "kind=national_government")
+        lines = out.splitlines()
+        assert lines[0] == "Mapping (column → field):"
+        assert "  country → name, country" in lines and "  description → not imported" in lines
+        assert "  visitor → not imported" in lines
+        assert not any(line.startswith("Guessed") for line in lines)  # the whole mapping stated
+        assert "51 rows read from leader_visits.csv" in out
+        created = Partner.objects.count()
+        assert created == 34  # one per spelling: "Korea", "Korea, South" and "South Korea" are three names in KR
+        assert f"Imported: {created} created" in out and "; 1 bad row(s) left out." in out
+        bad_file = tmp_path / "leader_visits-bad-rows.csv"
+        assert f"1 bad row(s) written to {bad_file}" in out
+        assert "Row 52, column country (F): “Atlantis” is not a country name or ISO code." in err
+        rows = list(csv_module.reader(bad_file.read_text(encoding="utf-8-sig").splitlines()))
+        assert rows[0][-1] == "import error" and rows[1][3] == "King Nobody"
+
+    def test_an_xlsx_slice_with_one_bad_row(self, tmp_path, officer):
+        import csv as csv_module
+        import io
+
+        from openpyxl import load_workbook
+
+        from tests.integration.import_helpers import fixture_bytes, xlsx_bytes
+
+        rows = list(csv_module.reader(io.StringIO(fixture_bytes("diplomatic_missions_slice.csv").decode("utf-8"))))
+        city = rows[0].index("city")
+        rows[5][city] = ""  # a mission without its city: the name template cannot be filled
+        path = tmp_path / "missions.xlsx"
+        path.write_bytes(xlsx_bytes(rows))
+        out, err = call("partners", path, "--skip-invalid", "--user", officer.username,
+                        "--map", "name={operator} {type} in {city}", "--map", "country=operator",
+                        "--map", "external_id=QID", "--set", "kind=diplomatic_mission")
+        lines = out.splitlines()
+        assert "  template '{operator} {type} in {city}' → name" in lines and "  QID → external_id" in lines
+        # A column the stated mapping reads (city, in the template) is not guessed for another field.
+        assert "  city → name" in lines and "  website → website (guessed)" in lines
+        assert any(line.startswith("Guessed from the column names: website (") for line in lines)
+        assert "Imported: 39 created, 0 updated, 0 unchanged; 1 bad row(s) left out." in out
+        bad_file = tmp_path / "missions-bad-rows.xlsx"
+        assert f"1 bad row(s) written to {bad_file}" in out
+        assert "Row 6, column name" in err and "“city” is empty" in err
+        sheet = load_workbook(bad_file).active
+        header = [c.value for c in sheet[1]]
+        assert header[-1] == "import error" and sheet.max_row == 2
+        assert [c.value for c in sheet[2]][0] == rows[5][0]
+        assert Partner.objects.filter(kind="diplomatic_mission").count() == 39

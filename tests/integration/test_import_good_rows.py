@@ -99,6 +99,40 @@ class TestTemplatesAndDates:
         assert again.count("unchanged") == 2 and again.count("created") == 0
 
 
+    @pytest.mark.parametrize("as_xlsx", [False, True])
+    def test_a_time_zone_column_reads_times_and_date_only_ends_in_that_zone(self, officer, settings, as_xlsx):
+        settings.TIME_ZONE = "America/Los_Angeles"
+        rows = [["title", "kind", "starts_at", "ends_at", "time_zone"],
+                ["Tokyo visit", "visit_abroad", dt.datetime(2025, 3, 14, 9, 0), dt.date(2025, 3, 16), "Asia/Tokyo"],
+                ["Rome call", "call", "2025-03-14T10:00+00:00", "", " Europe/Rome "],
+                ["Office visit", "visit_received", dt.date(2025, 3, 14), dt.date(2025, 3, 14), ""]]
+        data = xlsx_bytes(rows) if as_xlsx else csv_bytes([[str(c) if c else "" for c in r] for r in rows])
+        name = "z.xlsx" if as_xlsx else "z.csv"
+        result = run("engagements", data, name=name, actor=officer, commit=True)
+        assert result.errors == [] and result.committed
+        tokyo = Engagement.objects.get(title="Tokyo visit")
+        assert tokyo.starts_at == dt.datetime(2025, 3, 14, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+        assert tokyo.ends_at == dt.datetime(2025, 3, 16, 23, 59, 59, tzinfo=ZoneInfo("Asia/Tokyo"))
+        assert tokyo.venue_timezone == "Asia/Tokyo"
+        rome = Engagement.objects.get(title="Rome call")  # an offset wins over the zone; the zone is still the venue's
+        assert rome.starts_at == dt.datetime(2025, 3, 14, 10, 0, tzinfo=dt.UTC) and rome.venue_timezone == "Europe/Rome"
+        office = Engagement.objects.get(title="Office visit")
+        assert office.venue_timezone == "" and office.ends_at == dt.datetime(
+            2025, 3, 14, 23, 59, 59, tzinfo=ZoneInfo("America/Los_Angeles"))
+        history = Engagement.history.count()
+        again = run("engagements", data, name=name, actor=officer, commit=True)
+        assert again.count("unchanged") == 3 and again.count("created") == again.count("updated") == 0
+        assert Engagement.history.count() == history
+
+    def test_an_unknown_time_zone_is_the_rows_error(self, officer):
+        rows = [["title", "kind", "starts_at", "time_zone"],
+                ["Call", "call", "2025-03-14T10:00", "Mars/Olympus_Mons"],
+                ["Other call", "call", "2025-03-14T11:00", "Europe/Paris"]]
+        result = run("engagements", csv_bytes(rows), actor=officer, commit=True, skip_invalid=True)
+        assert [(e.row, e.column.split(" ")[0]) for e in result.errors] == [(2, "time_zone")]
+        assert "IANA name" in result.errors[0].message
+        assert list(Engagement.objects.values_list("title", "venue_timezone")) == [("Other call", "Europe/Paris")]
+
 @pytest.mark.usefixtures("inline_import_tasks")
 class TestThePage:
     def start(self, client, user, data, name="partners.csv"):

@@ -49,6 +49,22 @@ class TestMatchingRules:
         assert sorted(Partner.objects.values_list("name", flat=True)) == ["Komló", "Kömlő", "Lohne", "Löhne"]
         assert_second_run_writes_nothing("partners", rows, actor=officer)
 
+    def test_a_row_of_another_kind_is_another_body(self, officer):
+        # Found importing the foreign leaders' visits after the sister cities: the government of Singapore
+        # turned the city of Singapore into a government. A row's kind now picks among same-named records.
+        city = PartnerFactory(name="Singapore", kind="city", country="SG", city="Singapore")
+        unclassified = PartnerFactory(name="Monaco", kind="other", country="MC")
+        rows = [["name", "kind", "country"], ["Singapore", "national_government", "SG"],
+                ["Monaco", "national_government", "MC"], ["Singapore", "city", "SG"]]
+        result = run("partners", rows, actor=officer, commit=True)
+        assert result.errors == [] and result.counts == {"partner": {"created": 1, "updated": 1, "unchanged": 1}}
+        city.refresh_from_db()
+        unclassified.refresh_from_db()
+        assert city.kind == "city" and unclassified.kind == "national_government"  # "Other" is anyone's
+        assert sorted(Partner.objects.filter(name="Singapore").values_list("kind", flat=True)) == [
+            "city", "national_government"]
+        assert_second_run_writes_nothing("partners", rows, actor=officer)
+
     def test_an_exact_spelling_in_the_database_wins_over_a_folded_one(self, officer):
         lohne = PartnerFactory(name="Lohne", kind="city", country="DE", city="")
         loehne = PartnerFactory(name="Löhne", kind="city", country="DE", city="")
@@ -88,7 +104,8 @@ class TestMatchingRules:
         expected = {"Russia": "RU", "Viet Nam": "VN", "Côte d'Ivoire": "CI", "Cote d’Ivoire": "CI", "Türkiye": "TR",
                     "Czech Republic": "CZ", "Czechia": "CZ", "UK": "GB", "USA": "US",
                     "United States of America": "US", "Congo (Kinshasa)": "CD", "Congo (Brazzaville)": "CG",
-                    "Burma": "MM", "Macau": "MO"}
+                    "Burma": "MM", "Macau": "MO", "Yemen Arab Republic": "YE", "South Yemen": "YD",
+                    "Union of South Africa": "ZA", "Bosnian Federation": "BA", "Soviet Union": "SU"}
         assert {name: resolve_country(name) for name in expected} == expected
 
     def test_three_spellings_of_korea_give_one_partner(self, officer):
@@ -228,11 +245,19 @@ class TestNewKinds:
         assert Gift.objects.get(description="Silver dish").estimated_value == decimal.Decimal("400.00")
 
     def test_a_gift_row_with_a_bad_value_is_an_error_and_nothing_is_written(self, officer):
-        rows = [self.GIFTS[0], ["2019-05-27", "received", "X", "Mayor", "Dish", "NA", "", ""],
+        rows = [self.GIFTS[0], ["2019-05-27", "received", "X", "Mayor", "Dish", "about 300", "", ""],
                 ["", "received", "X", "Mayor", "Vase", "", "", ""]]
         result = run("gifts", rows, actor=officer, commit=True)
         assert not result.committed and Gift.objects.count() == 0
         assert [(e.row, e.column.split(" ")[0]) for e in result.errors] == [(2, "estimated_value"), (3, "exchanged_on")]
+
+    def test_a_value_of_na_means_not_known(self, officer):
+        # The federal gift register (R export) writes NA where no value was reported.
+        rows = [self.GIFTS[0][:6], ["2019-05-27", "received", "X", "Mayor", "Dish", "NA"],
+                ["2019-05-27", "received", "X", "Mayor", "Vase", "n/a"]]
+        result = run("gifts", rows, actor=officer, commit=True)
+        assert result.committed and not result.errors
+        assert sorted(Gift.objects.values_list("description", "estimated_value")) == [("Dish", None), ("Vase", None)]
 
     def test_agreements_with_partners(self, officer):
         PartnerFactory(name="Veliko Tarnovo", kind="city", country="BG")

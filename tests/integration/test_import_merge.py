@@ -156,6 +156,26 @@ class TestPages:
         assert not Partner.objects.filter(pk=duplicate.pk).exists()
         assert Agreement.objects.filter(partners=survivor).count() == 2
 
+    def test_the_confirmation_says_why_the_two_look_alike(self, client, officer, pair):
+        from imports.duplicates import why_partners_alike
+
+        survivor, duplicate = pair
+        self.login(client, officer)
+        page = client.get(reverse("imports:merge", args=["partner", survivor.pk, duplicate.pk])).content.decode()
+        why = why_partners_alike(survivor, duplicate)
+        assert "same country (El Salvador)" in why and "same kind" in why
+        assert "Why they look alike" in page and why.replace("’", "&#x27;") in page.replace("’", "&#x27;")
+        listing = client.get(reverse("imports:duplicates")).content.decode()
+        assert "similar names in the same country and of the same kind" in listing
+
+    def test_the_contact_confirmation_says_why_too(self, client, officer):
+        seoul = PartnerFactory(name="Seoul", country="KR")
+        keep = ContactFactory(partner=seoul, full_name="Oh Se-hoon", email="mayor@seoul.example.kr")
+        drop = ContactFactory(partner=seoul, full_name="Mayor Oh Sehoon", email="MAYOR@seoul.example.kr")
+        self.login(client, officer)
+        page = client.get(reverse("imports:merge", args=["contact", keep.pk, drop.pk])).content.decode()
+        assert "same email; same partner; names" in page and "% similar" in page
+
     def test_an_unknown_kind_is_a_404(self, client, officer):
         self.login(client, officer)
         assert client.get(reverse("imports:merge", args=["agreement", 1, 2])).status_code == 404

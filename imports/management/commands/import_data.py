@@ -17,6 +17,7 @@ columns (FIELD=- leaves a field out); only the fields it does not name are
 guessed from columns named like them, and only from columns it does not use.
 """
 
+import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -81,10 +82,12 @@ class Command(BaseCommand):
             table = read_table(path.read_bytes(), path.name)
             mapping, guessed = resolve_mapping(kind, table.headers, _pairs(map, "--map"))
             self._print_mapping(kind, table.headers, mapping, defaults, guessed)
+            started = time.perf_counter()
             result = run_import(
                 kind=kind, table=table, mapping=mapping, defaults=defaults, actor=actor,
                 commit=not dry_run, skip_invalid=skip_invalid, options={"split_titles": not keep_titles},
             )
+            seconds = time.perf_counter() - started
         except ImportFileError as exc:
             raise CommandError(f"{file}: {exc}", returncode=2) from None
         except MappingError as exc:
@@ -93,6 +96,8 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self.stdout.write(f"warning: {warning}")
         self.stdout.write(f"{result.total_rows} rows read from {path.name}; {result.summary()}.")
+        self.stdout.write(f"{'Checked' if dry_run else 'Checked and imported'} in {seconds:.1f} s "
+                          f"({result.total_rows / max(seconds, 1e-6):,.0f} rows/s).")
         bad = result.bad_rows
         for error in result.errors:
             self.stderr.write(f"Row {error.row}" + (f", column {error.column}" if error.column else "") + f": {error.message}")
