@@ -1,57 +1,30 @@
 """Who may see what: the one home of the confidentiality rule.
 
 The rule (contract, "Roles"): a signed-in, active user with a role reads
-everything except restricted engagements (and the commitments and gifts
-that come from them); officers and superusers see those too, and so do the
-staff users who took part in one. A user with no role sees nothing.
+everything except restricted engagements (and the commitments, gifts and
+attachments that come from them); officers and superusers see those too, and
+so do the staff users who took part in one. A user with no role sees nothing.
 
 Every surface (pages, API, search, exports, feeds, digest, reminders,
-briefings, history, imports, back office) asks this module, in one of its
-forms:
+briefings, history, imports, attachments, back office) asks this module, in
+one of its forms (each function says more):
 
-- `may_use_crm(user)`: may the user read anything at all;
-- `sees_all_restricted(user)`: officers and superusers;
-- `engagement_q(user, via=...)`: the rule as a `Q` for a queryset of
-  engagements (`via=""`) or of records linked to one (`via="engagement__"`);
-- `probed_engagement_q(user, via=...)`: the same rule with the attendance
-  check as a per-row probe (`attended_probe`), for reads that probe few rows
-  or stop at a LIMIT (the dashboard's, the partner timeline's);
-- `may_see_engagement(user, engagement)`: the rule for one loaded record;
-- `may_mark_done(user, commitment)`: may the user close this commitment
-  (the change permission, and the commitment's engagement visible to them);
-- `may_import(user)`, `may_find_duplicates(user)`, `may_restore(user)`,
-  `may_undo_delete(user, deleted_by_id=...)`: the pages and navigation
-  items of the importer, the duplicate finder, history restores and the
-  "Undo" offered after a delete;
-- `visibility_class(user)`: the key caches use, with `class_engagement_q`
-  (the rows every member of a class sees) and `beyond_class_q` (what one
-  user sees on top: the restricted engagements they took part in);
-- `is_restricted(value)`: is a confidentiality value the restricted one;
-- `record_is_restricted(record)`: is one loaded record (an engagement, or a
-  commitment or gift through its engagement) restricted (webhooks);
-- `user_sees_all_q(user_ref)`: the users (rows of a query over users, or
-  over records pointing at one through `user_ref`) who see every restricted
-  engagement, for set-based reads such as the digest and reminders;
-- `history_hidden_engagement_ids(user, ids)`: of these engagements, those
-  that are or ever were restricted and that the user does not see as such;
-- `hidden_history_versions(user, versions)`: of these history rows of one
-  model, those written while the record was restricted that the user may not
-  read (history pages show who and when, not what).
-- `user_may_use_q(user_ref)`: SQL form of `may_use_crm` over users (who
-  may be sent reminders and digests at all);
-- `user_sees_engagement_q(user_ref, via=...)`: the rule for the user named
-  by each row and that row's engagement (reminders: a commitment's owner);
-- `engagement_audience(user_ids, confidentiality_by_engagement)`: the rule
-  for many users x many engagements, in two queries, answered in Python
-  (the weekly digest).
-- `partners_for`, `contacts_for`, `agreements_for`, `topics_for` and
-  `access_partner`, `access_contact`, `access_agreement`: the records that
-  carry no confidentiality of their own, readable by every user who may use
-  the CRM (a 404 for anyone else, as for a missing id).
+- one user, one record: `may_use_crm`, `may_see_engagement`,
+  `record_is_restricted`, `is_restricted`, and the getters that 404 like a
+  missing id (`access_partner`, `access_contact`, `access_agreement`);
+- one user, many records, as a `Q` or a queryset: `engagement_q` (and
+  `probed_engagement_q` for reads that stop at a LIMIT), `attachment_q`,
+  `partners_for`, `contacts_for`, `agreements_for`, `topics_for`;
+- caches: `visibility_class` with `class_engagement_q` and `beyond_class_q`;
+- many users at once (digest, reminders): `user_may_use_q`,
+  `user_sees_all_q`, `user_sees_engagement_q`, `engagement_audience`;
+- history: `history_hidden_engagement_ids`, `hidden_history_versions`;
+- actions: `may_mark_done`, `may_import` (`IMPORT_PERMISSIONS`),
+  `may_find_duplicates`, `may_restore`, `may_undo_delete`, `may_attach`,
+  `may_replace_attachment`, `may_delete_attachment`.
 
 It lives in `accounts/`, beside the roles, below every app whose records it
 guards (partners, engagements and the pages above them all import it).
-
 "Officer" is spelled in `accounts/roles.py` only.
 """
 
@@ -65,42 +38,15 @@ from accounts.roles import ROLES, has_role, is_officer, officer_membership, sees
 
 RESTRICTED = "restricted"
 
-__all__ = [
-    "ALL",
-    "NONE",
-    "OPEN",
-    "RESTRICTED",
-    "access_agreement",
-    "access_contact",
-    "access_partner",
-    "agreements_for",
-    "attended_ids",
-    "attended_probe",
-    "beyond_class_q",
-    "class_engagement_q",
-    "contacts_for",
-    "engagement_q",
-    "is_restricted",
-    "may_see_engagement",
-    "may_mark_done",
-    "may_import",
-    "may_find_duplicates",
-    "may_restore",
-    "may_undo_delete",
-    "IMPORT_PERMISSIONS",
-    "hidden_history_versions",
-    "history_hidden_engagement_ids",
-    "may_use_crm",
-    "partners_for",
-    "probed_engagement_q",
-    "record_is_restricted",
-    "sees_all_restricted",
-    "engagement_audience",
-    "topics_for",
-    "user_sees_all_q",
-    "user_may_use_q",
-    "user_sees_engagement_q",
-    "visibility_class",
+__all__ = [  # fmt: skip
+    "ALL", "NONE", "OPEN", "RESTRICTED", "access_agreement", "access_contact", "access_partner",
+    "agreements_for", "attended_ids", "attended_probe", "beyond_class_q", "class_engagement_q",
+    "contacts_for", "engagement_q", "is_restricted", "may_see_engagement", "may_mark_done", "may_import",
+    "may_find_duplicates", "may_restore", "may_undo_delete", "IMPORT_PERMISSIONS", "hidden_history_versions",
+    "history_hidden_engagement_ids", "may_use_crm", "partners_for", "probed_engagement_q",
+    "record_is_restricted", "sees_all_restricted", "engagement_audience", "topics_for", "user_sees_all_q",
+    "user_may_use_q", "user_sees_engagement_q", "visibility_class", "may_enter_back_office", "may_see_engagement_id",
+    "attachment_q", "may_attach", "may_replace_attachment", "may_delete_attachment",
 ]
 
 
@@ -421,11 +367,6 @@ def user_may_use_q(user_ref: str = "pk") -> Q:
     return Q(**{f"{prefix}is_active": True}) & (Q(**{f"{prefix}is_superuser": True}) | Q(Exists(membership)))
 
 
-# --- Appended for the back office and stored versions (h2) ----------------------------
-
-__all__ += ["may_enter_back_office", "may_see_engagement_id"]
-
-
 def may_enter_back_office(user) -> bool:
     """Superusers only may enter /admin/: the back office is for administrators.
 
@@ -520,11 +461,6 @@ def may_undo_delete(user, *, deleted_by_id) -> bool:
     if not may_use_crm(user):
         return False
     return (deleted_by_id is not None and user.pk == deleted_by_id) or may_restore(user)
-
-
-# --- Attachments (attachments/) ------------------------------------------------------
-
-__all__ += ["attachment_q", "may_attach", "may_replace_attachment", "may_delete_attachment"]
 
 
 def attachment_q(user) -> Q:

@@ -8,6 +8,7 @@ with a message saying what to set.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
@@ -110,4 +111,30 @@ def mailer_from_env(env: environ.Env, *, mail_dir: Path) -> dict:
     return {
         "BACKEND": "diplomacy_crm.mailfiles.EmlFileBackend",
         "OPTIONS": {"file_path": str(mail_dir)},
+    }
+
+
+def beat_schedule(env: environ.Env) -> dict:
+    """Celery beat's schedule (CELERY_BEAT_SCHEDULE), in TIME_ZONE."""
+    return {
+        # Every hour on the hour: commitments due, follow-ups reached, agreements
+        # nearing expiry or notice, and a sweep of outbox rows left pending.
+        "send-due-reminders-hourly": {"task": "send_due_reminders", "schedule": crontab(minute=0)},
+        # Monday 07:00 in TIME_ZONE: the weekly digest.
+        "send-weekly-digests-monday": {
+            "task": "send_weekly_digests",
+            "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+        },
+        # Every 30 s: deliver outbox rows whose send failed or whose worker died
+        # (a dead worker's rows go out at most lease + this interval after its claim).
+        "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
+        # Every minute: deliver webhooks whose try failed or whose worker died.
+        "deliver-webhooks": {"task": "deliver_webhooks", "schedule": 60.0},
+        # Every minute: queue again the import jobs whose worker died (a dead
+        # worker's job runs again at most IMPORT_LEASE_SECONDS + this interval,
+        # 90 + 60 s, after its last renewal; imports/services.py).
+        "resume-import-jobs": {
+            "task": "resume_import_jobs",
+            "schedule": float(env.int("IMPORT_RESUME_INTERVAL_SECONDS", default=60)),
+        },
     }

@@ -10,10 +10,9 @@ message instead of falling back to a placeholder.
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .envconfig import EMBEDDABLE_BACKENDS, embedded_defaults_allowed, env_bool, mailer_from_env
+from .envconfig import EMBEDDABLE_BACKENDS, beat_schedule, embedded_defaults_allowed, env_bool, mailer_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -322,12 +321,8 @@ MAILERS = {"default": mailer_from_env(env, mail_dir=MAIL_DIR)}
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-# The longest task's hard time limit: run_import_job (imports/tasks.py, 1860 s).
-# A task message is handed out again only after the visibility timeout, so it
-# must outlast that task, or Redis would give a running import to a second
-# worker. Correctness never depends on redelivery: the outbox and import
-# leases and their scans (flush_outbox, resume_import_jobs) retry a dead
-# worker's work within lease + scan interval (90 s and 150 s).
+# The longest task's hard time limit (run_import_job, 1860 s): the visibility timeout must outlast it.
+# Correctness never depends on redelivery: leases and their scans retry a dead worker's work (docs/operations.md).
 LONGEST_TASK_SECONDS = 1860
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -363,9 +358,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
-# A task is acknowledged after it ran, and a worker lost mid-task means it
-# runs again. Correctness never depends on this: the outbox's unique keys and
-# leases make every rerun harmless.
+# Acknowledged after it ran: a worker lost mid-task means it runs again (the outbox's keys and leases make that harmless).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -373,28 +366,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE = {
-    # Every hour on the hour: commitments due, follow-ups reached, agreements
-    # nearing expiry or notice, and a sweep of outbox rows left pending.
-    "send-due-reminders-hourly": {"task": "send_due_reminders", "schedule": crontab(minute=0)},
-    # Monday 07:00 in TIME_ZONE: the weekly digest.
-    "send-weekly-digests-monday": {
-        "task": "send_weekly_digests",
-        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
-    },
-    # Every 30 s: deliver outbox rows whose send failed or whose worker died
-    # (a dead worker's rows go out at most lease + this interval after its claim).
-    "flush-outbox": {"task": "flush_outbox", "schedule": float(env.int("OUTBOX_FLUSH_INTERVAL_SECONDS", default=30))},
-    # Every minute: deliver webhooks whose try failed or whose worker died.
-    "deliver-webhooks": {"task": "deliver_webhooks", "schedule": 60.0},
-    # Every minute: queue again the import jobs whose worker died (a dead
-    # worker's job runs again at most IMPORT_LEASE_SECONDS + this interval,
-    # 90 + 60 s, after its last renewal; imports/services.py).
-    "resume-import-jobs": {
-        "task": "resume_import_jobs",
-        "schedule": float(env.int("IMPORT_RESUME_INTERVAL_SECONDS", default=60)),
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(env)  # diplomacy_crm/envconfig.py: what runs when, and why
 
 # --- REST framework -------------------------------------------------------
 # django-filter: the empty choice of every filter reads "Any" (diplomacy_crm/filters.py).

@@ -45,7 +45,6 @@ class EngagementFields(RecordFields, total=False):
     outcomes: str
     confidentiality: str  # Engagement.Confidentiality
     follow_up_by: dt.date | None
-    venue_timezone: str  # an IANA zone name, "" for the office's
     owner: AbstractBaseUser | None
     partners: Iterable[Partner]
     contacts: Iterable[Contact]

@@ -54,6 +54,41 @@ def _serialize_commits() -> None:
 
 
 
+def _one_row(importer, kind: str, number: int, row: list, width: int, cells_of, add_errors, result: ImportResult):
+    """Check one row (and, for an importer that writes in import_row, write it in its own savepoint)."""
+    values = cells_of(row)
+    gaps = [(name, value.message()) for name, value in values.items() if isinstance(value, TemplateGap)]
+    cells = Cells(values)
+    if len(row) > width and any(not _is_empty(v) for v in row[width:]):
+        add_errors(number, [("", f"the row has {len(row)} cells but the header only {width}.")])
+        return
+    if gaps:
+        add_errors(number, gaps)
+        return
+    in_commitment = False
+    try:
+        # A savepoint per row only for an importer that writes in import_row (the kinds
+        # in imports/kinds/ only read there and write in finish()).
+        with transaction.atomic() if getattr(importer, "writes_rows", True) else nullcontext():
+            in_commitment = cells.has("commitment_description")
+            outcomes = importer.import_row(number, cells)
+    except RowInvalid as exc:
+        add_errors(number, exc.errors)
+    except ValidationError as exc:
+        add_errors(number, validation_errors(exc, kind, in_commitment))
+    except DatabaseError as exc:
+        add_errors(number, [("", f"the database refused this row ({str(exc).splitlines()[0][:200]}).")])
+    else:
+        for record, action, label in outcomes:
+            by_action = result.counts.setdefault(record, {"created": 0, "updated": 0, "unchanged": 0})
+            by_action[action] += 1
+        if len(result.preview) < PREVIEW_ROWS:
+            result.preview.append({
+                "row": number,
+                "outcomes": [{"record": r, "action": a, "label": lbl} for r, a, lbl in outcomes],
+            })
+
+
 def run_import(
     *,
     kind: str,
@@ -99,36 +134,7 @@ def run_import(
             if hasattr(importer, "prepare"):  # read the candidates of the whole file in a few queries
                 importer.prepare([cells_of(row) for _, row in table.rows])
             for done, (number, row) in enumerate(table.rows, start=1):
-                values = cells_of(row)
-                gaps = [(name, value.message()) for name, value in values.items() if isinstance(value, TemplateGap)]
-                cells = Cells(values)
-                if len(row) > len(table.headers) and any(not _is_empty(v) for v in row[len(table.headers):]):
-                    add_errors(number, [("", f"the row has {len(row)} cells but the header only {len(table.headers)}.")])
-                elif gaps:
-                    add_errors(number, gaps)
-                else:
-                    in_commitment = False
-                    try:
-                        # A savepoint per row only for an importer that writes in import_row (the kinds
-                        # in imports/kinds/ only read there and write in finish()).
-                        with transaction.atomic() if getattr(importer, "writes_rows", True) else nullcontext():
-                            in_commitment = cells.has("commitment_description")
-                            outcomes = importer.import_row(number, cells)
-                    except RowInvalid as exc:
-                        add_errors(number, exc.errors)
-                    except ValidationError as exc:
-                        add_errors(number, validation_errors(exc, kind, in_commitment))
-                    except DatabaseError as exc:
-                        add_errors(number, [("", f"the database refused this row ({str(exc).splitlines()[0][:200]}).")])
-                    else:
-                        for record, action, label in outcomes:
-                            by_action = result.counts.setdefault(record, {"created": 0, "updated": 0, "unchanged": 0})
-                            by_action[action] += 1
-                        if len(result.preview) < PREVIEW_ROWS:
-                            result.preview.append({
-                                "row": number,
-                                "outcomes": [{"record": r, "action": a, "label": lbl} for r, a, lbl in outcomes],
-                            })
+                _one_row(importer, kind, number, row, len(table.headers), cells_of, add_errors, result)
                 if progress:  # after every row: the callback decides when to write (imports/services.py)
                     progress(done)
             result.warnings.extend(importer.warnings[:200])

@@ -136,6 +136,25 @@ def build_weekly_digests(*, now: dt.datetime) -> list[Outgoing]:
     return [_digest_for(user, week) for user in week.recipients]
 
 
+def _last_contacts(now: dt.datetime, through) -> tuple[dict, list]:
+    """The last contact (engagements.selectors.held_by_q: held, started by now) of each priority partner, as each
+    recipient may see it: the latest engagement every role sees, and the restricted ones, which the audience
+    sorts out per user."""
+    open_q = access.class_engagement_q(access.OPEN, via="engagement__")
+    held_links = through.objects.filter(quiet_rule.watched_partner_q(), held_by_q(now, prefix="engagement__"))
+    last_open = dict(
+        held_links.filter(open_q).order_by().values("partner_id").annotate(last=Max("engagement__starts_at"))
+        .values_list("partner_id", "last")
+    )
+    restricted_held = list(
+        held_links.exclude(open_q)
+        .order_by("-engagement__starts_at", "-engagement_id")
+        .values_list("partner_id", "engagement_id", "engagement__starts_at", "engagement__confidentiality")[:CONFIDENTIAL_HELD_SCAN]
+    )
+
+    return last_open, restricted_held
+
+
 def _read_week(now: dt.datetime) -> "_Week | None":
     """The week's engagements, commitments and quiet partners, and who may see which; None without recipients."""
     monday = week_start(now)
@@ -185,20 +204,7 @@ def _read_week(now: dt.datetime) -> "_Week | None":
         .values_list("partner_id", "engagement_id", "engagement__confidentiality")
     )
 
-    # The last contact (engagements.selectors.held_by_q: held, started by now) of each priority partner, as each
-    # recipient may see it: the latest engagement every role sees (9b), and the restricted ones (9c), which
-    # the audience below sorts out per user.
-    open_q = access.class_engagement_q(access.OPEN, via="engagement__")
-    held_links = through.objects.filter(quiet_rule.watched_partner_q(), held_by_q(now, prefix="engagement__"))
-    last_open = dict(
-        held_links.filter(open_q).order_by().values("partner_id").annotate(last=Max("engagement__starts_at"))
-        .values_list("partner_id", "last")
-    )
-    restricted_held = list(
-        held_links.exclude(open_q)
-        .order_by("-engagement__starts_at", "-engagement_id")
-        .values_list("partner_id", "engagement_id", "engagement__starts_at", "engagement__confidentiality")[:CONFIDENTIAL_HELD_SCAN]
-    )
+    last_open, restricted_held = _last_contacts(now, through)  # 9b, 9c
 
     confidentiality = {e.pk: e.confidentiality for e in upcoming + logged}
     confidentiality.update({eid: value for _, eid, value in recent_links})
