@@ -45,7 +45,9 @@ def date_input() -> forms.DateInput:
 
 
 class PickerSelect(forms.Select):
-    """A type-ahead filter over records (static/js/filters.js enhances it; plain <select> without JS).
+    """A type-ahead filter over records: the same picker as the forms' (static/js/picker.js enhances
+    `<select data-typeahead>`; its change event applies the filter, static/js/filters.js), a plain
+    <select> without JS.
 
     Its options are set in the view (`prepare_pickers`), never in the template:
     `records(user)` gives the records the user may see, `label(record)` their
@@ -61,7 +63,7 @@ class PickerSelect(forms.Select):
 
     def __init__(self, *, records: Callable, label: Callable = str, lookup_url=None,
                  hide_when_empty: bool = False, only_chosen: bool = False, attrs=None):
-        attrs = {"data-filter-picker": "", **(attrs or {})}
+        attrs = {"data-typeahead": "", **(attrs or {})}
         if lookup_url is not None:
             attrs["data-lookup-url"] = lookup_url  # may be lazy (reverse_lazy): not evaluated here
         super().__init__(attrs=attrs, choices=[("", ANY)])
@@ -110,7 +112,7 @@ class PersonFilter(django_filters.ModelChoiceFilter):
             "queryset", get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         )
         kwargs.setdefault("empty_label", ANY)
-        kwargs.setdefault("widget", forms.Select(attrs={"data-filter-picker": ""}))
+        kwargs.setdefault("widget", forms.Select(attrs={"data-typeahead": ""}))
         super().__init__(*args, **kwargs)
 
 
@@ -123,7 +125,7 @@ def country_filter(field_name: str = "country", **kwargs) -> django_filters.Choi
     Its ~250 options render through `FastSelect` (one pass, not one template per option) and
     are shared by every form instance instead of deep-copied per request.
     """
-    kwargs.setdefault("widget", FastSelect(attrs={"data-filter-picker": ""}))
+    kwargs.setdefault("widget", FastSelect(attrs={"data-typeahead": ""}))
     kwargs.setdefault("empty_label", ANY)
     return django_filters.ChoiceFilter(
         field_name=field_name, choices=SharedChoices(country_choices()), label=kwargs.pop("label", "Country"), **kwargs

@@ -297,6 +297,9 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
     owner = UserChoiceField(queryset=active_users(), required=False, help_text="Reminders go to them.")
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)
     trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+    # A due date, or the explicit choice of none (as in the meeting form): a date left out by mistake
+    # would never be reminded of. Ticked already when editing a commitment that has no date.
+    no_due_date = forms.BooleanField(required=False, label="No due date")
 
     class Meta:
         model = Commitment
@@ -315,6 +318,14 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
         # Only engagements the user may see can be linked (a restricted one stays hidden).
         if engagements is not None:
             self.fields["engagement"].queryset = engagements
+        if self.instance.pk is not None and self.instance.due_date is None:
+            self.fields["no_due_date"].initial = True
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("due_date") and not data.get("no_due_date") and "due_date" not in self.errors:
+            self.add_error("due_date", NO_DUE_DATE)
+        return data
 
     def _post_clean(self):
         # The service validates the model (and fills completed_on when done).

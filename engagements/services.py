@@ -196,9 +196,13 @@ def commitment_create(
 
 @transaction.atomic
 def commitment_update(
-    *, commitment: Commitment, actor, now: dt.datetime | None = None, **data: Unpack[CommitmentFields]
+    *, commitment: Commitment, actor, now: dt.datetime | None = None, no_due_date: bool | None = None,
+    **data: Unpack[CommitmentFields],
 ) -> Commitment:
+    """Change a promise; `no_due_date` as for commitment_create (the form: False unless ticked)."""
     fields, _ = record_arguments(data, CommitmentFields)
+    if no_due_date is False and not fields.get("due_date", commitment.due_date):
+        raise ValidationError({"due_date": NO_DUE_DATE})
     _completion(fields, commitment, timezone.localdate(now))
     return save_record(commitment, actor=actor, fields=fields)
 

@@ -20,7 +20,7 @@ INLINE_CHOICES_MAX = 300
 
 
 class LookupSelectMixin:
-    """A <select> that tom-select turns into a type-ahead fed by a JSON lookup endpoint."""
+    """A <select data-typeahead> that static/js/picker.js turns into a type-ahead fed by a JSON lookup endpoint."""
 
     lookup_only = True  # materialise_choices() leaves these to prepare_lookups()
     inline = False

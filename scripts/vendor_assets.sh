@@ -8,8 +8,8 @@ NM=node_modules
 OUT=static/vendor
 [ -d "$NM/@uswds/uswds" ] || { echo "node_modules missing: run 'npm ci' first" >&2; exit 1; }
 
-rm -rf "$OUT/uswds" "$OUT/chartjs" "$OUT/tom-select"
-mkdir -p "$OUT/uswds/css" "$OUT/uswds/js" "$OUT/uswds/fonts" "$OUT/uswds/img" "$OUT/chartjs" "$OUT/tom-select/css" "$OUT/tom-select/js"
+rm -rf "$OUT/uswds" "$OUT/chartjs"
+mkdir -p "$OUT/uswds/css" "$OUT/uswds/js" "$OUT/uswds/fonts" "$OUT/uswds/img" "$OUT/chartjs"
 
 # USWDS 3: precompiled CSS and JS with their source maps.
 U="$NM/@uswds/uswds/dist"
@@ -28,12 +28,6 @@ cp "$NM/@uswds/uswds/LICENSE.md" "$OUT/uswds/LICENSE.md"
 # Chart.js 4 (UMD build for a plain <script>), for the dashboard's charts.
 cp "$NM/chart.js/dist/chart.umd.min.js" "$NM/chart.js/dist/chart.umd.min.js.map" "$OUT/chartjs/"
 cp "$NM/chart.js/LICENSE.md" "$OUT/chartjs/LICENSE.md"
-
-# tom-select: type-ahead multi-select over a plain <select multiple>.
-T="$NM/tom-select/dist"
-cp "$T/js/tom-select.complete.min.js" "$T/js/tom-select.complete.min.js.map" "$OUT/tom-select/js/"
-cp "$T/css/tom-select.default.min.css" "$T/css/tom-select.default.min.css.map" "$OUT/tom-select/css/"
-cp "$NM/tom-select/LICENSE" "$OUT/tom-select/LICENSE"
 
 echo "Vendored into $OUT:"
 du -sh "$OUT"/*

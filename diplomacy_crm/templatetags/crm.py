@@ -3,6 +3,7 @@
 None of these tags touches the database; pages hand them materialised data.
 """
 
+import datetime as dt
 from functools import lru_cache
 
 from django import template
@@ -10,10 +11,12 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.forms import BoundField, CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple, Textarea
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts import access
+from diplomacy_crm import dates
 from diplomacy_crm.filters import person_name
 from diplomacy_crm.paginator import page_numbers
 from diplomacy_crm.widgets import fast_widget
@@ -193,6 +196,18 @@ def csv_url(request):
     params.pop("page", None)
     params["format"] = "csv"
     return f"?{params.urlencode()}"
+
+
+@register.filter
+def iso(value) -> str:
+    """A `<time datetime>` value: diplomacy_crm.dates.isoformat for a time (UTC where the office's
+    offset then had seconds, e.g. local mean time before 1883, which HTML does not accept), a date as
+    YYYY-MM-DD; "" for nothing. Use it instead of `|date:'c'`."""
+    if isinstance(value, dt.datetime):
+        return dates.isoformat(value) if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return ""
 
 
 @register.filter

@@ -5,9 +5,9 @@
  *   text after a pause in typing). Empty fields (and a page size at its default)
  *   are left out of the URL, which stays short and shareable. Without JavaScript
  *   the form keeps its Apply button (in <noscript>).
- * - <select data-filter-picker>: a type-ahead over the select's options (tom-select);
- *   with data-lookup-url the options come from that endpoint
- *   ({"results": [{"id", "text"}]}) as the user types.
+ * - Its <select data-typeahead> fields are the forms' type-ahead picker (static/js/picker.js,
+ *   which documents data-lookup-url); a pick or a removed chip fires a bubbling change
+ *   event on the select, which applies the filter like any other select.
  */
 (function () {
   "use strict";
@@ -79,7 +79,7 @@
     var field = document.querySelector('form[data-autofilter] [name="' + name.replace(/"/g, "") + '"]') ||
       document.querySelector('[form][name="' + name.replace(/"/g, "") + '"]');
     if (!field) return;
-    if (field.tomselect) return; // a picker: leave its dropdown closed
+    if (field.crmPicker) field = field.crmPicker.input; // a picker: its text box (the list stays closed)
     field.focus();
     if (field.type === "search" || field.type === "text") {
       var end = field.value.length;
@@ -87,41 +87,10 @@
     }
   }
 
-  function lookup(select, query, callback) {
-    var url = new URL(select.dataset.lookupUrl, window.location.origin);
-    url.searchParams.set("q", query);
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
-      .then(function (data) {
-        callback((data.results || []).map(function (r) { return { value: String(r.id), text: r.text }; }));
-      })
-      .catch(function () { callback(); });
-  }
-
-  function enhance(select) {
-    if (select.tomselect || typeof window.TomSelect === "undefined") return;
-    var options = {
-      maxOptions: 100,
-      allowEmptyOption: true,
-      closeAfterSelect: true,
-      selectOnTab: false,
-      plugins: [],
-    };
-    if (select.dataset.lookupUrl) {
-      options.shouldLoad = function (query) { return query.length > 0; };
-      options.load = function (query, callback) { lookup(select, query, callback); };
-      options.loadThrottle = 200;
-    }
-    var ts = new window.TomSelect(select, options);
-    var label = document.querySelector('label[for="' + select.id + '"]');
-    if (label && ts.control_input) ts.control_input.setAttribute("aria-label", label.textContent.replace("*", "").trim());
-    select.setAttribute("aria-hidden", "true");
-    select.tabIndex = -1;
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-autofilter]").forEach(wire);
-    document.querySelectorAll("select[data-filter-picker]").forEach(enhance);
+    // The pickers (static/js/picker.js, also run by crm.js): enhanced before the focus comes back.
+    if (window.crmPicker) document.querySelectorAll("form[data-autofilter]").forEach(window.crmPicker.enhanceAll);
     restoreFocus();
   });
 })();

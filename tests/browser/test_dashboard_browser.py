@@ -187,7 +187,7 @@ def _pages(world) -> dict[str, list[str]]:
             "/agreements/",
             f"/agreements/{government.agreements.first().pk}/",
         ],
-        # Forms whose partner/attendee/staff pickers use tom-select.
+        # Forms whose partner/attendee/staff pickers are the type-ahead picker (static/js/picker.js).
         "typeahead_forms": [
             "/partners/new/",
             f"/partners/{government.pk}/edit/",

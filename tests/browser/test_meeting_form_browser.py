@@ -48,8 +48,8 @@ def assert_saved(page) -> None:
 
 
 def focus_picker(page) -> None:
-    # The typing box of the partners field (the -ts-control one was tom-select's, before this picker).
-    page.locator(f"{PICKER}, #id_partners-ts-control").first.click()
+    # The typing box of the partners field (picker.js).
+    page.locator(PICKER).first.click()
 
 
 @pytest.mark.parametrize("then", ["Tab", "nothing"])

@@ -14,6 +14,7 @@ machine-readable outputs (API, CSV) give such a time in UTC.
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from icalendar import Calendar
@@ -203,6 +204,26 @@ def test_an_1876_visit_in_a_calendar_file(client, officer, pedro):
     # Its time zone describes 1876 (local mean time), not today's rules.
     [zone] = calendar.walk("VTIMEZONE")
     assert "-075258" in zone.to_ical().decode()
+
+
+TIME_VALUE = re.compile(r'<time datetime="([^"]*)"')
+
+
+@pytest.mark.parametrize("path", ["/engagements/{pk}/", "/engagements/", "/partners/{partner}/", "/partners/",
+                                  "/history/engagement/{pk}/"])
+def test_1876_times_in_html_are_valid_time_values(client, officer, pedro, brazil, path):
+    """A <time datetime> of 1876 has no offset with seconds (-07:52:58 is not a valid HTML time): UTC instead."""
+    client.force_login(officer)
+    response = client.get(path.format(pk=pedro.pk, partner=brazil.pk))
+    assert response.status_code == 200, path
+    values = TIME_VALUE.findall(response.content.decode())
+    assert values, path
+    assert all(HTML_TIME.fullmatch(v) for v in values), (path, values)
+    if "history" not in path:
+        assert "1876-06-21T15:00:00Z" in values, (path, values)
+
+
+HTML_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?")
 
 
 def test_an_1876_visit_in_the_briefings(client, officer, pedro, brazil):

@@ -103,14 +103,14 @@ def test_filter_forms_offer_pickers_dates_and_any_never_raw_ids(as_user, officer
         assert "Apply filters" in body and "<noscript>" in body, path  # the no-JS fallback only
         assert 'data-autofilter' in body, path
     body = client.get("/commitments/").content.decode()
-    assert re.search(r'<select name="partner"[^>]*data-filter-picker[^>]*data-lookup-url="/partners/lookup/"', body)
-    assert re.search(r'<select name="trade_mission"[^>]*data-filter-picker', body)
+    assert re.search(r'<select name="partner"[^>]*data-typeahead[^>]*data-lookup-url="/partners/lookup/"', body)
+    assert re.search(r'<select name="trade_mission"[^>]*data-typeahead', body)
     assert f'<option value="{mission.pk}">Mayor&#x27;s delegation to Asia' in body
     assert re.search(r'<input type="date" name="due_before"', body)
     assert 'name="engagement"' not in body  # only shown when a link set it
     body = client.get("/partners/").content.decode()
-    assert re.search(r'<select name="country"[^>]*data-filter-picker', body)
-    assert re.search(r'<select name="owner"[^>]*data-filter-picker', body)
+    assert re.search(r'<select name="country"[^>]*data-typeahead', body)
+    assert re.search(r'<select name="owner"[^>]*data-typeahead', body)
     assert ">Any</option>" in body
 
 

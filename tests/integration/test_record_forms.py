@@ -110,7 +110,7 @@ CREATES = {
         lambda: {"name": "Mission", "direction": "outbound", "status": "planned", "countries": ["JP"],
                  "start_date": "2026-12-01", "end_date": "2026-12-05"},
     ),
-    "commitment": ("/commitments/new/", Commitment, lambda: {"description": "Send the letter", "made_by": "city", "status": "open", "priority": "2"}),
+    "commitment": ("/commitments/new/", Commitment, lambda: {"description": "Send the letter", "made_by": "city", "status": "open", "priority": "2", "no_due_date": "on"}),
     "engagement": (
         "/engagements/new/",
         Engagement,

@@ -207,7 +207,8 @@ FORMS = {
     "commitment": (
         "engagements:commitment-create",
         Commitment,
-        lambda w: {"description": "x", "made_by": "city", "status": "open", "priority": "2", "partner": str(w.partner.pk)},
+        lambda w: {"description": "x", "made_by": "city", "status": "open", "priority": "2", "partner": str(w.partner.pk),
+                   "no_due_date": "on"},
         ["description"],
         lambda r: reverse("engagements:commitment-detail", args=[r.pk]),
         "engagements:commitment-list",

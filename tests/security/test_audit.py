@@ -89,7 +89,7 @@ def _ui_writes(ui, partner, did):
             302, "ui", "update", "contact")
     for c in contacts[2:]:
         did(ui.post(f"/contacts/{c.pk}/delete/"), 302, "ui", "delete", "contact")
-    base_commitment = {"made_by": "city", "status": "open", "priority": "2", "partner": partner.pk}
+    base_commitment = {"made_by": "city", "status": "open", "priority": "2", "partner": partner.pk, "no_due_date": "on"}
     for i in range(4):
         did(ui.post("/commitments/new/", {**base_commitment, "description": f"Send letter {i}"}), 302, "ui", "create", "commitment")
     commitments = list(Commitment.objects.filter(description__startswith="Send letter").order_by("pk"))

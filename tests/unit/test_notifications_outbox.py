@@ -281,6 +281,28 @@ def test_outbox_page_shows_state_attempts_and_errors(client, officer, staff_user
     assert "5 (5 failed)" in body
     failed_only = client.get("/outbox/?status=failed").content.decode()
     assert failed_only.count('class="outbox-row') == 1
+    # The status chosen is a chip, removed by a link to the whole outbox (issue 17, as on the other lists).
+    assert 'aria-label="Active filters"' in failed_only and "Status: <strong>Failed</strong>" in failed_only
+    assert 'href="/outbox/" data-chip="status"' in failed_only
+    assert 'aria-label="Active filters"' not in body
+
+
+def test_outbox_page_size_is_chosen_and_kept(client, officer, staff_user):
+    services.enqueue(messages=[outgoing(staff_user, n) for n in range(30)])
+    client.force_login(officer)
+    default = client.get("/outbox/").content.decode()
+    assert default.count('class="outbox-row') == 30  # 50 a page by default
+    assert '<option value="50" selected>' in default
+    small = client.get("/outbox/?per_page=25&status=pending").content.decode()
+    assert small.count('class="outbox-row') == 25
+    assert '<option value="25" selected>' in small
+    # The next page, the status buttons and the chip keep the page size.
+    assert 'href="?per_page=25&amp;status=pending&amp;page=2"' in small
+    assert 'href="?per_page=25&amp;status=failed"' in small
+    assert 'href="/outbox/?per_page=25" data-chip="status"' in small
+    assert client.get("/outbox/?per_page=25&page=2").content.decode().count('class="outbox-row') == 5
+    # A size that is not offered falls back to the default.
+    assert client.get("/outbox/?per_page=7").content.decode().count('class="outbox-row') == 30
 
 
 def test_outbox_admin_is_read_only(admin_client, staff_user):
