@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from engagements import services
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory
-from tests.pages_fixtures import build_graph
+from tests.world import build_graph
 
 pytestmark = pytest.mark.django_db
 

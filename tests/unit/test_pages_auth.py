@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from tests.pages_fixtures import PASSWORD
+from tests.world import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory
-from tests.pages_fixtures import PUBLIC, SECRET, SECRET_PROMISE
+from tests.world import PUBLIC, SECRET, SECRET_PROMISE
 
 pytestmark = pytest.mark.django_db
 

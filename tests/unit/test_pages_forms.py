@@ -9,7 +9,7 @@ from django.utils import timezone
 from engagements.models import Commitment, Engagement, TradeMission
 from partners.models import Agreement, Contact, Partner
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory
-from tests.pages_fixtures import SECRET
+from tests.world import SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from engagements.models import Commitment, Engagement
 from partners.models import Partner
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory
-from tests.pages_fixtures import PUBLIC, SECRET, SECRET_PROMISE
+from tests.world import PUBLIC, SECRET, SECRET_PROMISE
 
 pytestmark = pytest.mark.django_db
 
