@@ -16,8 +16,8 @@ commitments, a mission and an agreement. The other folders build on it under
 their own names: `matrix_world` (tests/security/conftest.py: the world, built
 once per module, plus a marked meeting per confidentiality case and the
 no-role users) and `api_world` (tests/api/conftest.py: the world's directory,
-the records request bodies refer to). `as_user(user)` is the older spelling of
-`client_for(user)` on the `client` fixture, kept for now.
+the records request bodies refer to). There is no other login helper: tests that need
+a signed-in page client use `client_for`.
 
 Services: `require_service(name, reason)` skips a test when a service is
 missing, or fails it when REQUIRE_SERVICES=1 (CI), so nothing is silently
@@ -150,12 +150,13 @@ ROLES = {
 def client_for(request, db):
     """client_for("officer") → a new test client signed in as the cast's officer ("anonymous": signed out).
 
-    client_for(user) signs in a given user (one made in the test, e.g. a second officer or a user with no role).
+    client_for(user) signs in a given user (one made in the test, e.g. a second officer or a user with no role);
+    client_for(None) is a signed-out client; keyword arguments go to Client (raise_request_exception=False…). Each call gives a new client, so two roles can work side by side.
     """
     from django.test import Client
 
-    def make(who) -> Client:
-        client = Client()
+    def make(who, **client_options) -> Client:
+        client = Client(**client_options)
         if isinstance(who, str):
             if who not in ROLES:
                 raise KeyError(f"no role {who!r}; the roles are {', '.join(ROLES)}")
@@ -165,19 +166,6 @@ def client_for(request, db):
         return client
 
     return make
-
-
-@pytest.fixture
-def as_user(client):
-    """as_user(user) → the test client logged in as that user (None: anonymous). Older spelling of client_for."""
-
-    def login(user):
-        client.logout()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
 
 
 # --- One world ---------------------------------------------------------------------------

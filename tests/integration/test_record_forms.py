@@ -11,9 +11,8 @@ import pytest
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner
 from tests import factories
+from tests.forms import form_of
 from tests.world import make_user
-
-from .test_edit_conflicts import form_of
 
 pytestmark = pytest.mark.django_db
 
