@@ -35,7 +35,7 @@ from dashboard.partner import selectors as partner_page
 from dashboard.search import selectors as search
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
-from tests.access_world import make_user
+from tests.world import make_user
 from tests.factories import (
     AgreementFactory,
     CommitmentFactory,
