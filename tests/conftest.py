@@ -1,6 +1,6 @@
 """Shared fixtures: the cast of users, and the real services tests may need.
 
-Cast (one per role of the contract, plus the edge cases):
+Cast (one per role of the contract, plus the edge cases; made by tests/world.py):
   viewer       reads everything but restricted records
   staff_user   logs meetings; sees restricted ones only where they took part
   other_staff  a staff member who took part in nothing
@@ -9,13 +9,15 @@ Cast (one per role of the contract, plus the edge cases):
 
 One way to get a client per role: `client_for("viewer")` (roles as the product
 names them: anonymous, viewer, staff, other_staff, officer, superuser) gives a
-test client signed in as that member of the cast. One `world`: partners in
-Japan and Viet Nam, a public and a restricted meeting (`staff_user` took
-part), commitments, a mission and an agreement (constants in
-tests/pages_fixtures.py). The security and API folders keep their own
-`world` (a module-wide graph with a marker per confidentiality case; a few
-API records) under the same name; `as_user(user)` is the older spelling of
-`client_for`, kept for now.
+test client signed in as that member of the cast; `client_for(user)` signs in
+a user the test made. One `world` (tests/world.build_world): partners in Japan
+and Viet Nam, a public and a restricted meeting (`staff_user` took part),
+commitments, a mission and an agreement. The other folders build on it under
+their own names: `matrix_world` (tests/security/conftest.py: the world, built
+once per module, plus a marked meeting per confidentiality case and the
+no-role users) and `api_world` (tests/api/conftest.py: the world's directory,
+the records request bodies refer to). There is no other login helper: tests that need
+a signed-in page client use `client_for`.
 
 Services: `require_service(name, reason)` skips a test when a service is
 missing, or fails it when REQUIRE_SERVICES=1 (CI), so nothing is silently
@@ -28,7 +30,8 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.auth.models import Group
+
+from tests.world import build_world, make_cast_member, make_superuser
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -112,46 +115,24 @@ def crm_browser(chromium_path, live_server):
         browser.close()
 
 
-def make_user(django_user_model, username, role=None, **extra):
-    user = django_user_model.objects.create_user(
-        username=username,
-        email=extra.pop("email", f"{username}@city.example.org"),
-        password="correct horse battery staple",
-        **extra,
-    )
-    if role:
-        if not Group.objects.filter(name=role).exists():
-            # A transactional test's flush empties the groups the migration made.
-            from accounts.roles import sync_role_groups
+def _cast_member(fixture_name: str, role: str):
+    @pytest.fixture(name=fixture_name)
+    def member(django_user_model):
+        return make_cast_member(django_user_model, role)
 
-            sync_role_groups()
-        user.groups.add(Group.objects.get(name=role))
-    return user
+    member.__doc__ = f"The cast's {role} (tests/world.CAST)."
+    return member
 
 
-@pytest.fixture
-def viewer(django_user_model):
-    return make_user(django_user_model, "vera_viewer", "viewer", first_name="Vera", last_name="Viewer")
-
-
-@pytest.fixture
-def staff_user(django_user_model):
-    return make_user(django_user_model, "sam_staff", "staff", first_name="Sam", last_name="Staff")
-
-
-@pytest.fixture
-def other_staff(django_user_model):
-    return make_user(django_user_model, "olga_staff", "staff", first_name="Olga", last_name="Other")
-
-
-@pytest.fixture
-def officer(django_user_model):
-    return make_user(django_user_model, "omar_officer", "officer", first_name="Omar", last_name="Officer")
+viewer = _cast_member("viewer", "viewer")
+staff_user = _cast_member("staff_user", "staff")
+other_staff = _cast_member("other_staff", "other_staff")
+officer = _cast_member("officer", "officer")
 
 
 @pytest.fixture
 def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple")
+    return make_superuser(django_user_model)
 
 
 # --- One client per role -----------------------------------------------------------------
@@ -167,37 +148,28 @@ ROLES = {
 
 @pytest.fixture
 def client_for(request, db):
-    """client_for("officer") → a new test client signed in as the cast's officer ("anonymous": signed out)."""
+    """client_for("officer") → a new test client signed in as the cast's officer ("anonymous": signed out).
+
+    client_for(user) signs in a given user (one made in the test, e.g. a second officer or a user with no role);
+    client_for(None) is a signed-out client; keyword arguments go to Client (raise_request_exception=False…). Each call gives a new client, so two roles can work side by side.
+    """
     from django.test import Client
 
-    def make(role: str) -> Client:
-        if role not in ROLES:
-            raise KeyError(f"no role {role!r}; the roles are {', '.join(ROLES)}")
-        client = Client()
-        if ROLES[role] is not None:
-            client.force_login(request.getfixturevalue(ROLES[role]))
+    def make(who, **client_options) -> Client:
+        client = Client(**client_options)
+        if isinstance(who, str):
+            if who not in ROLES:
+                raise KeyError(f"no role {who!r}; the roles are {', '.join(ROLES)}")
+            who = request.getfixturevalue(ROLES[who]) if ROLES[who] is not None else None
+        if who is not None:
+            client.force_login(who)
         return client
 
     return make
-
-
-@pytest.fixture
-def as_user(client):
-    """as_user(user) → the test client logged in as that user (None: anonymous). Older spelling of client_for."""
-
-    def login(user):
-        client.logout()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
 
 
 # --- One world ---------------------------------------------------------------------------
 @pytest.fixture
 def world(db, staff_user):
     """Partners in Japan and Vietnam, a public and a restricted meeting (staff_user took part), commitments, a mission."""
-    from tests.pages_fixtures import build_world
-
     return build_world(staff_user)

@@ -1,4 +1,5 @@
-"""API test fixtures: token clients for the cast, a small world of records, DB snapshots."""
+"""API test fixtures: token clients for the cast (tests/world.CAST, made once per module), `api_world`
+(the common world's directory: tests/world.build_directory), DB snapshots."""
 
 import pytest
 from django.core.cache import cache
@@ -8,8 +9,7 @@ from rest_framework.test import APIClient
 
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
-from tests import factories
-from tests.conftest import make_user
+from tests.world import build_directory, make_cast_member, make_superuser
 
 ROLES = ("anonymous", "viewer", "staff", "officer", "superuser")
 COUNTED = (Topic, Partner, Contact, Agreement, Engagement, TradeMission, Commitment, Gift)
@@ -36,12 +36,8 @@ def token_client(user=None) -> APIClient:
 # users are created once per module in a transaction rolled back at its end; every test still runs
 # in its own savepoint (pytest-django's `db`), so its writes vanish, and gets freshly loaded user
 # objects, so nothing a test does to its instances leaks into the next test.
-CAST_USERS = {
-    "viewer": ("vera_viewer", "viewer", {"first_name": "Vera", "last_name": "Viewer"}),
-    "staff_user": ("sam_staff", "staff", {"first_name": "Sam", "last_name": "Staff"}),
-    "other_staff": ("olga_staff", "staff", {"first_name": "Olga", "last_name": "Other"}),
-    "officer": ("omar_officer", "officer", {"first_name": "Omar", "last_name": "Officer"}),
-}
+# fixture name -> the cast's role (tests/world.CAST)
+CAST_ROLES = {"viewer": "viewer", "staff_user": "staff", "other_staff": "other_staff", "officer": "officer"}
 
 
 # Modules that run a management command from its command line: BaseCommand.run_from_argv() closes
@@ -63,11 +59,9 @@ def _module_cast(request, django_db_setup, django_db_blocker):
         atomic.__enter__()
         try:
             pks = {}
-            for name, (username, role, extra) in CAST_USERS.items():
-                pks[name] = make_user(User, username, role, **extra).pk
-            pks["superuser"] = User.objects.create_superuser(
-                "root_admin", "root@city.example.org", "correct horse battery staple"
-            ).pk
+            for name, role in CAST_ROLES.items():
+                pks[name] = make_cast_member(User, role).pk
+            pks["superuser"] = make_superuser(User).pk
             yield pks
         finally:
             transaction.set_rollback(True)
@@ -79,11 +73,8 @@ def _cast_member(name: str):
     def member(_module_cast, db, django_user_model):
         if _module_cast is None:
             if name == "superuser":
-                return django_user_model.objects.create_superuser(
-                    "root_admin", "root@city.example.org", "correct horse battery staple"
-                )
-            username, role, extra = CAST_USERS[name]
-            return make_user(django_user_model, username, role, **extra)
+                return make_superuser(django_user_model)
+            return make_cast_member(django_user_model, CAST_ROLES[name])
         return django_user_model.objects.get(pk=_module_cast[name])
 
     member.__doc__ = f"The module's {name}, loaded afresh for each test."
@@ -116,14 +107,13 @@ def client_as(cast):
 
 
 @pytest.fixture
-def world(db):
-    partner = factories.PartnerFactory(name="Consulate General of Japan", country="JP")
-    return {
-        "partner": partner,
-        "contact": factories.ContactFactory(partner=partner),
-        "topic": factories.TopicFactory(name="Trade", slug="trade"),
-        "mission": factories.TradeMissionFactory(),
-    }
+def api_world(db):
+    """The common world's directory (a topic, a partner in Japan, its consul, a mission): what request bodies refer to.
+
+    `partner` and `contact` name the directory's `japan` and `consul` for the API resources (tests/api/resources.py).
+    """
+    directory = build_directory()
+    return {**directory, "partner": directory["japan"], "contact": directory["consul"]}
 
 
 def _snapshot_sql() -> str:

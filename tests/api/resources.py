@@ -1,9 +1,9 @@
 """The API's resources, described once for the parametrized tests.
 
 Each entry knows its path, the Django model permission codename, how to make
-a record with the factories (`make(world)`), a valid body to create one
-(`create(world)`) and a change to apply (`patch`, with the field it touches).
-`world` is the `world` fixture: a few related records every body may need.
+a record with the factories (`make(api_world)`), a valid body to create one
+(`create(api_world)`) and a change to apply (`patch`, with the field it touches).
+`api_world` is the `api_world` fixture (tests/api/conftest.py): a few related records every body may need.
 """
 
 from dataclasses import dataclass, field

@@ -60,7 +60,7 @@ def test_a_bad_token_is_a_401(header, db):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_session_works_and_writes_need_the_csrf_token(staff_user, world):
+def test_a_session_works_and_writes_need_the_csrf_token(staff_user, api_world):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(staff_user)
     assert client.get("/api/v1/partners/").status_code == 200

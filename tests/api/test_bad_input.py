@@ -192,11 +192,11 @@ def send(client, verb, url, body):
 
 
 @pytest.mark.parametrize(("resource", "verb", "name"), FIELD_CASES)
-def test_bad_values_are_field_errors_and_change_nothing(resource, verb, name, officer, world):
+def test_bad_values_are_field_errors_and_change_nothing(resource, verb, name, officer, api_world):
     client = token_client(officer)
-    record = resource.make(world)
+    record = resource.make(api_world)
     url = resource.url if verb == "post" else resource.detail(record.pk)
-    base = resource.create(world) if verb == "post" else {}
+    base = resource.create(api_world) if verb == "post" else {}
     field = writable_fields(resource)[name]
     bad, good = corpus_for(field)
     problems = []
@@ -258,8 +258,8 @@ WRITE_ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("resource", "verb"), WRITE_ENDPOINTS)
-def test_bodies_that_are_not_a_json_object_are_refused(resource, verb, officer, world):
-    record = resource.make(world)
+def test_bodies_that_are_not_a_json_object_are_refused(resource, verb, officer, api_world):
+    record = resource.make(api_world)
     url = resource.url if verb == "post" else resource.detail(record.pk)
     client = token_client(officer)
     before = db_snapshot()
@@ -282,7 +282,7 @@ def test_bodies_that_are_not_a_json_object_are_refused(resource, verb, officer, 
     assert not problems, problems
 
 
-def test_unknown_fields_are_ignored(client_as, world):
+def test_unknown_fields_are_ignored(client_as, api_world):
     response = client_as("officer").post(
         "/api/v1/topics/", {"name": "Ports", "slug": "ports", "id": 999, "created_at": "x", "is_admin": True},
         format="json",
@@ -291,8 +291,8 @@ def test_unknown_fields_are_ignored(client_as, world):
     assert response.json()["id"] != 999
 
 
-def test_duplicate_ids_in_a_list_are_stored_once(client_as, world):
-    pk = world["partner"].pk
+def test_duplicate_ids_in_a_list_are_stored_once(client_as, api_world):
+    pk = api_world["partner"].pk
     response = client_as("officer").post(
         "/api/v1/agreements/", {"title": "MoU", "kind": "mou", "partners": [pk, pk, str(pk)]}, format="json"
     )

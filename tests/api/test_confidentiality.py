@@ -158,7 +158,7 @@ def test_participants_and_officers_see_it_everywhere(role, client_as, secret):
     assert partner["last_engagement_at"] == iso(secret["restricted"].starts_at)
 
 
-def test_a_staff_member_who_logs_a_restricted_meeting_keeps_seeing_it(client_as, world):
+def test_a_staff_member_who_logs_a_restricted_meeting_keeps_seeing_it(client_as, api_world):
     client = client_as("other_staff")
     response = client.post(
         f"{API}engagements/",

@@ -21,7 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from engagements.models import Engagement
 from partners.models import Partner
-from tests.conftest import make_user
+from tests.world import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -12,12 +12,12 @@ URL = "/api/v1/engagements/"
 
 
 @pytest.fixture
-def post(client_as, world, settings):
+def post(client_as, api_world, settings):
     settings.TIME_ZONE = "America/Los_Angeles"
     client = client_as("officer")
 
     def post(starts_at):
-        body = {"title": "Call with the consul", "kind": "call", "starts_at": starts_at, "partners": [world["partner"].pk]}
+        body = {"title": "Call with the consul", "kind": "call", "starts_at": starts_at, "partners": [api_world["partner"].pk]}
         return client.post(URL, body, format="json")
 
     return post
@@ -62,12 +62,12 @@ def test_an_offset_or_an_unambiguous_time_is_stored_as_that_instant(post, sent, 
     assert f"{stored:%Y-%m-%d %H:%M}" == utc and stored.utcoffset().total_seconds() == 0
 
 
-def test_a_follow_up_before_the_meeting_is_a_field_error(client_as, world, settings):
+def test_a_follow_up_before_the_meeting_is_a_field_error(client_as, api_world, settings):
     """The meeting form's date rule (Engagement.clean) holds for the API too: 400 on the field, nothing written."""
     settings.TIME_ZONE = "America/Los_Angeles"
     client = client_as("officer")
     body = {"title": "Backdated follow-up", "kind": "call", "starts_at": "2027-06-02T10:00:00",
-            "partners": [world["partner"].pk], "follow_up_by": "2027-06-01"}
+            "partners": [api_world["partner"].pk], "follow_up_by": "2027-06-01"}
     before = db_snapshot()
     response = client.post(URL, body, format="json")
     assert response.status_code == 400

@@ -45,8 +45,8 @@ def test_the_matrix_covers_every_resource_role_and_verb():
 
 
 @pytest.mark.parametrize(("resource", "role", "verb"), CASES)
-def test_permission_matrix(resource, role, verb, client_as, cast, world):
-    record = resource.make(world)
+def test_permission_matrix(resource, role, verb, client_as, cast, api_world):
+    record = resource.make(api_world)
     client = client_as(role)
     before = db_snapshot()
     model = resource.model
@@ -57,7 +57,7 @@ def test_permission_matrix(resource, role, verb, client_as, cast, world):
     elif verb == "retrieve":
         response = client.get(resource.detail(record.pk))
     elif verb == "create":
-        response = client.post(resource.url, resource.create(world), format="json")
+        response = client.post(resource.url, resource.create(api_world), format="json")
     elif verb == "patch":
         response = client.patch(resource.detail(record.pk), resource.patch, format="json")
     else:
@@ -82,7 +82,7 @@ def test_permission_matrix(resource, role, verb, client_as, cast, world):
     elif verb == "create":
         created = model.objects.get(pk=body["id"])
         assert model.objects.count() == count_before + 1
-        for key, value in resource.create(world).items():
+        for key, value in resource.create(api_world).items():
             assert body[key] == value, key
         # The history row names the API user: the services receive the actor.
         assert created.history.latest().history_user == cast[role]

@@ -23,14 +23,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def records(world):
-    partner, contact, mission = world["partner"], world["contact"], world["mission"]
+def records(api_world):
+    partner, contact, mission = api_world["partner"], api_world["contact"], api_world["mission"]
     stranger = factories.ContactFactory()  # of another partner
     engagement = factories.EngagementFactory(
-        partners=[partner], contacts=[contact], trade_mission=mission, topics=[world["topic"]]
+        partners=[partner], contacts=[contact], trade_mission=mission, topics=[api_world["topic"]]
     )
     return {
-        "topics": world["topic"],
+        "topics": api_world["topic"],
         "partners": partner,
         "contacts": contact,
         "agreements": factories.AgreementFactory(partners=[partner]),

@@ -49,9 +49,9 @@ def attach(client, kind, record, *files):
 
 
 @pytest.mark.parametrize("role", ["staff_user", "officer", "superuser"])
-def test_writers_upload_several_files_and_download_them(request, as_user, meeting, role):
+def test_writers_upload_several_files_and_download_them(request, client_for, meeting, role):
     user = request.getfixturevalue(role)
-    client = as_user(user)
+    client = client_for(user)
     response = attach(client, "engagement", meeting, upload("MOU signed.pdf", PDF), upload("photo.png", png()),
                       upload("programme.xlsx", xlsx()), upload("notes.txt", b"Agenda: trade, climate.\n"))
     assert response.status_code == 302 and response["Location"] == meeting.get_absolute_url() + "#attachments"
@@ -78,10 +78,10 @@ def test_writers_upload_several_files_and_download_them(request, as_user, meetin
     assert "sandbox" in response["Content-Security-Policy"] and "no-store" in response["Cache-Control"]
 
 
-def test_a_viewer_reads_and_downloads_but_does_not_upload(as_user, officer, viewer, meeting):
-    attach(as_user(officer), "engagement", meeting, upload("letter.pdf", PDF))
+def test_a_viewer_reads_and_downloads_but_does_not_upload(client_for, officer, viewer, meeting):
+    attach(client_for(officer), "engagement", meeting, upload("letter.pdf", PDF))
     pdf = Attachment.objects.get()
-    client = as_user(viewer)
+    client = client_for(viewer)
     panel = body(client.get(reverse("attachments:panel", args=["engagement", meeting.pk])))
     assert "letter.pdf" in panel and 'type="file"' not in panel and "Replace" not in panel and "Delete" not in panel
     assert b"".join(client.get(reverse("attachments:download", args=[pdf.pk])).streaming_content) == PDF
@@ -90,10 +90,10 @@ def test_a_viewer_reads_and_downloads_but_does_not_upload(as_user, officer, view
     assert Attachment.objects.count() == 1
 
 
-def test_a_user_without_a_role_gets_nothing(as_user, officer, no_role, meeting):
-    attach(as_user(officer), "engagement", meeting, upload("letter.pdf", PDF))
+def test_a_user_without_a_role_gets_nothing(client_for, officer, no_role, meeting):
+    attach(client_for(officer), "engagement", meeting, upload("letter.pdf", PDF))
     pdf = Attachment.objects.get()
-    client = as_user(no_role)
+    client = client_for(no_role)
     for url in (
         reverse("attachments:download", args=[pdf.pk]),
         reverse("attachments:panel", args=["engagement", meeting.pk]),
@@ -116,15 +116,15 @@ def test_anonymous_is_sent_to_sign_in(client, officer, meeting):
     assert token_client().get("/api/v1/attachments/").status_code == 401
 
 
-def test_staff_attach_where_they_edit_and_only_officers_attach_to_partners(as_user, staff_user, officer):
+def test_staff_attach_where_they_edit_and_only_officers_attach_to_partners(client_for, staff_user, officer):
     partner, agreement = PartnerFactory(name="Port of Rotterdam"), AgreementFactory(title="Sister city MOU")
     commitment, gift = CommitmentFactory(), GiftFactory()
-    staff = as_user(staff_user)
+    staff = client_for(staff_user)
     assert attach(staff, "commitment", commitment, upload("c.pdf", PDF)).status_code == 302
     assert attach(staff, "gift", gift, upload("gift.png", png())).status_code == 302
     assert attach(staff, "partner", partner, upload("p.pdf", PDF)).status_code == 403
     assert attach(staff, "agreement", agreement, upload("a.pdf", PDF)).status_code == 403
-    officer_client = as_user(officer)
+    officer_client = client_for(officer)
     assert attach(officer_client, "partner", partner, upload("p.pdf", PDF)).status_code == 302
     assert attach(officer_client, "agreement", agreement, upload("MOU.pdf", PDF)).status_code == 302
     assert set(Attachment.objects.values_list("filename", flat=True)) == {"c.pdf", "gift.png", "p.pdf", "MOU.pdf"}
@@ -143,16 +143,16 @@ def test_staff_attach_where_they_edit_and_only_officers_attach_to_partners(as_us
 # --- Confidentiality ------------------------------------------------------------------------
 
 
-def test_a_restricted_engagements_file_is_a_404_for_outsiders_everywhere(as_user, officer, staff_user, other_staff, viewer, secret):
-    attach(as_user(officer), "engagement", secret, upload("secret letter.pdf", PDF))
+def test_a_restricted_engagements_file_is_a_404_for_outsiders_everywhere(client_for, officer, staff_user, other_staff, viewer, secret):
+    attach(client_for(officer), "engagement", secret, upload("secret letter.pdf", PDF))
     commitment = CommitmentFactory(engagement=secret, description="Secret promise")
-    attach(as_user(officer), "commitment", commitment, upload("secret promise.pdf", PDF))
+    attach(client_for(officer), "commitment", commitment, upload("secret promise.pdf", PDF))
     gift = GiftFactory(engagement=secret)
-    attach(as_user(officer), "gift", gift, upload("secret gift.png", png()))
+    attach(client_for(officer), "gift", gift, upload("secret gift.png", png()))
     files = list(Attachment.objects.order_by("pk"))
     assert len(files) == 3
     for outsider in (other_staff, viewer):
-        client = as_user(outsider)
+        client = client_for(outsider)
         for a in files:
             response = client.get(reverse("attachments:download", args=[a.pk]))
             assert response.status_code == 404 and b"%PDF" not in response.content
@@ -172,7 +172,7 @@ def test_a_restricted_engagements_file_is_a_404_for_outsiders_everywhere(as_user
             assert refused.status_code == 404 and refused.json() == {"detail": "No Attachment matches the given query."}
     assert Attachment.objects.count() == 3
     # Who took part sees them, on the pages and in the API.
-    client = as_user(staff_user)
+    client = client_for(staff_user)
     assert b"".join(client.get(reverse("attachments:download", args=[files[0].pk])).streaming_content) == PDF
     listed = token_client(staff_user).get(f"/api/v1/attachments/?engagement={secret.pk}").json()
     assert [r["filename"] for r in listed["results"]] == ["secret letter.pdf"]
@@ -181,10 +181,10 @@ def test_a_restricted_engagements_file_is_a_404_for_outsiders_everywhere(as_user
     assert download["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_api_lists_a_records_files(officer, viewer, meeting, as_user):
-    attach(as_user(officer), "engagement", meeting, upload("one.pdf", PDF), upload("two.txt", b"two\n"))
+def test_the_api_lists_a_records_files(officer, viewer, meeting, client_for):
+    attach(client_for(officer), "engagement", meeting, upload("one.pdf", PDF), upload("two.txt", b"two\n"))
     other = EngagementFactory()
-    attach(as_user(officer), "engagement", other, upload("elsewhere.pdf", PDF))
+    attach(client_for(officer), "engagement", other, upload("elsewhere.pdf", PDF))
     data = token_client(viewer).get(f"/api/v1/attachments/?engagement={meeting.pk}").json()
     assert sorted(r["filename"] for r in data["results"]) == ["one.pdf", "two.txt"]
     row = next(r for r in data["results"] if r["filename"] == "one.pdf")
@@ -197,8 +197,8 @@ def test_the_api_lists_a_records_files(officer, viewer, meeting, as_user):
 # --- Checks on the content ---------------------------------------------------------------------
 
 
-def test_a_renamed_executable_is_refused_and_nothing_is_written(as_user, staff_user, meeting, attachment_storage):
-    client = as_user(staff_user)
+def test_a_renamed_executable_is_refused_and_nothing_is_written(client_for, staff_user, meeting, attachment_storage):
+    client = client_for(staff_user)
     response = attach(client, "engagement", meeting, upload("fine.pdf", PDF), upload("report.pdf", EXE))
     assert response.status_code == 200
     assert "report.pdf is a Windows executable, not a PDF." in body(response)
@@ -206,15 +206,15 @@ def test_a_renamed_executable_is_refused_and_nothing_is_written(as_user, staff_u
     assert not any(p.is_file() for p in attachment_storage.rglob("*"))
 
 
-def test_other_refused_types_name_what_is_allowed(as_user, staff_user, meeting):
-    response = attach(as_user(staff_user), "engagement", meeting, upload("page.html", b"<!DOCTYPE html><html><body>hi</body></html>"))
+def test_other_refused_types_name_what_is_allowed(client_for, staff_user, meeting):
+    response = attach(client_for(staff_user), "engagement", meeting, upload("page.html", b"<!DOCTYPE html><html><body>hi</body></html>"))
     assert response.status_code == 200
     assert "page.html is a web page (HTML), which may not be attached (allowed: PDF, DOCX" in body(response)
 
 
-def test_an_oversize_file_is_refused_with_its_size_and_the_limit(as_user, staff_user, meeting, settings):
+def test_an_oversize_file_is_refused_with_its_size_and_the_limit(client_for, staff_user, meeting, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
-    response = attach(as_user(staff_user), "engagement", meeting, upload("scan.pdf", PDF + b"0" * (3 * 1024 * 1024)))
+    response = attach(client_for(staff_user), "engagement", meeting, upload("scan.pdf", PDF + b"0" * (3 * 1024 * 1024)))
     assert response.status_code == 200
     assert "scan.pdf is 3 MB; the limit is 1 MB." in body(response)
     assert Attachment.objects.count() == 0
@@ -233,8 +233,8 @@ def test_the_size_message_at_the_default_limit(settings):
     assert refused.value.messages == ["minutes.pdf is 40 MB; the limit is 25 MB."]
 
 
-def test_no_file_and_an_empty_file_are_form_errors(as_user, staff_user, meeting):
-    client = as_user(staff_user)
+def test_no_file_and_an_empty_file_are_form_errors(client_for, staff_user, meeting):
+    client = client_for(staff_user)
     response = client.post(reverse("attachments:record", args=["engagement", meeting.pk]), {})
     assert response.status_code == 200 and "Choose at least one file." in body(response)
     response = attach(client, "engagement", meeting, upload("empty.txt", b""))
@@ -242,8 +242,8 @@ def test_no_file_and_an_empty_file_are_form_errors(as_user, staff_user, meeting)
     assert Attachment.objects.count() == 0
 
 
-def test_a_path_in_the_name_is_dropped_and_the_download_name_is_safe(as_user, officer, meeting):
-    client = as_user(officer)
+def test_a_path_in_the_name_is_dropped_and_the_download_name_is_safe(client_for, officer, meeting):
+    client = client_for(officer)
     attach(client, "engagement", meeting, upload('..\\..\\evil"\r\nX-Header: 1.txt', b"plain words\n"))
     a = Attachment.objects.get()
     assert "/" not in a.filename and "\\" not in a.filename and '"' not in a.filename and "\n" not in a.filename
@@ -255,12 +255,12 @@ def test_a_path_in_the_name_is_dropped_and_the_download_name_is_safe(as_user, of
 # --- Replace and delete, kept in history ----------------------------------------------------------
 
 
-def test_an_officer_replaces_a_file_and_the_old_one_stays_in_history(as_user, officer, staff_user, meeting):
-    attach(as_user(staff_user), "engagement", meeting, upload("draft MOU.pdf", PDF))
+def test_an_officer_replaces_a_file_and_the_old_one_stays_in_history(client_for, officer, staff_user, meeting):
+    attach(client_for(staff_user), "engagement", meeting, upload("draft MOU.pdf", PDF))
     a = Attachment.objects.get()
     old_blob = a.blob
-    assert as_user(staff_user).get(reverse("attachments:replace", args=[a.pk])).status_code == 403
-    client = as_user(officer)
+    assert client_for(staff_user).get(reverse("attachments:replace", args=[a.pk])).status_code == 403
+    client = client_for(officer)
     signed = PDF.replace(b"%%EOF", b"% signed\n%%EOF")
     response = client.post(reverse("attachments:replace", args=[a.pk]), {"file": upload("signed MOU.pdf", signed)})
     assert response.status_code == 302
@@ -282,15 +282,15 @@ def test_an_officer_replaces_a_file_and_the_old_one_stays_in_history(as_user, of
     assert a.filename == "signed MOU.pdf"
 
 
-def test_only_officers_delete_and_the_delete_is_kept_in_history(as_user, officer, staff_user, viewer, meeting):
-    attach(as_user(staff_user), "engagement", meeting, upload("letter.pdf", PDF))
+def test_only_officers_delete_and_the_delete_is_kept_in_history(client_for, officer, staff_user, viewer, meeting):
+    attach(client_for(staff_user), "engagement", meeting, upload("letter.pdf", PDF))
     a = Attachment.objects.get()
     for user in (staff_user, viewer):
-        client = as_user(user)
+        client = client_for(user)
         assert client.get(reverse("attachments:delete", args=[a.pk])).status_code == 403
         assert client.post(reverse("attachments:delete", args=[a.pk])).status_code == 403
     assert Attachment.objects.filter(pk=a.pk).exists()
-    client = as_user(officer)
+    client = client_for(officer)
     assert "Delete letter.pdf?" in body(client.get(reverse("attachments:delete", args=[a.pk])))
     response = client.post(reverse("attachments:delete", args=[a.pk]))
     assert response.status_code == 302
@@ -300,15 +300,15 @@ def test_only_officers_delete_and_the_delete_is_kept_in_history(as_user, officer
     assert client.get(reverse("attachments:download", args=[a.pk])).status_code == 404
 
 
-def test_a_record_with_files_is_not_deleted_from_under_them(as_user, officer, meeting):
-    client = as_user(officer)
+def test_a_record_with_files_is_not_deleted_from_under_them(client_for, officer, meeting):
+    client = client_for(officer)
     attach(client, "engagement", meeting, upload("letter.pdf", PDF))
     response = client.post(reverse("engagements:delete", args=[meeting.pk]))
     assert Engagement.objects.filter(pk=meeting.pk).exists()
     assert "attachment" in body(response)
 
 
-def test_engagement_page_carries_the_panel_and_a_link_without_javascript(as_user, viewer, meeting):
-    page = body(as_user(viewer).get(meeting.get_absolute_url()))
+def test_engagement_page_carries_the_panel_and_a_link_without_javascript(client_for, viewer, meeting):
+    page = body(client_for(viewer).get(meeting.get_absolute_url()))
     assert re.search(r'hx-get="/attachments/engagement/%d/panel/"' % meeting.pk, page)
     assert 'href="/attachments/engagement/%d/"' % meeting.pk in page

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from tests.browser.test_dashboard_browser import serious_violations, some_world
+from tests.browser.helpers import serious_violations, some_world
 from tests.factories import (
     CommitmentFactory,
     ContactFactory,

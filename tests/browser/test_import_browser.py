@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 
 from imports import services
-from partners.models import Topic
 from imports.models import ImportJob
-from tests.browser.test_dashboard_browser import serious_violations
+from partners.models import Topic
+from tests.browser.helpers import serious_violations
 from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

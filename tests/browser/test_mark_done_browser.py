@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from engagements.models import Commitment
-from tests.browser.test_dashboard_browser import serious_violations
+from tests.browser.helpers import serious_violations
 from tests.factories import CommitmentFactory, PartnerFactory
 from tests.integration.notification_helpers import SmtpSink
 

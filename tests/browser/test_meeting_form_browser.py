@@ -23,7 +23,7 @@ SERIOUS = {"serious", "critical"}
 PICKER = "#id_partners-picker"  # the picker's typing box (the <select> stays, hidden, for the value)
 
 
-def world():
+def meeting_form_world():
     # Alphabetically first, so a picker that picks "whatever is highlighted" picks it.
     PartnerFactory(name="Armenian-American Community Council", country="US", city="Glendale")
     paris = [
@@ -54,7 +54,7 @@ def focus_picker(page) -> None:
 
 @pytest.mark.parametrize("then", ["Tab", "nothing"])
 def test_enter_right_after_typing_picks_what_was_typed_or_nothing(web, staff_user, then):
-    ids = world()
+    ids = meeting_form_world()
     paris = {p.pk for p in ids["paris"]}
     page = web.page
     web.login("sam_staff")
@@ -77,7 +77,7 @@ def test_enter_right_after_typing_picks_what_was_typed_or_nothing(web, staff_use
 
 
 def test_after_two_quick_picks_the_next_field_keeps_everything_typed(web, staff_user):
-    ids = world()
+    ids = meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit("/engagements/new/")
@@ -106,7 +106,7 @@ def test_after_two_quick_picks_the_next_field_keeps_everything_typed(web, staff_
 
 
 def test_a_failed_save_shows_a_summary_that_takes_the_focus_and_links_to_each_field(web, staff_user):
-    ids = world()
+    ids = meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit(f"/engagements/new/?partner={ids['seoul'].pk}&commitments=1")
@@ -136,7 +136,7 @@ def test_a_failed_save_shows_a_summary_that_takes_the_focus_and_links_to_each_fi
 
 
 def test_one_partner_and_one_commitment_are_at_most_30_tab_stops_from_the_top_to_save(web, staff_user):
-    ids = world()
+    ids = meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit(f"/engagements/new/?partner={ids['seoul'].pk}")
@@ -160,7 +160,7 @@ def test_one_partner_and_one_commitment_are_at_most_30_tab_stops_from_the_top_to
 
 
 def test_ctrl_enter_saves_and_slash_goes_to_search(web, staff_user):
-    ids = world()
+    ids = meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit(f"/engagements/new/?partner={ids['seoul'].pk}")
@@ -182,7 +182,7 @@ def test_ctrl_enter_saves_and_slash_goes_to_search(web, staff_user):
 
 
 def test_a_partner_added_inline_is_saved_only_with_the_meeting(web, staff_user):
-    world()
+    meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit("/engagements/new/")
@@ -219,7 +219,7 @@ def test_a_partner_added_inline_is_saved_only_with_the_meeting(web, staff_user):
 
 
 def test_a_commitment_needs_a_due_date_or_no_date_ticked(web, staff_user):
-    ids = world()
+    ids = meeting_form_world()
     page = web.page
     web.login("sam_staff")
     web.visit(f"/engagements/new/?partner={ids['seoul'].pk}")

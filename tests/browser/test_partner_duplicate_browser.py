@@ -8,7 +8,7 @@ same inside the meeting form, without leaving it.
 import pytest
 
 from partners.models import Partner
-from tests.browser.test_dashboard_browser import serious_violations
+from tests.browser.helpers import serious_violations
 from tests.factories import PartnerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

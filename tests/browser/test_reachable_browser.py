@@ -6,8 +6,13 @@ Each link is clicked as a user would, and the page it opens is checked.
 import pytest
 
 from engagements.models import Engagement
-from tests.browser.test_dashboard_browser import serious_violations
-from tests.factories import ContactFactory, EngagementFactory, PartnerFactory, TopicFactory
+from tests.browser.helpers import serious_violations
+from tests.factories import (
+    ContactFactory,
+    EngagementFactory,
+    PartnerFactory,
+    TopicFactory,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from engagements.models import Engagement
-from tests.browser.test_dashboard_browser import serious_violations
+from tests.browser.helpers import serious_violations
 from tests.factories import EngagementFactory, PartnerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

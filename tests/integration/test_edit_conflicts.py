@@ -16,16 +16,15 @@ with its own database connection, started together at a barrier.
 """
 
 import threading
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
-from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from engagements.models import Commitment, Engagement
 from tests import factories
+from tests.forms import form_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -51,65 +50,6 @@ def together(*calls):
         thread.join(timeout=60)
     assert not errors, errors
     return results
-
-
-class FormFields(HTMLParser):
-    """The name → value pairs a browser would send for the page's record form (class "crm-form")."""
-
-    def __init__(self):
-        super().__init__()
-        self.data, self._in_form, self._done = {}, False, False
-        self._select = self._textarea = None
-
-    def _add(self, name, value):
-        self.data.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and "crm-form" in (a.get("class") or "").split() and not self._done:
-            self._in_form = True
-        if not self._in_form:
-            return
-        name = a.get("name")
-        if tag == "input" and name and name != "csrfmiddlewaretoken":
-            kind = a.get("type", "text")
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._add(name, a.get("value", "on"))
-            elif kind not in ("submit", "button"):
-                self._add(name, a.get("value", ""))
-        elif tag == "select":
-            self._select = name
-        elif tag == "option" and self._select and "selected" in a:
-            self._add(self._select, a.get("value", ""))
-        elif tag == "textarea":
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.data[self._textarea][0] += data.lstrip("\n") if not self.data[self._textarea][0] else data
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self._in_form:
-            self._in_form, self._done = False, True
-
-
-def form_of(response) -> dict:
-    assert response.status_code in (200, 409), response.status_code
-    parser = FormFields()
-    parser.feed(response.content.decode())
-    return parser.data
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -214,9 +154,9 @@ def test_a_patch_writes_only_the_fields_it_names(postgres_required, staff_user, 
 
 
 def test_two_stale_form_saves_one_is_saved_the_other_gets_the_conflict_page(
-    postgres_required, staff_user, other_staff, meeting
+    postgres_required, staff_user, other_staff, meeting, client_for
 ):
-    sam, olga = browser(staff_user), browser(other_staff)
+    sam, olga = client_for(staff_user), client_for(other_staff)
     url = f"/engagements/{meeting.pk}/edit/"
     sams_form, olgas_form = form_of(sam.get(url)), form_of(olga.get(url))
     assert sams_form["version"] == olgas_form["version"] == ["1"]
@@ -246,8 +186,8 @@ def test_two_stale_form_saves_one_is_saved_the_other_gets_the_conflict_page(
     assert {meeting.summary, meeting.location} >= {typed["summary"][0], typed["location"][0]}
 
 
-def test_the_conflict_page_says_who_changed_what_since(postgres_required, staff_user, other_staff, meeting):
-    sam, olga = browser(staff_user), browser(other_staff)
+def test_the_conflict_page_says_who_changed_what_since(postgres_required, staff_user, other_staff, meeting, client_for):
+    sam, olga = client_for(staff_user), client_for(other_staff)
     url = f"/engagements/{meeting.pk}/edit/"
     sams_form, olgas_form = form_of(sam.get(url)), form_of(olga.get(url))
     sams_form["summary"] = ["Discussed the port <b>and</b> the ferry."]
@@ -284,9 +224,9 @@ def meeting_form(client, partner) -> dict:
     return data
 
 
-def test_the_meeting_form_sent_twice_makes_one_engagement(postgres_required, staff_user):
+def test_the_meeting_form_sent_twice_makes_one_engagement(postgres_required, staff_user, client_for):
     partner = factories.PartnerFactory(name="Port of Busan")
-    client = browser(staff_user)
+    client = client_for(staff_user)
     data = meeting_form(client, partner)
     first = client.post("/engagements/new/", data)
     second = client.post("/engagements/new/", data)
@@ -299,10 +239,10 @@ def test_the_meeting_form_sent_twice_makes_one_engagement(postgres_required, sta
     assert Engagement.objects.count() == 2
 
 
-def test_the_meeting_form_sent_twice_at_once_makes_one_engagement(postgres_required, staff_user):
+def test_the_meeting_form_sent_twice_at_once_makes_one_engagement(postgres_required, staff_user, client_for):
     partner = factories.PartnerFactory(name="Port of Busan")
-    data = meeting_form(browser(staff_user), partner)
-    clients = [browser(staff_user), browser(staff_user)]
+    data = meeting_form(client_for(staff_user), partner)
+    clients = [client_for(staff_user), client_for(staff_user)]
     answers = together(*(lambda c=c: c.post("/engagements/new/", data) for c in clients))
     engagement = Engagement.objects.get()
     assert [a.status_code for a in answers] == [302, 302]

@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from partners.models import Partner
 from tests import factories
+from tests.forms import form_data
 from tests.integration.import_helpers import csv_bytes
-from tests.unit.test_refused_form_writes import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 
 from engagements.models import Commitment, Engagement, Gift
 from tests import factories
-from tests.unit.test_refused_form_writes import form_data
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from engagements.models import Engagement
@@ -44,12 +43,6 @@ def sent(monkeypatch, redis_url):
 def short_lease(settings):
     settings.CRM = {**settings.CRM, "IMPORT_LEASE_SECONDS": LEASE}
     return LEASE
-
-
-def page_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def wait_for(job, status, worker, timeout=120):
@@ -91,9 +84,9 @@ def together(*targets):
     return out
 
 
-def test_the_page_checks_and_imports_through_the_worker(celery_workers, sent, officer, topics):
+def test_the_page_checks_and_imports_through_the_worker(celery_workers, sent, officer, topics, client_for):
     worker = celery_workers("w1")
-    client = page_client(officer)
+    client = client_for(officer)
     bad = ["Atlantis City", "city", "Atlantis", "", "", "", ""]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -114,10 +107,10 @@ def test_the_page_checks_and_imports_through_the_worker(celery_workers, sent, of
     assert b"were imported in one go" in client.get(reverse("imports:preview", args=[job.pk])).content
 
 
-def test_four_commits_posted_at_once_import_once(celery_workers, sent, officer, topics):
+def test_four_commits_posted_at_once_import_once(celery_workers, sent, officer, topics, client_for):
     worker = celery_workers("w1")
     job = checked_job(officer, csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]), worker)
-    clients = [page_client(officer) for _ in range(4)]
+    clients = [client_for(officer) for _ in range(4)]
     before = snapshot()
     responses = together(*[
         (lambda c=c: c.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})) for c in clients
@@ -160,12 +153,12 @@ def test_two_jobs_of_one_file_committed_at_once_create_their_rows_once(celery_wo
 
 
 def test_a_worker_killed_mid_import_is_seen_stalled_and_resumed_from_the_page_each_row_once(
-    celery_workers, sent, short_lease, officer, topics
+    celery_workers, sent, short_lease, officer, topics, client_for
 ):
     rows = [[f"Killed City {i:04d}", "city", "FR", f"Town {i}", "", "", ""] for i in range(1000)]
     worker = celery_workers("w1", IMPORT_LEASE_SECONDS=str(LEASE))
     job = checked_job(officer, csv_bytes([PARTNER_HEADER, *rows]), worker)
-    client = page_client(officer)
+    client = client_for(officer)
     client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
     # Killed once the import is under way (its progress shows rows done, nothing committed yet).
     assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).progress >= 100, timeout=120, interval=0.05), \
@@ -198,11 +191,11 @@ def test_a_worker_killed_mid_import_is_seen_stalled_and_resumed_from_the_page_ea
     assert Partner.objects.count() == len(rows) and Partner.history.count() == len(rows)
 
 
-def test_a_running_job_cancelled_from_the_page_writes_nothing(celery_workers, sent, short_lease, officer, topics):
+def test_a_running_job_cancelled_from_the_page_writes_nothing(celery_workers, sent, short_lease, officer, topics, client_for):
     rows = [[f"Cancelled City {i:04d}", "city", "FR", f"Town {i}", "", "", ""] for i in range(400)]
     worker = celery_workers("w1", IMPORT_LEASE_SECONDS=str(LEASE))
     job = checked_job(officer, csv_bytes([PARTNER_HEADER, *rows]), worker)
-    client = page_client(officer)
+    client = client_for(officer)
     client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
     assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).progress >= 100, timeout=120, interval=0.05)
     client.post(reverse("imports:cancel", args=[job.pk]))

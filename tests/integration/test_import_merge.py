@@ -20,7 +20,6 @@ from tests.factories import (
 from tests.integration.import_helpers import snapshot
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -132,20 +131,17 @@ def test_likely_duplicate_contacts_share_an_email_or_a_partner_and_a_name():
 
 
 class TestPages:
-    def login(self, client, user):
-        assert client.login(username=user.username, password=PASSWORD)
-
-    def test_staff_may_not_merge(self, client, staff_user, pair):
+    def test_staff_may_not_merge(self, pair, client_for):
         survivor, duplicate = pair
-        self.login(client, staff_user)
+        client = client_for("staff")
         url = reverse("imports:merge", args=["partner", survivor.pk, duplicate.pk])
         assert client.get(url).status_code == 403
         assert client.post(url, {"confirm": "yes"}).status_code == 403
         assert Partner.objects.filter(pk=duplicate.pk).exists()
 
-    def test_officers_confirm_then_merge(self, client, officer, pair):
+    def test_officers_confirm_then_merge(self, pair, client_for):
         survivor, duplicate = pair
-        self.login(client, officer)
+        client = client_for("officer")
         url = reverse("imports:merge", args=["partner", survivor.pk, duplicate.pk])
         page = client.get(url)
         assert page.status_code == 200 and b"Merge" in page.content and b"engagements" in page.content
@@ -156,11 +152,11 @@ class TestPages:
         assert not Partner.objects.filter(pk=duplicate.pk).exists()
         assert Agreement.objects.filter(partners=survivor).count() == 2
 
-    def test_the_confirmation_says_why_the_two_look_alike(self, client, officer, pair):
+    def test_the_confirmation_says_why_the_two_look_alike(self, client_for, pair):
         from imports.duplicates import why_partners_alike
 
         survivor, duplicate = pair
-        self.login(client, officer)
+        client = client_for("officer")
         page = client.get(reverse("imports:merge", args=["partner", survivor.pk, duplicate.pk])).content.decode()
         why = why_partners_alike(survivor, duplicate)
         assert "same country (El Salvador)" in why and "same kind" in why
@@ -168,16 +164,16 @@ class TestPages:
         listing = client.get(reverse("imports:duplicates")).content.decode()
         assert "similar names in the same country and of the same kind" in listing
 
-    def test_the_contact_confirmation_says_why_too(self, client, officer):
+    def test_the_contact_confirmation_says_why_too(self, client_for):
         seoul = PartnerFactory(name="Seoul", country="KR")
         keep = ContactFactory(partner=seoul, full_name="Oh Se-hoon", email="mayor@seoul.example.kr")
         drop = ContactFactory(partner=seoul, full_name="Mayor Oh Sehoon", email="MAYOR@seoul.example.kr")
-        self.login(client, officer)
+        client = client_for("officer")
         page = client.get(reverse("imports:merge", args=["contact", keep.pk, drop.pk])).content.decode()
         assert "same email; same partner; names" in page and "% similar" in page
 
-    def test_an_unknown_kind_is_a_404(self, client, officer):
-        self.login(client, officer)
+    def test_an_unknown_kind_is_a_404(self, client_for):
+        client = client_for("officer")
         assert client.get(reverse("imports:merge", args=["agreement", 1, 2])).status_code == 404
 
 

@@ -12,12 +12,6 @@ from tests.factories import PartnerFactory
 from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-
-
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def upload(client, data: bytes, *, kind="partners", name="partners.csv"):
@@ -30,30 +24,30 @@ class TestPermissions:
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
-    def test_viewers_get_403(self, client, viewer):
-        login(client, viewer)
+    def test_viewers_get_403(self, client_for):
+        client = client_for("viewer")
         assert client.get(reverse("imports:start")).status_code == 403
         assert client.post(reverse("imports:start"), {"kind": "partners"}).status_code == 403
         assert client.get(reverse("imports:duplicates")).status_code == 403
 
-    def test_staff_import_but_do_not_merge(self, client, staff_user):
-        login(client, staff_user)
+    def test_staff_import_but_do_not_merge(self, client_for):
+        client = client_for("staff")
         response = client.get(reverse("imports:start"))
         assert response.status_code == 200 and b"<h1>Import</h1>" in response.content
         assert client.get(reverse("imports:duplicates")).status_code == 403
 
-    def test_another_users_job_is_a_404(self, client, staff_user, other_staff, topics):
+    def test_another_users_job_is_a_404(self, staff_user, topics, client_for):
         job = services.import_job_create(user=staff_user, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
-        login(client, other_staff)
+        client = client_for("other_staff")
         assert client.get(reverse("imports:preview", args=[job.pk])).status_code == 404
         assert client.get(reverse("imports:status", args=[job.pk])).status_code == 404
 
 
 @pytest.mark.usefixtures("inline_import_tasks")
 class TestFlow:
-    def test_upload_map_check_then_import(self, client, officer, topics):
-        login(client, officer)
+    def test_upload_map_check_then_import(self, topics, client_for):
+        client = client_for("officer")
         response = upload(client, csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
         job = ImportJob.objects.get()
         assert response.status_code == 302 and response["Location"] == reverse("imports:mapping", args=[job.pk])
@@ -78,8 +72,8 @@ class TestFlow:
         client.post(reverse("imports:commit", args=[job.pk]))
         assert Partner.objects.count() == 3
 
-    def test_row_errors_are_listed_and_the_import_button_is_absent(self, client, officer, topics):
-        login(client, officer)
+    def test_row_errors_are_listed_and_the_import_button_is_absent(self, topics, client_for):
+        client = client_for("officer")
         upload(client, csv_bytes([PARTNER_HEADER, ["Königsberg", "city", "Prussia", "", "", "", ""]]))
         job = ImportJob.objects.get()
         client.post(reverse("imports:mapping", args=[job.pk]), {f"col_{k}": v for k, v in job.mapping.items()})
@@ -89,8 +83,8 @@ class TestFlow:
         client.post(reverse("imports:commit", args=[job.pk]))
         assert not Partner.objects.exists()
 
-    def test_a_fixed_value_and_a_template_are_taken_from_the_mapping_form(self, client, officer, topics):
-        login(client, officer)
+    def test_a_fixed_value_and_a_template_are_taken_from_the_mapping_form(self, topics, client_for):
+        client = client_for("officer")
         upload(client, csv_bytes([["operator", "type"], ["Japan", "embassy"]]))
         job = ImportJob.objects.get()
         client.post(reverse("imports:mapping", args=[job.pk]), {
@@ -99,8 +93,8 @@ class TestFlow:
         client.post(reverse("imports:commit", args=[job.pk]))
         assert Partner.objects.get().name == "embassy of Japan"
 
-    def test_a_mapping_that_does_not_fit_is_shown_as_an_error(self, client, officer, topics):
-        login(client, officer)
+    def test_a_mapping_that_does_not_fit_is_shown_as_an_error(self, topics, client_for):
+        client = client_for("officer")
         upload(client, csv_bytes([["x", "y"], ["1", "2"]]))
         job = ImportJob.objects.get()
         response = client.post(reverse("imports:mapping", args=[job.pk]), {"val_kind": "city"})
@@ -113,24 +107,24 @@ class TestFlow:
         ("name,kind\nMalmö,city\n".encode("cp1252") + b"," * 10_001 + b"\n", b"columns"),
         (b"PK\x03\x04garbage", b"cannot be read"),
     ])
-    def test_malformed_files_get_a_clear_message_not_a_500(self, client, officer, data, message):
-        login(client, officer)
+    def test_malformed_files_get_a_clear_message_not_a_500(self, data, message, client_for):
+        client = client_for("officer")
         response = upload(client, data)
         assert response.status_code == 200
         assert message in response.content
         assert not ImportJob.objects.exists()
 
-    def test_a_file_over_10_mb_is_refused(self, client, officer):
-        login(client, officer)
+    def test_a_file_over_10_mb_is_refused(self, client_for):
+        client = client_for("officer")
         big = b"name,kind\n" + b"A partner with a long name,city\n" * 400_000
         assert len(big) > 10 * 1024 * 1024
         response = upload(client, big)
         assert response.status_code == 200 and b"at most 10 MB" in response.content
         assert not ImportJob.objects.exists()
 
-    def test_a_viewer_cannot_choose_a_kind_they_may_not_import(self, client, staff_user, topics):
+    def test_a_viewer_cannot_choose_a_kind_they_may_not_import(self, topics, client_for):
         # Staff may import partners (add only); a bogus kind is a form error.
-        login(client, staff_user)
+        client = client_for("staff")
         response = upload(client, csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]), kind="agreements")
         assert response.status_code == 200 and not ImportJob.objects.exists()
 
@@ -144,8 +138,8 @@ class TestBackgroundPasses:
         monkeypatch.setattr(services, "_enqueue_on_commit", lambda job_id, commit: calls.append((job_id, commit)))
         return calls
 
-    def test_even_a_one_row_file_is_checked_and_imported_by_the_task(self, client, officer, topics, queued):
-        login(client, officer)
+    def test_even_a_one_row_file_is_checked_and_imported_by_the_task(self, topics, queued, client_for):
+        client = client_for("officer")
         upload(client, csv_bytes([PARTNER_HEADER, PARTNER_ROWS[0]]))
         job = ImportJob.objects.get()
         client.post(reverse("imports:mapping", args=[job.pk]), {f"col_{k}": v for k, v in job.mapping.items()})
@@ -187,8 +181,8 @@ class TestBackgroundPasses:
         assert services.import_job_run(job_id=job.pk, commit=True) is None
         assert not Partner.objects.exists()
 
-    def test_a_crash_mid_import_leaves_nothing_half_written_and_the_page_says_so(self, client, officer, topics,
-                                                                                  monkeypatch):
+    def test_a_crash_mid_import_leaves_nothing_half_written_and_the_page_says_so(self, officer, topics,
+                                                                                  monkeypatch, client_for):
         job = services.import_job_create(user=officer, kind="partners", filename="p.csv",
                                          data=csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
         ImportJob.objects.filter(pk=job.pk).update(status="importing")
@@ -207,7 +201,7 @@ class TestBackgroundPasses:
         assert snapshot() == before
         job.refresh_from_db()
         assert job.status == "failed" and "nothing was written" in job.message
-        login(client, officer)
+        client = client_for(officer)
         page = client.get(reverse("imports:preview", args=[job.pk]))
         assert page.status_code == 200 and b"Nothing was imported" in page.content
 
@@ -225,8 +219,8 @@ class TestBackgroundPasses:
         assert job.status == "failed" and "could not be queued" in job.message
 
 
-def test_the_page_keeps_to_the_csp(client, officer, topics):
-    login(client, officer)
+def test_the_page_keeps_to_the_csp(topics, client_for):
+    client = client_for("officer")
     upload(client, csv_bytes([PARTNER_HEADER, *PARTNER_ROWS]))
     job = ImportJob.objects.get()
     for url in (reverse("imports:start"), reverse("imports:mapping", args=[job.pk]), reverse("imports:preview", args=[job.pk])):
@@ -235,11 +229,11 @@ def test_the_page_keeps_to_the_csp(client, officer, topics):
         assert "<script>" not in body  # only <script src=…>
 
 
-def test_duplicates_page_lists_similar_partners(client, officer):
+def test_duplicates_page_lists_similar_partners(client_for):
     PartnerFactory(name="Consulate General of El Salvador", country="SV", city="Los Angeles")
     PartnerFactory(name="Consulate-General of El Salvador", country="SV", city="Los Angeles")
     PartnerFactory(name="Consulate General of El Salvador", country="US")  # another country: not a pair
-    login(client, officer)
+    client = client_for("officer")
     response = client.get(reverse("imports:duplicates"))
     assert response.status_code == 200
     assert response.context["partner_pairs"] and len(response.context["partner_pairs"]) == 1

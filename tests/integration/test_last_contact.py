@@ -33,7 +33,7 @@ def _cold_cache():
 
 
 @pytest.fixture
-def world():
+def last_contact_world():
     now = timezone.now()
     partner = PartnerFactory(name="Ville de Lyon", country="FR", city="Lyon", priority=1)
     EngagementFactory(title="Held long ago", partners=[partner], starts_at=HELD_AT, status=Engagement.Status.HELD)
@@ -60,27 +60,27 @@ def _text(response) -> str:
     return response.content.decode()
 
 
-def test_partner_list_shows_the_last_held_meeting(client, viewer, world):
+def test_partner_list_shows_the_last_held_meeting(client, viewer, last_contact_world):
     client.force_login(viewer)
     html = _text(client.get("/partners/", {"q": "Lyon"}))
     assert "Ville de Lyon" in html
     assert SHOWN in html
 
 
-def test_partner_page_country_page_and_briefing_agree(client, viewer, world):
+def test_partner_page_country_page_and_briefing_agree(client, viewer, last_contact_world):
     client.force_login(viewer)
-    for path in (f"/partners/{world.pk}/", "/countries/FR/", f"/partners/{world.pk}/briefing/"):
+    for path in (f"/partners/{last_contact_world.pk}/", "/countries/FR/", f"/partners/{last_contact_world.pk}/briefing/"):
         html = _text(client.get(path))
         assert SHOWN in html, path
 
 
-def test_api_last_engagement_at_is_never_in_the_future(viewer, world):
+def test_api_last_engagement_at_is_never_in_the_future(viewer, last_contact_world):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer).key}")
-    body = api.get(f"/api/v1/partners/{world.pk}/").json()
+    body = api.get(f"/api/v1/partners/{last_contact_world.pk}/").json()
     assert dt.datetime.fromisoformat(body["last_engagement_at"]) == HELD_AT
     listed = api.get("/api/v1/partners/").json()["results"]
-    assert [dt.datetime.fromisoformat(p["last_engagement_at"]) for p in listed if p["id"] == world.pk] == [HELD_AT]
+    assert [dt.datetime.fromisoformat(p["last_engagement_at"]) for p in listed if p["id"] == last_contact_world.pk] == [HELD_AT]
 
 
 def test_never_contacted_partner_shows_no_last_contact_even_with_a_planned_call(client, viewer):

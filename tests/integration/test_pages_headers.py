@@ -75,8 +75,8 @@ def test_every_route_of_these_apps_is_covered(world):
     assert route_names() - POST_ONLY == {n for n in page_urls(world) if ":" in n}
 
 
-def test_every_page_sends_a_strict_csp_and_the_other_headers(as_user, world, officer):
-    client = as_user(officer)
+def test_every_page_sends_a_strict_csp_and_the_other_headers(client_for, world, officer):
+    client = client_for(officer)
     for name, url in page_urls(world).items():
         response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
@@ -94,13 +94,13 @@ def test_every_page_sends_a_strict_csp_and_the_other_headers(as_user, world, off
                 assert "src=" in tag, (name, tag)
 
 
-def test_post_only_endpoints_refuse_get(as_user, officer):
-    client = as_user(officer)
+def test_post_only_endpoints_refuse_get(client_for, officer):
+    client = client_for(officer)
     assert client.get("/partners/quick/").status_code == 405
     assert client.get("/contacts/quick/").status_code == 405
 
 
-def test_lists_and_details_are_not_cached(as_user, world, viewer):
-    client = as_user(viewer)
+def test_lists_and_details_are_not_cached(client_for, world, viewer):
+    client = client_for(viewer)
     for url in ["/engagements/", f"/engagements/{world['public'].pk}/", "/commitments/", "/engagements/?format=csv"]:
         assert client.get(url)["Cache-Control"] == "no-store", url

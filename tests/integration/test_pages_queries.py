@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from engagements import services
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory
-from tests.pages_fixtures import build_graph
+from tests.world import build_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -90,10 +90,10 @@ def count_queries(client, url) -> tuple[int, object]:
 
 
 @pytest.mark.parametrize("size", [3, 40])
-def test_page_query_counts_are_pinned_and_independent_of_size(as_user, officer, staff_user, other_staff, size):
+def test_page_query_counts_are_pinned_and_independent_of_size(client_for, officer, staff_user, other_staff, size):
     # One data set per size (building 40 rows is the slow part), every page checked against it.
     graph = build(size, [staff_user, other_staff])
-    client = as_user(officer)
+    client = client_for(officer)
     actual = {}
     for name in EXPECTED:
         url = url_for(name, graph)
@@ -109,9 +109,9 @@ def test_page_query_counts_are_pinned_and_independent_of_size(as_user, officer, 
 
 
 @pytest.mark.parametrize("name", ["engagements:list", "engagements:commitment-list", "engagements:detail"])
-def test_staff_pay_the_same_budget(as_user, staff_user, other_staff, name):
+def test_staff_pay_the_same_budget(client_for, staff_user, other_staff, name):
     graph = build(3, [staff_user, other_staff])
-    client = as_user(staff_user)
+    client = client_for(staff_user)
     client.get(url_for(name, graph))
     count, response = count_queries(client, url_for(name, graph))
     assert response.status_code == 200
@@ -119,7 +119,7 @@ def test_staff_pay_the_same_budget(as_user, staff_user, other_staff, name):
 
 
 @pytest.mark.parametrize("name", ["partners:list", "engagements:list", "engagements:detail", "engagements:mission-detail"])
-def test_templates_run_no_queries(as_user, officer, staff_user, other_staff, name, monkeypatch):
+def test_templates_run_no_queries(client_for, officer, staff_user, other_staff, name, monkeypatch):
     """P2: rendering happens with the database switched off."""
     import django.shortcuts
 
@@ -136,14 +136,14 @@ def test_templates_run_no_queries(as_user, officer, staff_user, other_staff, nam
             return real_render(*args, **kwargs)
 
     monkeypatch.setattr(shared, "render", render_without_db)
-    response = as_user(officer).get(url_for(name, graph))
+    response = client_for(officer).get(url_for(name, graph))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("size", [3, 40])
-def test_csv_export_query_count_is_constant(as_user, officer, staff_user, other_staff, size):
+def test_csv_export_query_count_is_constant(client_for, officer, staff_user, other_staff, size):
     build(size, [staff_user, other_staff])
-    client = as_user(officer)
+    client = client_for(officer)
     # session, user, role (with its groups' permissions), perms (the "add" button flag), the rows,
     # then prefetches per 1,000-row chunk: engagements 2 (partners, topics), partners 1 (topics),
     # commitments 0 (joins).

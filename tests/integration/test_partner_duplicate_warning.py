@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from partners.models import Partner
 from tests import factories
-from tests.unit.test_refused_form_writes import form_data
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,12 @@ person gets.
 """
 
 import pytest
-from django.test import Client
 
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner
 from tests import factories
-from tests.conftest import make_user
-
-from .test_edit_conflicts import form_of
+from tests.forms import form_of
+from tests.world import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +23,6 @@ def officers(django_user_model):
         make_user(django_user_model, "omar_officer", "officer", first_name="Omar", last_name="Officer"),
         make_user(django_user_model, "ola_officer", "officer", first_name="Ola", last_name="Second"),
     )
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # kind: (make the record, edit url, field the first person changes, field the second one changes)
@@ -56,11 +48,11 @@ EDITS = {
 
 
 @pytest.mark.parametrize("kind", EDITS)
-def test_a_stale_save_shows_the_conflict_page_and_keeps_the_input(kind, officers):
+def test_a_stale_save_shows_the_conflict_page_and_keeps_the_input(kind, officers, client_for):
     make, url, first_field, second_field = EDITS[kind]
     record = make()
     url = url.format(record.pk)
-    first, second = signed_in(officers[0]), signed_in(officers[1])
+    first, second = client_for(officers[0]), client_for(officers[1])
     firsts, seconds = form_of(first.get(url)), form_of(second.get(url))
     firsts[first_field] = ["1" if first_field == "priority" else "Changed first, by Omar"]
     seconds[second_field] = ["3" if second_field == "priority" else "Typed second, by Ola <i>with care</i>"]
@@ -84,9 +76,9 @@ def test_a_stale_save_shows_the_conflict_page_and_keeps_the_input(kind, officers
     assert str(getattr(record, second_field)) == seconds[second_field][0]
 
 
-def test_an_edit_form_without_a_version_saves_as_before(officers):
+def test_an_edit_form_without_a_version_saves_as_before(officers, client_for):
     partner = factories.PartnerFactory(name="Lyon")
-    client = signed_in(officers[0])
+    client = client_for(officers[0])
     data = form_of(client.get(f"/partners/{partner.pk}/edit/"))
     del data["version"]
     data["city"] = ["Lyon 2e"]
@@ -126,9 +118,9 @@ CREATES = {
 
 
 @pytest.mark.parametrize("kind", CREATES)
-def test_a_create_page_posted_twice_makes_one_record(kind, officers):
+def test_a_create_page_posted_twice_makes_one_record(kind, officers, client_for):
     url, model, typed = CREATES[kind]
-    client = signed_in(officers[0])
+    client = client_for(officers[0])
     data = {**form_of(client.get(url)), **typed()}
     assert data["submit_token"][0]
     before = model.objects.count()
@@ -140,9 +132,9 @@ def test_a_create_page_posted_twice_makes_one_record(kind, officers):
     assert "already been saved" in client.get(second["Location"]).content.decode()
 
 
-def test_a_token_is_one_persons(officers):
+def test_a_token_is_one_persons(officers, client_for):
     """Someone else's token (leaked, replayed) neither creates nor leads to the other person's record."""
-    first, second = signed_in(officers[0]), signed_in(officers[1])
+    first, second = client_for(officers[0]), client_for(officers[1])
     url, model, typed = CREATES["partner"]
     data = {**form_of(first.get(url)), **typed()}
     assert first.post(url, data).status_code == 302
@@ -151,18 +143,18 @@ def test_a_token_is_one_persons(officers):
     assert model.objects.count() == 1
 
 
-def test_a_malformed_token_is_no_token_not_a_500(officers):
-    client = signed_in(officers[0])
+def test_a_malformed_token_is_no_token_not_a_500(officers, client_for):
+    client = client_for(officers[0])
     url, model, typed = CREATES["partner"]
     response = client.post(url, {**form_of(client.get(url)), **typed(), "submit_token": "not-a-uuid"})
     assert response.status_code == 302 and model.objects.count() == 1
 
 
-def test_the_conflict_page_lists_changed_links_too(officers):
+def test_the_conflict_page_lists_changed_links_too(officers, client_for):
     japan, korea = factories.PartnerFactory(name="Consulate General of Japan"), factories.PartnerFactory(name="Port of Busan")
     meeting = factories.EngagementFactory(partners=[japan])
     url = f"/engagements/{meeting.pk}/edit/"
-    first, second = signed_in(officers[0]), signed_in(officers[1])
+    first, second = client_for(officers[0]), client_for(officers[1])
     firsts, seconds = form_of(first.get(url)), form_of(second.get(url))
     firsts["partners"] = [str(japan.pk), str(korea.pk)]
     assert first.post(url, firsts).status_code == 302

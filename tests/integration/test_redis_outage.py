@@ -96,10 +96,8 @@ def walk_site(client: Client, w) -> dict[str, int]:
 
 
 @pytest.fixture
-def officer_client(officer):
-    client = Client(raise_request_exception=False)  # a 500 is a status to report here, not an exception
-    client.force_login(officer)
-    return client
+def officer_client(client_for):
+    return client_for("officer", raise_request_exception=False)  # a 500 is a status to report here, not an exception
 
 
 def test_pages_and_the_api_keep_working_when_redis_dies(settings, private_redis, world, officer_client, caplog):  # noqa: F811

@@ -1,6 +1,9 @@
-"""Shared world for the security suite: one object graph, built once per module.
+"""The security suite's `matrix_world`: the common world (tests/world.py), built once per module,
+plus what the permission matrix needs.
 
-Three engagements, one per confidentiality case, each carrying a unique
+On top of `build_world(staff)` (the page tests' world: a public and a
+restricted meeting, whose SECRET markers are checked as leaks too), three
+engagements, one per confidentiality case, each carrying a unique
 marker (`LEAK-<uuid>`) in its title, summary and outcomes, and in its
 commitment's and gift's description:
 
@@ -8,10 +11,11 @@ commitment's and gift's description:
   restricted   with `staff_user` among its staff: officers, superusers, staff_user
   secret       restricted, nobody's staff: officers and superusers only
 
-The cast: one user per role (viewer, staff participant `staff`, staff
-non-participant `other`, officer), each with `is_staff` (as `load_demo`
-once gave everyone: the flag must open nothing), a superuser (`root`), a
-user with no role (`norole`) and one whose role was just removed
+The cast (tests/world.CAST, named as `client_for` names them): one user per
+role (viewer, staff participant `staff`, staff non-participant
+`other_staff`, officer), each with `is_staff` (as `load_demo` once gave
+everyone: the flag must open nothing), a `superuser`, a user with no role
+(`norole`) and one whose role was just removed
 (`removed`: a staff member who took part in the restricted engagement and
 held a session when the group was taken away).
 
@@ -32,7 +36,6 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import make_user
 from tests.factories import (
     AgreementFactory,
     CommitmentFactory,
@@ -43,15 +46,23 @@ from tests.factories import (
     TopicFactory,
     TradeMissionFactory,
 )
+from tests.world import (
+    SECRET,
+    SECRET_PROMISE,
+    build_world,
+    make_cast_member,
+    make_superuser,
+    make_user,
+)
 
-ACTORS = ("anon", "viewer", "staff", "other", "officer", "root", "norole", "removed")
+ACTORS = ("anonymous", "viewer", "staff", "other_staff", "officer", "superuser", "norole", "removed")
 NO_ROLE = frozenset({"norole", "removed"})  # signed in, no role: a 403 "no role yet" everywhere
 OBJECTS = ("internal", "restricted", "secret")
 # Who may see each engagement (and what derives from it): the contract's rule.
 SEES = {
-    "internal": {"viewer", "staff", "other", "officer", "root"},
-    "restricted": {"staff", "officer", "root"},
-    "secret": {"officer", "root"},
+    "internal": {"viewer", "staff", "other_staff", "officer", "superuser"},
+    "restricted": {"staff", "officer", "superuser"},
+    "secret": {"officer", "superuser"},
 }
 OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken", "attachments")
 
@@ -68,6 +79,7 @@ class World:
     commitments: dict
     gifts: dict
     markers: dict
+    base: dict = field(default_factory=dict)
     import_job: object | None = None
     extra: dict = field(default_factory=dict)
     sessions: dict = field(default_factory=dict)
@@ -75,7 +87,7 @@ class World:
     def client(self, actor: str, **kwargs) -> Client:
         """A client signed in as `actor`, reusing one session per actor (created in the module's transaction)."""
         client = Client(**kwargs)
-        if actor != "anon":
+        if actor != "anonymous":
             if actor not in self.sessions:
                 client.force_login(self.users[actor])
                 self.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -84,25 +96,23 @@ class World:
         return client
 
     def forbidden_markers(self, actor: str) -> list[str]:
-        return [self.markers[obj] for obj in OBJECTS if actor not in SEES[obj]]
+        # The common world's restricted meeting has staff among its staff: seen as the "restricted" case.
+        base = [SECRET, SECRET_PROMISE] if actor not in SEES["restricted"] else []
+        return [self.markers[obj] for obj in OBJECTS if actor not in SEES[obj]] + base
 
     def visible_markers(self, actor: str) -> list[str]:
         return [self.markers[obj] for obj in OBJECTS if actor in SEES[obj]]
 
 
-def build_world() -> World:
+def build_matrix_world() -> World:
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    users = {
-        "viewer": make_user(User, "vera_viewer", "viewer", is_staff=True),
-        "staff": make_user(User, "sam_staff", "staff", is_staff=True),
-        "other": make_user(User, "olga_staff", "staff", is_staff=True),
-        "officer": make_user(User, "omar_officer", "officer", is_staff=True),
-        "root": User.objects.create_superuser("root_admin", "root@city.example.org", "correct horse battery staple"),
-        "norole": make_user(User, "nina_norole", is_staff=True),
-        "removed": make_user(User, "rex_removed", "staff", is_staff=True),
-    }
+    users = {role: make_cast_member(User, role, is_staff=True) for role in ("viewer", "staff", "other_staff", "officer")}
+    users["superuser"] = make_superuser(User)
+    users["norole"] = make_user(User, "nina_norole", is_staff=True)
+    users["removed"] = make_user(User, "rex_removed", "staff", is_staff=True)
+    base = build_world(users["staff"])
     topic = TopicFactory(name="Trade", slug="trade")
     partner = PartnerFactory(name="City of Osaka", country="JP", city="Osaka", priority=1, owner=users["officer"])
     partner.topics.set([topic])
@@ -150,6 +160,7 @@ def build_world() -> World:
         commitments=commitments,
         gifts=gifts,
         markers=markers,
+        base=base,
     )
     world.extra["twin"] = PartnerFactory(name="City of Osaka (duplicate)", country="JP", city="Osaka")
     try:
@@ -170,12 +181,13 @@ def build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def matrix_world(django_db_setup, django_db_blocker):
+    """The common world plus the matrix's cast and marked records (module docstring), once per module."""
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            built = build_world()
+            built = build_matrix_world()
             for actor in ACTORS[1:]:
                 built.client(actor)  # one session per actor, outside any test's savepoint
             # `removed` signed in as staff; then the role is taken away, the session kept.

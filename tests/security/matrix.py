@@ -36,11 +36,11 @@ OFFICER_CAN = {f"{verb}_{m}" for m in MODELS for verb in ("add", "change", "dele
 
 
 def can(actor: str, perm: str) -> bool:
-    if actor == "anon" or actor in NO_ROLE:
+    if actor == "anonymous" or actor in NO_ROLE:
         return False
-    if actor in ("officer", "root"):
+    if actor in ("officer", "superuser"):
         return perm in OFFICER_CAN
-    if actor in ("staff", "other"):
+    if actor in ("staff", "other_staff"):
         return perm in STAFF_CAN
     return False  # viewer: reads only
 
@@ -54,12 +54,12 @@ def public(status=200) -> Expect:
 
 
 def read(status=200) -> Expect:
-    return lambda actor, obj: LOGIN if actor == "anon" else status
+    return lambda actor, obj: LOGIN if actor == "anonymous" else status
 
 
 def perm(p: str, ok=200) -> Expect:
     def expect(actor, obj):
-        if actor == "anon":
+        if actor == "anonymous":
             return LOGIN
         return ok if can(actor, p) else 403
 
@@ -70,7 +70,7 @@ def conf(p: str | None = None, ok=200) -> Expect:
     """Confidential record: permission first (403, the same for any id), then visibility (404)."""
 
     def expect(actor, obj):
-        if actor == "anon":
+        if actor == "anonymous":
             return LOGIN
         if p and not can(actor, p):
             return 403
@@ -82,13 +82,13 @@ def conf(p: str | None = None, ok=200) -> Expect:
 def import_job(ok=200) -> Expect:
     # The job belongs to staff_user; officers see every job; another user's job id is a 404.
     def expect(actor, obj):
-        return {"anon": LOGIN, "viewer": 403, "staff": ok, "other": 404, "officer": ok, "root": ok}[actor]
+        return {"anonymous": LOGIN, "viewer": 403, "staff": ok, "other_staff": 404, "officer": ok, "superuser": ok}[actor]
 
     return expect
 
 
 def logged_in_method_not_allowed(actor, obj):
-    return LOGIN if actor == "anon" else 405
+    return LOGIN if actor == "anonymous" else 405
 
 
 
@@ -164,14 +164,14 @@ def body_of(response) -> str:
     return response.content.decode("utf-8", "replace")
 
 
-def check_markers(world, actor, response, url, shows, obj=None):
+def check_markers(matrix_world, actor, response, url, shows, obj=None):
     body = body_of(response)
-    leaked = [m for m in world.forbidden_markers(actor) if m in body]
+    leaked = [m for m in matrix_world.forbidden_markers(actor) if m in body]
     COUNTS["leaks"] += len(leaked)
     assert not leaked, f"{url} shows {actor} restricted markers {leaked}"
     if shows and response.status_code == 200:
         # A list shows every record the actor may see; a record's page shows its own.
-        wanted = world.visible_markers(actor) if obj is None else [world.markers[obj]]
+        wanted = matrix_world.visible_markers(actor) if obj is None else [matrix_world.markers[obj]]
         hidden = [m for m in wanted if m not in body]
         assert not hidden, f"{url} hides from {actor} markers it may see {hidden}"
 

@@ -368,13 +368,14 @@ def test_only_officers_restore(request, client, actor):
 
 
 def test_a_deleted_records_history_is_for_officers(client, viewer, officer):
-    contact = ContactFactory()
+    contact = ContactFactory(full_name="Deleted Envoy")
     pk = contact.pk
     contact.delete()
     client.force_login(viewer)
     assert client.get(f"/history/contact/{pk}/").status_code == 404
     client.force_login(officer)
-    assert client.get(f"/history/contact/{pk}/").status_code == 200
+    response = client.get(f"/history/contact/{pk}/")
+    assert response.status_code == 200 and "Deleted Envoy" in response.content.decode()
 
 
 def test_the_history_page_shows_a_relation_change_as_one_change(client, officer):

@@ -12,10 +12,9 @@ door opened to `is_staff` users).
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
-from django.test import Client
 
 from engagements.models import Commitment, Engagement
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 from tests.security.conftest import admin_form_data
 
@@ -45,12 +44,6 @@ def restricted(officer):
     return engagement
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def version_url(engagement, history_id=None):
     history_id = history_id or engagement.history.latest().history_id
     return f"/admin/engagements/engagement/{engagement.pk}/history/{history_id}/"
@@ -66,17 +59,17 @@ def door_open_to_staff(monkeypatch):
 # --- Who enters ---------------------------------------------------------------------------
 
 
-def test_viewer_with_is_staff_cannot_read_a_restricted_history_version(victor, restricted):
-    client = signed_in(victor)
+def test_viewer_with_is_staff_cannot_read_a_restricted_history_version(victor, restricted, client_for):
+    client = client_for(victor)
     for url in (version_url(restricted), f"/admin/engagements/engagement/{restricted.pk}/history/", "/admin/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
         assert SECRET not in response.content.decode()
 
 
-def test_viewer_with_is_staff_cannot_revert_a_restricted_engagement(victor, restricted):
+def test_viewer_with_is_staff_cannot_revert_a_restricted_engagement(victor, restricted, client_for):
     before = restricted.history.count()
-    response = signed_in(victor).post(
+    response = client_for(victor).post(
         version_url(restricted),
         {"title": "Reverted", "kind": restricted.kind, "confidentiality": "internal", "staff": [victor.pk]},
     )
@@ -88,17 +81,17 @@ def test_viewer_with_is_staff_cannot_revert_a_restricted_engagement(victor, rest
 
 
 @pytest.mark.parametrize("role", ["viewer", "staff", "officer"])
-def test_no_role_enters_the_back_office_even_with_is_staff(django_user_model, role):
+def test_no_role_enters_the_back_office_even_with_is_staff(django_user_model, role, client_for):
     user = make_user(django_user_model, f"{role}_x", role, is_staff=True)
-    response = signed_in(user).get("/admin/")
+    response = client_for(user).get("/admin/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     # The admin's login page says this account may not enter, and offers another login.
-    page = signed_in(user).get("/admin/login/").content.decode()
+    page = client_for(user).get("/admin/login/").content.decode()
     assert "not authorized to access this page" in page
 
 
-def test_superuser_enters(superuser, restricted):
-    response = signed_in(superuser).get(f"/admin/engagements/engagement/{restricted.pk}/change/")
+def test_superuser_enters(restricted, client_for):
+    response = client_for("superuser").get(f"/admin/engagements/engagement/{restricted.pk}/change/")
     assert response.status_code == 200 and SECRET in response.content.decode()
 
 
@@ -115,8 +108,8 @@ def test_load_demo_gives_is_staff_to_the_superuser_only(django_user_model):
 # --- Whoever enters sees only what they may (the door opened to staff) ------------------------
 
 
-def test_history_of_a_record_the_user_may_not_see_is_a_404(door_open_to_staff, victor, restricted):
-    client = signed_in(victor)
+def test_history_of_a_record_the_user_may_not_see_is_a_404(door_open_to_staff, victor, restricted, client_for):
+    client = client_for(victor)
     for url in (f"/admin/engagements/engagement/{restricted.pk}/history/", version_url(restricted)):
         response = client.get(url)
         assert response.status_code == 404, url
@@ -126,25 +119,25 @@ def test_history_of_a_record_the_user_may_not_see_is_a_404(door_open_to_staff, v
     assert response.status_code == 404
 
 
-def test_a_deleted_restricted_engagement_stays_hidden(door_open_to_staff, victor, restricted, superuser):
+def test_a_deleted_restricted_engagement_stays_hidden(door_open_to_staff, victor, restricted, superuser, client_for):
     history_id = restricted.history.latest().history_id
     pk = restricted.pk
     restricted.commitments.all().delete()
     restricted.delete()
-    client = signed_in(victor)
+    client = client_for(victor)
     assert client.get(f"/admin/engagements/engagement/{pk}/history/").status_code == 404
     response = client.post(f"/admin/engagements/engagement/{pk}/history/{history_id}/", {"title": "back"})
     assert response.status_code == 404
     assert not Engagement.objects.filter(pk=pk).exists()
 
 
-def test_revert_needs_change_permission(door_open_to_staff, victor, viewer, officer):
+def test_revert_needs_change_permission(door_open_to_staff, victor, viewer, officer, client_for):
     internal = EngagementFactory(title="Open meeting", confidentiality="internal")
     first = internal.history.latest().history_id
     internal.title = "Renamed"
     internal.save()
     before = internal.history.count()
-    client = signed_in(victor)
+    client = client_for(victor)
     assert client.get(version_url(internal, first)).status_code == 200  # a viewer may look
     response = client.post(version_url(internal, first), {"title": "Open meeting", "kind": internal.kind})
     assert response.status_code == 403
@@ -152,13 +145,13 @@ def test_revert_needs_change_permission(door_open_to_staff, victor, viewer, offi
     assert internal.title == "Renamed" and internal.history.count() == before
 
 
-def test_a_revert_is_one_save_with_the_actor(superuser, partner_with_engagement):
+def test_a_revert_is_one_save_with_the_actor(superuser, partner_with_engagement, client_for):
     engagement = partner_with_engagement
     first = engagement.history.earliest()
     engagement.title = "Renamed"
     engagement.save()
     before = engagement.history.count()
-    client = signed_in(superuser)
+    client = client_for(superuser)
     form_page = client.get(version_url(engagement, first.history_id))
     assert form_page.status_code == 200
     data = admin_form_data(form_page)
@@ -175,18 +168,18 @@ def test_a_revert_is_one_save_with_the_actor(superuser, partner_with_engagement)
     assert set(latest.partners.values_list("partner_id", flat=True)) == links
 
 
-def test_the_mission_page_lists_only_visible_commitments(door_open_to_staff, victor, restricted):
+def test_the_mission_page_lists_only_visible_commitments(door_open_to_staff, victor, restricted, client_for):
     visible = CommitmentFactory(description="Visible promise", trade_mission=restricted.trade_mission, engagement=None)
-    response = signed_in(victor).get(f"/admin/engagements/trademission/{restricted.trade_mission.pk}/change/")
+    response = client_for(victor).get(f"/admin/engagements/trademission/{restricted.trade_mission.pk}/change/")
     page = response.content.decode()
     assert response.status_code == 200
     assert visible.description in page
     assert SECRET not in page
 
 
-def test_a_restricted_engagement_is_not_a_choice(door_open_to_staff, sam, restricted):
+def test_a_restricted_engagement_is_not_a_choice(door_open_to_staff, sam, restricted, client_for):
     """Staff attaching a commitment to a restricted engagement: the answer a missing id gets, and no row."""
-    client = signed_in(sam)
+    client = client_for(sam)
     add = "/admin/engagements/commitment/add/"
     missing_id = Engagement.objects.order_by("-pk").first().pk + 1000
     answers = {}
@@ -208,8 +201,8 @@ def test_a_restricted_engagement_is_not_a_choice(door_open_to_staff, sam, restri
     assert response.status_code == 200 and response.json()["results"] == []
 
 
-def test_changelists_hide_restricted_rows(door_open_to_staff, victor, restricted):
-    client = signed_in(victor)
+def test_changelists_hide_restricted_rows(door_open_to_staff, victor, restricted, client_for):
+    client = client_for(victor)
     for url in ("/admin/engagements/engagement/", "/admin/engagements/commitment/", "/admin/engagements/gift/"):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -220,10 +213,10 @@ def test_changelists_hide_restricted_rows(door_open_to_staff, victor, restricted
 # --- Bounded pages ------------------------------------------------------------------------
 
 
-def test_a_partner_with_hundreds_of_contacts_links_to_them(superuser, django_assert_max_num_queries):
+def test_a_partner_with_hundreds_of_contacts_links_to_them(django_assert_max_num_queries, client_for):
     partner = PartnerFactory(name="Busy partner")
     ContactFactory.create_batch(5, partner=partner, full_name="Few contact")
-    client = signed_in(superuser)
+    client = client_for("superuser")
     url = f"/admin/partners/partner/{partner.pk}/change/"
     small = client.get(url)
     ContactFactory.create_batch(300, partner=partner, full_name="Many contact")
@@ -249,24 +242,25 @@ def partner_with_engagement(officer):
 
 
 
-def test_versions_written_while_restricted_are_left_out_of_the_history(door_open_to_staff, victor, restricted):
+def test_versions_written_while_restricted_are_left_out_of_the_history(door_open_to_staff, victor, restricted, client_for):
     """Now internal, once restricted: the viewer sees the record's history without its restricted versions."""
     restricted.title = "Now an open meeting"
     restricted.summary = "Nothing secret"
     restricted.confidentiality = "internal"
     restricted.save()
     secret_version = restricted.history.earliest()
-    client = signed_in(victor)
+    client = client_for(victor)
     response = client.get(f"/admin/engagements/engagement/{restricted.pk}/history/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "Now an open meeting" in page and SECRET not in page
     assert client.get(version_url(restricted, secret_version.history_id)).status_code == 404
-    assert client.get(version_url(restricted)).status_code == 200
+    latest = client.get(version_url(restricted))
+    assert latest.status_code == 200 and "Now an open meeting" in latest.content.decode()
 
 
-def test_malformed_history_ids_are_404s(superuser, restricted):
-    client = signed_in(superuser)
+def test_malformed_history_ids_are_404s(restricted, client_for):
+    client = client_for("superuser")
     for url in (
         "/admin/engagements/engagement/abc/history/",
         f"/admin/engagements/engagement/{restricted.pk}/history/abc/",
@@ -278,12 +272,12 @@ def test_malformed_history_ids_are_404s(superuser, restricted):
         assert response.status_code == 404, (url, response.status_code)
 
 
-def test_a_deleted_record_is_brought_back_by_one_save(superuser, partner_with_engagement):
+def test_a_deleted_record_is_brought_back_by_one_save(superuser, partner_with_engagement, client_for):
     engagement = partner_with_engagement
     pk, version = engagement.pk, engagement.history.latest()
     engagement.delete()
     before = Engagement.history.filter(id=pk).count()
-    client = signed_in(superuser)
+    client = client_for(superuser)
     url = version_url(engagement, version.history_id).replace("/None/", f"/{pk}/")
     page = client.get(url)
     assert page.status_code == 200

@@ -32,8 +32,8 @@ from .conftest import row_counts
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bad_input_figures")]
 
 
-def test_the_detector_sees_payloads_and_not_our_own_markup(world):
-    client = world.client("officer")
+def test_the_detector_sees_payloads_and_not_our_own_markup(matrix_world):
+    client = matrix_world.client("officer")
     assert unescaped(client.get("/engagements/").content.decode()) == []
     assert unescaped(client.get("/").content.decode()) == []
     # Unescaped, most payloads are caught one by one (the rest are harmless as text: "javascript:..." outside an
@@ -42,9 +42,9 @@ def test_the_detector_sees_payloads_and_not_our_own_markup(world):
 
 
 @pytest.mark.parametrize("form_name", list(FORMS))
-def test_xss_payloads_in_every_text_field_come_back_escaped(world, form_name):
+def test_xss_payloads_in_every_text_field_come_back_escaped(matrix_world, form_name):
     url_name, model, base, text_fields, detail_url, list_name = FORMS[form_name]
-    client = world.client("officer")
+    client = matrix_world.client("officer")
     url = reverse(url_name)
     defaults = form_defaults(client, url)
     created = []
@@ -53,7 +53,7 @@ def test_xss_payloads_in_every_text_field_come_back_escaped(world, form_name):
     limits = {name: model._meta.get_field(name).max_length or 5000 for name in text_fields}
     queue = list(XSS)
     while queue:
-        data = {**defaults, **base(world)}
+        data = {**defaults, **base(matrix_world)}
         for name in text_fields:
             packed = []
             while queue and len(" | ".join([*packed, queue[0]])) <= limits[name]:
@@ -73,7 +73,7 @@ def test_xss_payloads_in_every_text_field_come_back_escaped(world, form_name):
     check_escaped(client, reverse(list_name) + "?q=XSS", form_name)
     if form_name in ("engagement", "commitment"):
         check_escaped(client, "/", form_name)
-        check_escaped(client, reverse("partner-history", args=[world.partner.pk]), form_name)
+        check_escaped(client, reverse("partner-history", args=[matrix_world.partner.pk]), form_name)
         check_escaped(client, reverse("dashboard:country", args=["JP"]), form_name)
     # Template syntax is data, not code.
     literal = [r for r in created if any("{{ 7*7 }}" in (getattr(r, f, "") or "") for f in text_fields)]
@@ -82,11 +82,11 @@ def test_xss_payloads_in_every_text_field_come_back_escaped(world, form_name):
         assert "{{ 7*7 }}" in body and "{% debug %}" in body.replace("{%", "{%")
 
 
-def test_a_javascript_url_is_refused_as_a_website(world):
-    client = world.client("officer")
+def test_a_javascript_url_is_refused_as_a_website(matrix_world):
+    client = matrix_world.client("officer")
     url = reverse("partners:create")
     before = row_counts()
-    data = {**form_defaults(client, url), **FORMS["partner"][2](world), "website": "javascript:alert(1)"}
+    data = {**form_defaults(client, url), **FORMS["partner"][2](matrix_world), "website": "javascript:alert(1)"}
     assert_rejected(post_form(client, url, data), before)
 
 
@@ -102,29 +102,29 @@ BAD_TEXT = {
 
 @pytest.mark.parametrize("form_name", list(FORMS))
 @pytest.mark.parametrize("case", list(BAD_TEXT))
-def test_bad_text_in_the_main_field_is_a_form_error(world, form_name, case):
+def test_bad_text_in_the_main_field_is_a_form_error(matrix_world, form_name, case):
     url_name, model, base, text_fields, *_ = FORMS[form_name]
-    client = world.client("officer")
+    client = matrix_world.client("officer")
     url = reverse(url_name)
-    data = {**form_defaults(client, url), **base(world)}
+    data = {**form_defaults(client, url), **base(matrix_world)}
     data[text_fields[0]] = BAD_TEXT[case]  # the required name/title/description
     before = row_counts()
     assert_rejected(post_form(client, url, data), before)
 
 
 @pytest.mark.parametrize("form_name", list(FORMS))
-def test_nul_in_any_text_field_is_refused(world, form_name):
+def test_nul_in_any_text_field_is_refused(matrix_world, form_name):
     url_name, model, base, text_fields, *_ = FORMS[form_name]
-    client = world.client("officer")
+    client = matrix_world.client("officer")
     url = reverse(url_name)
-    defaults = {**form_defaults(client, url), **base(world)}
+    defaults = {**form_defaults(client, url), **base(matrix_world)}
     for name in text_fields:
         before = row_counts()
         assert_rejected(post_form(client, url, {**defaults, name: "a\x00b"}), before)
 
 
-def test_invalid_utf8_in_a_form_post_is_refused(world):
-    client = world.client("officer")
+def test_invalid_utf8_in_a_form_post_is_refused(matrix_world):
+    client = matrix_world.client("officer")
     url = reverse("partners:create")
     before = row_counts()
     body = b"name=%FF%FE%ED%A0%80&kind=city&country=FR&priority=2&status=active"
@@ -136,19 +136,19 @@ def test_invalid_utf8_in_a_form_post_is_refused(world):
     partner = Partner.objects.order_by("-pk").first()
     assert response["Location"] == f"/partners/{partner.pk}/"
     assert set(partner.name) <= {"\ufffd"}
-    assert partner.name in world.client("officer").get(response["Location"]).content.decode()
+    assert partner.name in matrix_world.client("officer").get(response["Location"]).content.decode()
 
 
 # --- Unicode that must round-trip (item 3) ---
 ROUND_TRIP = ["القاهرة", "ירושלים", "東京都庁", "Москва", "Ñandú e\u0301", "🏛️🌏", "👩‍👩‍👧", "abc\u202edef"]
 
 
-def test_names_in_any_script_round_trip(world):
-    client = world.client("officer")
+def test_names_in_any_script_round_trip(matrix_world):
+    client = matrix_world.client("officer")
     url = reverse("partners:create")
     defaults = form_defaults(client, url)
     for name in ROUND_TRIP:
-        response = post_form(client, url, {**defaults, **FORMS["partner"][2](world), "name": name, "city": name})
+        response = post_form(client, url, {**defaults, **FORMS["partner"][2](matrix_world), "name": name, "city": name})
         assert response.status_code == 302
         partner = Partner.objects.order_by("-pk").first()
         assert partner.name == name
@@ -169,10 +169,10 @@ BAD_WHEN = [
 
 
 @pytest.mark.parametrize("when", BAD_WHEN, ids=lambda w: "-".join(f"{k}={v}" for k, v in w.items()))
-def test_impossible_dates_and_zones_are_form_errors(world, when):
-    client = world.client("officer")
+def test_impossible_dates_and_zones_are_form_errors(matrix_world, when):
+    client = matrix_world.client("officer")
     url = reverse("engagements:create")
-    data = {**form_defaults(client, url), **FORMS["engagement"][2](world), **when}
+    data = {**form_defaults(client, url), **FORMS["engagement"][2](matrix_world), **when}
     before = row_counts()
     assert_rejected(post_form(client, url, data), before)
 
@@ -190,10 +190,10 @@ def office_time(value) -> str:
 
 
 @pytest.mark.parametrize("starts_at", list(EDGE_TIMES))
-def test_edge_times_are_saved_or_explained_never_500(world, starts_at):
-    client = world.client("officer")
+def test_edge_times_are_saved_or_explained_never_500(matrix_world, starts_at):
+    client = matrix_world.client("officer")
     url = reverse("engagements:create")
-    data = {**form_defaults(client, url), **FORMS["engagement"][2](world), "starts_at": starts_at}
+    data = {**form_defaults(client, url), **FORMS["engagement"][2](matrix_world), "starts_at": starts_at}
     before = row_counts()
     response = post_form(client, url, data)
     if EDGE_TIMES[starts_at] == "errors":
@@ -205,10 +205,10 @@ def test_edge_times_are_saved_or_explained_never_500(world, starts_at):
         assert office_time(engagement.starts_at) == EDGE_TIMES[starts_at]
 
 
-def test_a_due_date_a_century_out_and_year_ten_thousand(world):
-    client = world.client("officer")
+def test_a_due_date_a_century_out_and_year_ten_thousand(matrix_world):
+    client = matrix_world.client("officer")
     url = reverse("engagements:commitment-create")
-    defaults = {**form_defaults(client, url), **FORMS["commitment"][2](world)}
+    defaults = {**form_defaults(client, url), **FORMS["commitment"][2](matrix_world)}
     assert post_form(client, url, {**defaults, "due_date": "2126-01-01"}).status_code == 302
     before = row_counts()
     assert_rejected(post_form(client, url, {**defaults, "due_date": "10000-01-01"}), before)
@@ -218,15 +218,15 @@ def test_a_due_date_a_century_out_and_year_ten_thousand(world):
     assert_rejected(post_form(client, url, {**defaults, "partner": "../1"}), before)
 
 
-def test_a_restricted_engagement_cannot_be_linked_by_someone_who_may_not_see_it(world):
-    client = world.client("other")
+def test_a_restricted_engagement_cannot_be_linked_by_someone_who_may_not_see_it(matrix_world):
+    client = matrix_world.client("other_staff")
     url = reverse("engagements:commitment-create")
-    data = {**form_defaults(client, url), **FORMS["commitment"][2](world), "engagement": str(world.engagements["secret"].pk)}
+    data = {**form_defaults(client, url), **FORMS["commitment"][2](matrix_world), "engagement": str(matrix_world.engagements["secret"].pk)}
     before = row_counts()
     response = post_form(client, url, data)
     # The hidden engagement is not among the choices: the form says so, and nothing is written.
     assert_form_errors(response, before)
-    assert world.markers["secret"] not in response.content.decode()
-    assert not Commitment.objects.filter(engagement=world.engagements["secret"]).exclude(
-        pk=world.commitments["secret"].pk
+    assert matrix_world.markers["secret"] not in response.content.decode()
+    assert not Commitment.objects.filter(engagement=matrix_world.engagements["secret"]).exclude(
+        pk=matrix_world.commitments["secret"].pk
     ).exists()

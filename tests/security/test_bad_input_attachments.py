@@ -22,13 +22,13 @@ def attachment_storage(settings, tmp_path):
     }
 
 
-def test_hostile_file_names_come_back_escaped(world, attachment_storage):
+def test_hostile_file_names_come_back_escaped(matrix_world, attachment_storage):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from attachments.models import Attachment
 
-    client = world.client("officer")
-    engagement = world.engagements["internal"]
+    client = matrix_world.client("officer")
+    engagement = matrix_world.engagements["internal"]
     url = reverse("attachments:record", args=["engagement", engagement.pk])
     names = [f"{payload}.txt" for payload in XSS[:12]]
     response = post_form(client, url, {"files": [SimpleUploadedFile(n, b"plain words\n") for n in names]})
@@ -49,12 +49,12 @@ def test_hostile_file_names_come_back_escaped(world, attachment_storage):
 
 
 @pytest.mark.parametrize("case", ["no_file", "text_not_file", "executable", "empty", "too_many", "one_bad_of_two"])
-def test_bad_uploads_are_form_errors_and_write_nothing(world, attachment_storage, settings, case):
+def test_bad_uploads_are_form_errors_and_write_nothing(matrix_world, attachment_storage, settings, case):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.ATTACHMENT_MAX_FILES = 3
-    client = world.client("staff")
-    url = reverse("attachments:record", args=["engagement", world.engagements["internal"].pk])
+    client = matrix_world.client("staff")
+    url = reverse("attachments:record", args=["engagement", matrix_world.engagements["internal"].pk])
     data = {
         "no_file": {},
         "text_not_file": {"files": "not a file"},
@@ -82,7 +82,7 @@ def test_bad_uploads_are_form_errors_and_write_nothing(world, attachment_storage
 @pytest.mark.parametrize("path", ["/attachments/spaceship/1/", "/attachments/engagement/99999999999999999999/",
                                   "/attachments/99999999999999999999/download/", "/attachments/engagement/0/panel/",
                                   "/attachments/-1/download/", "/api/v1/attachments/99999999999999999999/download/"])
-def test_odd_attachment_addresses_are_404(world, path):
-    response = world.client("officer").get(path)
+def test_odd_attachment_addresses_are_404(matrix_world, path):
+    response = matrix_world.client("officer").get(path)
     STATS["tried"] += 1
     assert response.status_code == 404, (path, response.status_code)

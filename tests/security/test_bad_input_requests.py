@@ -83,8 +83,8 @@ def assert_list_answer(response, case, *, csv=False) -> None:
 
 
 @pytest.mark.parametrize("list_name", list(LISTS))
-def test_hostile_filter_values_give_results_or_form_errors(world, list_name):
-    client = world.client("staff")
+def test_hostile_filter_values_give_results_or_form_errors(matrix_world, list_name):
+    client = matrix_world.client("staff")
     url = reverse(list_name)
     params = [*LISTS[list_name].base_filters, "page"]
     for value in HOSTILE:
@@ -107,8 +107,8 @@ def test_hostile_filter_values_give_results_or_form_errors(world, list_name):
         assert_list_answer(response, (url, raw), csv="format=csv" in raw)
 
 
-def test_the_country_page_takes_any_code(world):
-    client = world.client("viewer")
+def test_the_country_page_takes_any_code(matrix_world):
+    client = matrix_world.client("viewer")
     # A code in any case is the country's page; anything else is not a country: the 404 page.
     response = client.get("/countries/jp/")
     STATS["tried"] += 1
@@ -126,9 +126,9 @@ HTML_ROUTES = ["/", "/partners/", "/engagements/", "/commitments/", "/missions/"
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])
-def test_other_methods_on_html_views_are_405(world, method):
-    client = world.client("officer")
-    routes = [*HTML_ROUTES, f"/engagements/{world.engagements['internal'].pk}/", f"/partners/{world.partner.pk}/"]
+def test_other_methods_on_html_views_are_405(matrix_world, method):
+    client = matrix_world.client("officer")
+    routes = [*HTML_ROUTES, f"/engagements/{matrix_world.engagements['internal'].pk}/", f"/partners/{matrix_world.partner.pk}/"]
     for url in routes:
         before = row_counts()
         response = client.generic(method, url)
@@ -137,8 +137,8 @@ def test_other_methods_on_html_views_are_405(world, method):
         assert row_counts() == before
 
 
-def test_a_foreign_host_header_is_400(world):
-    client = world.client("officer")
+def test_a_foreign_host_header_is_400(matrix_world):
+    client = matrix_world.client("officer")
     for url in ["/", "/partners/", "/accounts/login/", "/api/v1/partners/"]:
         response = client.get(url, HTTP_HOST="evil.example")
         STATS["tried"] += 1
@@ -146,8 +146,8 @@ def test_a_foreign_host_header_is_400(world):
         assert b"evil.example" not in response.content
 
 
-def test_a_body_over_ten_megabytes_is_refused(world):
-    client = world.client("officer")
+def test_a_body_over_ten_megabytes_is_refused(matrix_world):
+    client = matrix_world.client("officer")
     before = row_counts()
     big = "a" * (11 * 1024 * 1024)
     response = post_form(client, reverse("partners:create"), {"name": big, "kind": "city", "country": "FR"})
@@ -159,18 +159,18 @@ def test_a_body_over_ten_megabytes_is_refused(world):
     assert row_counts() == before
 
 
-def test_an_oversized_upload_is_refused(world):
+def test_an_oversized_upload_is_refused(matrix_world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client = world.client("officer")
+    client = matrix_world.client("officer")
     before = row_counts()
     upload = SimpleUploadedFile("big.csv", b"name,kind\n" + b"x,city\n" * (11 * 1024 * 1024 // 7), content_type="text/csv")
     response = post_form(client, reverse("imports:start"), {"kind": "partners", "file": upload})
     assert_form_errors(response, before)
 
 
-def test_a_json_body_to_an_html_form_is_a_form_error(world):
-    client = world.client("officer")
+def test_a_json_body_to_an_html_form_is_a_form_error(matrix_world):
+    client = matrix_world.client("officer")
     before = row_counts()
     response = client.post(reverse("partners:create"), data=json.dumps({"name": "x"}), content_type="application/json")
     STATS["tried"] += 1
@@ -210,8 +210,8 @@ UNSUPPORTED_MEDIA = {"xml", "text", "form_encoded"}  # the API reads JSON only
 
 
 @pytest.mark.parametrize(("case", "body", "content_type"), API_BAD, ids=[c[0] for c in API_BAD])
-def test_bad_api_bodies_are_4xx_with_reasons(world, case, body, content_type):
-    client = world.client("officer")
+def test_bad_api_bodies_are_4xx_with_reasons(matrix_world, case, body, content_type):
+    client = matrix_world.client("officer")
     before = row_counts()
     response = client.generic("POST", "/api/v1/partners/", body.encode("utf-8", "surrogatepass"), content_type=content_type)
     STATS["tried"] += 1
@@ -230,8 +230,8 @@ def test_bad_api_bodies_are_4xx_with_reasons(world, case, body, content_type):
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "page_size=100000", "ordering=password", "ordering=-nope",
                                    "starts_after=notadate", "partner=" + str(2**63), "partner=-1", "q=%00",
                                    "q=%ED%A0%80", "kind=spaceship", "confidentiality=restricted&confidentiality=x"])
-def test_bad_api_filters_are_200_or_400(world, query):
-    client = world.client("viewer")
+def test_bad_api_filters_are_200_or_400(matrix_world, query):
+    client = matrix_world.client("viewer")
     for resource in ("partners", "engagements", "commitments", "contacts", "agreements", "trade-missions", "gifts",
                      "attachments"):
         response = client.get(f"/api/v1/{resource}/?{query}")
@@ -247,19 +247,19 @@ def test_bad_api_filters_are_200_or_400(world, query):
         else:
             assert response.status_code == 404 and query.startswith("page="), (resource, query, response.status_code)
             assert response.json()["detail"], (resource, query)
-        assert not any(m in body for m in world.forbidden_markers("viewer"))
+        assert not any(m in body for m in matrix_world.forbidden_markers("viewer"))
 
 
 # --- CSV formula injection (item 9) ---
 FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(1,2)", "\t=1+1", "\r=1+1"]
 
 
-def test_csv_export_defuses_formulas(world):
-    client = world.client("officer")
+def test_csv_export_defuses_formulas(matrix_world):
+    client = matrix_world.client("officer")
     url = reverse("partners:create")
     defaults = form_defaults(client, url)
     for formula in FORMULAS:
-        response = post_form(client, url, {**defaults, **FORMS["partner"][2](world), "name": f"{formula}", "city": formula})
+        response = post_form(client, url, {**defaults, **FORMS["partner"][2](matrix_world), "name": f"{formula}", "city": formula})
         if response.status_code != 302:  # a name that is only whitespace + formula may be refused: fine
             continue
     response = client.get(reverse("partners:list") + "?format=csv")
@@ -277,8 +277,8 @@ def test_csv_export_defuses_formulas(world):
     ("partners:contact-list", "contacts", "is_active"),
     ("engagements:commitment-list", "commitments", "overdue"),
 ])
-def test_an_invalid_yes_no_filter_is_an_error_not_ignored(world, list_name, api, param):
-    client = world.client("officer")
+def test_an_invalid_yes_no_filter_is_an_error_not_ignored(matrix_world, list_name, api, param):
+    client = matrix_world.client("officer")
     for bad in ("maybe", "2", "yes please", "\x00"):
         page = client.get(reverse(list_name), {param: bad})
         STATS["tried"] += 1

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import ContactFactory, EngagementFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,12 +49,6 @@ def nobody(django_user_model):
     return make_user(django_user_model, "nora_norole")
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def token_client(user) -> Client:
     token, _ = Token.objects.get_or_create(user=user)
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -72,8 +66,8 @@ def assert_no_role_page(response, url):
         assert "You have no role yet; ask an administrator" in body, url
 
 
-def test_a_user_without_a_role_sees_no_page(data, nobody):
-    client = signed_in(nobody)
+def test_a_user_without_a_role_sees_no_page(data, nobody, client_for):
+    client = client_for(nobody)
     for url in PAGES + API:
         assert_no_role_page(client.get(url), url)
     # Writes are refused the same way, and write nothing.
@@ -87,17 +81,19 @@ def test_a_token_without_a_role_reads_nothing(data, nobody):
         assert_no_role_page(client.get(url), url)
 
 
-def test_signing_in_and_out_and_the_password_stay_open(nobody):
-    client = signed_in(nobody)
-    assert client.get("/accounts/password_change/").status_code == 200
+def test_signing_in_and_out_and_the_password_stay_open(nobody, client_for):
+    client = client_for(nobody)
+    page = client.get("/accounts/password_change/")
+    assert page.status_code == 200 and "Change your password" in page.content.decode()
     assert client.get("/healthz").status_code in (200, 503)
     assert client.post("/accounts/logout/").status_code == 302
-    assert Client().get("/accounts/login/").status_code == 200
+    page = Client().get("/accounts/login/")
+    assert page.status_code == 200 and 'name="password"' in page.content.decode()
 
 
-def test_removing_the_role_ends_the_session_and_the_token_at_the_next_request(data, django_user_model):
+def test_removing_the_role_ends_the_session_and_the_token_at_the_next_request(data, django_user_model, client_for):
     user = make_user(django_user_model, "sam_staff", "staff")
-    session, token = signed_in(user), token_client(user)
+    session, token = client_for(user), token_client(user)
     assert MARKER in session.get("/engagements/").content.decode()
     assert MARKER in token.get("/api/v1/engagements/").content.decode()
     user.groups.remove(Group.objects.get(name="staff"))
@@ -106,9 +102,9 @@ def test_removing_the_role_ends_the_session_and_the_token_at_the_next_request(da
     assert_no_role_page(token.get("/api/v1/engagements/"), "/api/v1/engagements/")
 
 
-def test_deactivating_ends_the_session_and_the_token(data, django_user_model):
+def test_deactivating_ends_the_session_and_the_token(data, django_user_model, client_for):
     user = make_user(django_user_model, "sam_staff", "staff")
-    session, token = signed_in(user), token_client(user)
+    session, token = client_for(user), token_client(user)
     assert session.get("/engagements/").status_code == 200
     user.is_active = False
     user.save()
@@ -118,12 +114,12 @@ def test_deactivating_ends_the_session_and_the_token(data, django_user_model):
     assert response.status_code == 401 and MARKER not in response.content.decode()
 
 
-def test_a_new_password_revokes_the_api_token(django_user_model):
+def test_a_new_password_revokes_the_api_token(django_user_model, client_for):
     user = make_user(django_user_model, "sam_staff", "staff")
     client = token_client(user)
     assert client.get("/api/v1/partners/").status_code == 200
     # Through the password change page, as the user would.
-    page = signed_in(user)
+    page = client_for(user)
     response = page.post(
         "/accounts/password_change/",
         {"old_password": "correct horse battery staple", "new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},

@@ -128,7 +128,7 @@ def attached_engagement(w, o):
 def attach_post(actor, obj):
     """An empty upload: 404 for whoever may not see the engagement, then 403 without the right to edit it,
     else the form with its error (200)."""
-    if actor == "anon":
+    if actor == "anonymous":
         return LOGIN
     if actor not in SEES[obj]:
         return 404
@@ -216,7 +216,7 @@ ROUTES = [
     Route("audit:restore", get=perm("officer"), kwargs=restore_of, objects=WITH_CONF),
     # undo a delete: POST only; a version that is not a deletion is no undo, for anyone (404)
     Route("audit:undo", get=logged_in_method_not_allowed, kwargs=restore_of, objects=WITH_CONF,
-          post=lambda actor, obj: LOGIN if actor == "anon" else 404),
+          post=lambda actor, obj: LOGIN if actor == "anonymous" else 404),
     # gifts (a restricted engagement's gifts are as hidden as the engagement)
     Route("gifts:list", get=read(), queries=LISTS, shows=True),
     Route("gifts:create", get=perm("add_gift"), post=perm("add_gift")),
@@ -225,7 +225,7 @@ ROUTES = [
           post=conf("change_gift")),
     # search, calendars, briefings
     Route("dashboard:search", get=read(), queries=("", "q=LEAK", "q=Meeting", "q=Commitment", "q=Gift")),
-    Route("dashboard:calendar-feed", get=lambda actor, obj: 404 if actor == "anon" else 200, queries=(TOKEN,),
+    Route("dashboard:calendar-feed", get=lambda actor, obj: 404 if actor == "anonymous" else 200, queries=(TOKEN,),
           note="no session: the token is the credential; anon has none (404)"),
     Route("dashboard:engagement-ics", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
     Route("dashboard:partner-briefing", get=read(), kwargs=partner_pk),
@@ -236,7 +236,7 @@ ROUTES = [
     Route("webhooks:endpoint-edit", get=perm("officer"), kwargs=lambda w, o: {"pk": webhook_objects(w)[0].pk},
           post=perm("officer")),
     Route("webhooks:delivery-log", get=perm("officer")),
-    Route("webhooks:delivery-replay", get=lambda actor, obj: LOGIN if actor == "anon" else (405 if can(actor, "officer") else 403),
+    Route("webhooks:delivery-replay", get=lambda actor, obj: LOGIN if actor == "anonymous" else (405 if can(actor, "officer") else 403),
           kwargs=lambda w, o: {"pk": webhook_objects(w)[1].pk}, post=perm("officer", ok=302)),
     # API pages that are not operations of the schema
     # attachments: as visible as their engagement; replace and delete by officers
@@ -328,40 +328,40 @@ def post_cases():
 
 
 @pytest.mark.parametrize(("route", "obj", "query"), get_cases())
-def test_get(world, route, obj, query):
+def test_get(matrix_world, route, obj, query):
     def case(actor, where):
-        url = reverse(route.name, kwargs=route.kwargs(world, obj))
+        url = reverse(route.name, kwargs=route.kwargs(matrix_world, obj))
         if query == TOKEN:
             # The feed of the actor, by their own token, without a session.
-            token = world.users[actor].profile.calendar_token if actor != "anon" else ""
+            token = matrix_world.users[actor].profile.calendar_token if actor != "anonymous" else ""
             url += f"?token={token}"
             where["url"] = url
-            response = world.client("anon").get(url)
+            response = matrix_world.client("anonymous").get(url)
         else:
             if query:
                 url += "?" + query
             where["url"] = url
-            response = world.client(actor).get(url)
+            response = matrix_world.client(actor).get(url)
         COUNTS["get"] += 1
         check_status(response, expected_for(route, actor, obj), url)
-        check_headers(response, url, signed_in=actor != "anon")
-        check_markers(world, actor, response, url, route.shows and query == "", obj)
+        check_headers(response, url, signed_in=actor != "anonymous")
+        check_markers(matrix_world, actor, response, url, route.shows and query == "", obj)
 
     for_every_actor(f"GET {route.name} [{obj}]", case)
 
 
 @pytest.mark.parametrize(("route", "obj"), post_cases())
-def test_post_without_the_right_changes_nothing(world, route, obj):
+def test_post_without_the_right_changes_nothing(matrix_world, route, obj):
     """An empty POST: refused (login, 403, 404) or a form with errors; only a permitted delete/archive writes."""
 
     def case(actor, where):
-        url = where["url"] = reverse(route.name, kwargs=route.kwargs(world, obj))
+        url = where["url"] = reverse(route.name, kwargs=route.kwargs(matrix_world, obj))
         expected = expected_for(route, actor, obj, "post")
         before = row_counts()
-        response = world.client(actor).post(url, {})
+        response = matrix_world.client(actor).post(url, {})
         COUNTS["post"] += 1
         check_status(response, expected, url)
-        check_markers(world, actor, response, url, False)
+        check_markers(matrix_world, actor, response, url, False)
         if expected in (LOGIN, NO_ROLE_PAGE, 403, 404, 200, 409):
             check_unchanged(before, row_counts(), f"{url} by {actor}")
 

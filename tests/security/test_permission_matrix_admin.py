@@ -35,22 +35,22 @@ def admin_models():
     return sorted(admin.site._registry, key=lambda model: model._meta.label)
 
 
-def admin_objects(world, model) -> list[tuple[str | None, object]]:
+def admin_objects(matrix_world, model) -> list[tuple[str | None, object]]:
     """(confidentiality case, record) pairs to open in the back office; rows made here where the world has none."""
     label = model._meta.label_lower
     if label in ADMIN_CONFIDENTIAL:
-        return [(obj, getattr(world, ADMIN_CONFIDENTIAL[label])[obj]) for obj in OBJECTS]
+        return [(obj, getattr(matrix_world, ADMIN_CONFIDENTIAL[label])[obj]) for obj in OBJECTS]
     known = {
-        "partners.partner": world.partner, "partners.contact": world.contact, "partners.topic": world.topic,
-        "partners.agreement": world.agreement, "engagements.trademission": world.mission, "auth.user": world.users["staff"],
+        "partners.partner": matrix_world.partner, "partners.contact": matrix_world.contact, "partners.topic": matrix_world.topic,
+        "partners.agreement": matrix_world.agreement, "engagements.trademission": matrix_world.mission, "auth.user": matrix_world.users["staff"],
     }  # fmt: skip
     if label in known:
         return [(None, known[label])]
-    record = model._default_manager.first() or make_admin_row(world, label)
+    record = model._default_manager.first() or make_admin_row(matrix_world, label)
     return [(None, record)] if record is not None else []
 
 
-def make_admin_row(world, label):
+def make_admin_row(matrix_world, label):
     from django.utils import timezone
 
     now = timezone.now()
@@ -61,11 +61,11 @@ def make_admin_row(world, label):
     if label == "authtoken.tokenproxy":
         from rest_framework.authtoken.models import Token, TokenProxy
 
-        return TokenProxy.objects.get(pk=Token.objects.create(user=world.users["officer"]).pk)
+        return TokenProxy.objects.get(pk=Token.objects.create(user=matrix_world.users["officer"]).pk)
     if label == "otp_totp.totpdevice":
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        return TOTPDevice.objects.create(user=world.users["root"], name="phone", confirmed=False)
+        return TOTPDevice.objects.create(user=matrix_world.users["superuser"], name="phone", confirmed=False)
     if label == "notifications.outboxmessage":
         from notifications.models import OutboxMessage
 
@@ -90,11 +90,11 @@ def admin_snapshot(model, record):
 
 
 def admin_expectation(actor, root_status):
-    if actor == "anon":
+    if actor == "anonymous":
         return ADMIN_LOGIN
     if actor in NO_ROLE:
         return NO_ROLE_PAGE
-    if actor == "root":
+    if actor == "superuser":
         return root_status
     return ADMIN_LOGIN  # a role and is_staff, but not a superuser
 
@@ -111,7 +111,7 @@ def test_every_admin_model_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("model", admin_cases())
-def test_admin(world, model):
+def test_admin(matrix_world, model):
     """Changelist (and its search), add, change, delete, history, history version GET and POST, autocomplete."""
     from django.contrib import admin
     from django.test import RequestFactory
@@ -121,10 +121,10 @@ def test_admin(world, model):
     label = model._meta.label_lower
     saved = Redirect(reverse(f"admin:{app}_{name}_changelist"))
     root_request = RequestFactory().get("/admin/")
-    root_request.user = world.users["root"]
+    root_request.user = matrix_world.users["superuser"]
     has_history = hasattr(model_admin, "history_form_view")
-    objects = admin_objects(world, model)
-    root = world.client("root")
+    objects = admin_objects(matrix_world, model)
+    root = matrix_world.client("superuser")
 
     def status(allowed, ok=200):
         return ok if allowed else 403
@@ -164,25 +164,25 @@ def test_admin(world, model):
         requests.append(("post", delete, {"post": "yes"}, status(model_admin.has_delete_permission(root_request, record), ADMIN_PROTECTED if label in ADMIN_DELETE_PROTECTED else saved)))
 
     def case(actor, where):
-        client = world.client(actor)
+        client = matrix_world.client(actor)
         for method, url, data, root_status in requests:
             where["url"] = f"{method.upper()} {url}"
             record = next((r for _, r in objects if f"/{r.pk}/" in url), None)
-            before = admin_snapshot(model, record) if method == "post" and actor != "root" else None
+            before = admin_snapshot(model, record) if method == "post" and actor != "superuser" else None
             response = client.get(url) if method == "get" else client.post(url, data)
             COUNTS["admin"] += 1
             check_status(response, admin_expectation(actor, root_status), url)
-            check_markers(world, actor, response, url, False)
+            check_markers(matrix_world, actor, response, url, False)
             if before is not None:
                 check_unchanged(before, admin_snapshot(model, record), f"POST {url} by {actor}")
 
     for_every_actor(f"admin {model._meta.label}", case)
 
 
-def test_admin_index(world):
+def test_admin_index(matrix_world):
     def case(actor, where):
         where["url"] = "/admin/"
-        response = world.client(actor).get("/admin/")
+        response = matrix_world.client(actor).get("/admin/")
         COUNTS["admin"] += 1
         check_status(response, admin_expectation(actor, 200), "/admin/")
 

@@ -49,7 +49,7 @@ OPERATIONS = schema_operations()
 
 def api_expectation(resource, method, is_detail, actor, obj):
     model, _, confidential = API_RESOURCES[resource]
-    if actor == "anon":
+    if actor == "anonymous":
         return {401}
     if actor in NO_ROLE:
         return NO_ROLE_PAGE
@@ -89,18 +89,18 @@ def test_every_api_operation_is_in_the_matrix():
 
 
 @pytest.mark.parametrize(("path", "method", "obj"), api_cases())
-def test_api(world, path, method, obj):
+def test_api(matrix_world, path, method, obj):
     resource = path.split("/")[3]
     is_detail = "{id}" in path
 
     def case(actor, where):
         url = path
         if is_detail and resource == "webhooks":
-            url = path.replace("{id}", str(webhook_objects(world)["/deliveries/" in path].pk))
+            url = path.replace("{id}", str(webhook_objects(matrix_world)["/deliveries/" in path].pk))
         elif is_detail:
-            url = path.replace("{id}", str(API_RESOURCES[resource][1](world, obj).pk))
+            url = path.replace("{id}", str(API_RESOURCES[resource][1](matrix_world, obj).pk))
         where["url"] = f"{method.upper()} {url}"
-        client = world.client(actor)
+        client = matrix_world.client(actor)
         before = row_counts() if method != "get" else None
         if method == "get":
             response = client.get(url)
@@ -110,7 +110,7 @@ def test_api(world, path, method, obj):
         expected = api_expectation(resource, method, is_detail, actor, obj)
         check_status(response, expected, f"{method.upper()} {url}")
         shows = method == "get" and not is_detail and resource in API_LIST_SHOWS
-        check_markers(world, actor, response, url, shows, obj if is_detail else None)
+        check_markers(matrix_world, actor, response, url, shows, obj if is_detail else None)
         if method != "get" and response.status_code in (400, 401, 403, 404):
             check_unchanged(before, row_counts(), f"{method.upper()} {url} by {actor}")
 
@@ -118,12 +118,12 @@ def test_api(world, path, method, obj):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_api_schema_and_docs(world, actor):
-    client = world.client(actor)
+def test_api_schema_and_docs(matrix_world, actor):
+    client = matrix_world.client(actor)
     expected = {
         "/api/v1/schema/": 200,  # public: shapes, no data (README, "The REST API"); markers checked below
-        "/api/v1/": 401 if actor == "anon" else 200,
-        "/api/v1/docs/": LOGIN if actor == "anon" else 200,
+        "/api/v1/": 401 if actor == "anonymous" else 200,
+        "/api/v1/docs/": LOGIN if actor == "anonymous" else 200,
         "/api/v1/partners/1.5/": 404,  # any other path: the API's JSON 404
     }
     if actor in NO_ROLE:
@@ -131,4 +131,4 @@ def test_api_schema_and_docs(world, actor):
     for url, status in expected.items():
         response = client.get(url)
         check_status(response, status, url)
-        check_markers(world, actor, response, url, False)
+        check_markers(matrix_world, actor, response, url, False)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import AgreementFactory, CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 
 from .test_bad_input import XSS

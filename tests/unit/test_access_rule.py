@@ -35,7 +35,7 @@ from dashboard.partner import selectors as partner_page
 from dashboard.search import selectors as search
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import (
     AgreementFactory,
     CommitmentFactory,
@@ -85,7 +85,7 @@ class World:
 
 
 @pytest.fixture
-def world(staff_user, other_staff):
+def access_world(staff_user, other_staff):
     """Restricted (one attended by staff_user, one by nobody of the cast), internal and public
     engagements, each with a commitment and a gift; a commitment and a gift without engagement.
     Held in the past, planned in the next days and one cancelled, over two priority-1 partners."""
@@ -142,7 +142,7 @@ def sees_all(user) -> bool:
     return user.is_active and (user.is_superuser or user.groups.filter(name="officer").exists())
 
 
-def expected(user, world) -> dict:
+def expected(user, access_world) -> dict:
     """The rule in plain Python: pk sets per model."""
     if not may_use(user):
         return {"engagement": set(), "commitment": set(), "gift": set(), "other": False}
@@ -153,9 +153,9 @@ def expected(user, world) -> dict:
         return engagement.staff.filter(pk=user.pk).exists()
 
     return {
-        "engagement": {e.pk for e in world.engagements if sees(e)},
-        "commitment": {c.pk for c in world.commitments if sees(c.engagement)},
-        "gift": {g.pk for g in world.gifts if sees(g.engagement)},
+        "engagement": {e.pk for e in access_world.engagements if sees(e)},
+        "commitment": {c.pk for c in access_world.commitments if sees(c.engagement)},
+        "gift": {g.pk for g in access_world.gifts if sees(g.engagement)},
         "other": True,
     }
 
@@ -165,21 +165,21 @@ def pks(queryset) -> set:
 
 
 @pytest.fixture(params=CAST)
-def user(request, world):
+def user(request, access_world):
     return request.getfixturevalue(request.param)
 
 
-def test_the_cast_covers_every_case(world, viewer, staff_user, other_staff, officer, superuser, no_role, inactive):
+def test_the_cast_covers_every_case(access_world, viewer, staff_user, other_staff, officer, superuser, no_role, inactive):
     """Each member of the cast sees a different slice, so agreement below is not agreement on nothing."""
-    seen = {name: frozenset(expected(u, world)["engagement"]) for name, u in locals().items() if name in CAST}
+    seen = {name: frozenset(expected(u, access_world)["engagement"]) for name, u in locals().items() if name in CAST}
     assert seen["viewer"] == seen["other_staff"]
-    assert seen["officer"] == seen["superuser"] == {e.pk for e in world.engagements}
+    assert seen["officer"] == seen["superuser"] == {e.pk for e in access_world.engagements}
     assert seen["no_role"] == seen["inactive"] == frozenset()
     assert seen["viewer"] < seen["staff_user"] < seen["officer"]
 
 
-def test_querysets_and_q_forms_agree(user, world):
-    want = expected(user, world)
+def test_querysets_and_q_forms_agree(user, access_world):
+    want = expected(user, access_world)
     assert pks(Engagement.objects.visible_to(user)) == want["engagement"]
     assert pks(Engagement.objects.filter(access.engagement_q(user))) == want["engagement"]
     assert pks(Engagement.objects.filter(access.probed_engagement_q(user))) == want["engagement"]
@@ -190,17 +190,17 @@ def test_querysets_and_q_forms_agree(user, world):
         assert pks(model.objects.filter(access.probed_engagement_q(user, via="engagement__"))) == want[key]
 
 
-def test_the_one_record_predicate_agrees(user, world):
-    want = expected(user, world)
-    for engagement in world.engagements:
+def test_the_one_record_predicate_agrees(user, access_world):
+    want = expected(user, access_world)
+    for engagement in access_world.engagements:
         assert access.may_see_engagement(user, engagement) is (engagement.pk in want["engagement"]), engagement.title
     assert access.may_see_engagement(user, None) is want["other"]
     assert access.may_use_crm(user) is want["other"]
     assert access.sees_all_restricted(user) is (want["other"] and sees_all(user))
 
 
-def test_visibility_classes_share_their_rows_and_add_only_attendance(user, world, viewer, staff_user, other_staff):
-    want = expected(user, world)
+def test_visibility_classes_share_their_rows_and_add_only_attendance(user, access_world, viewer, staff_user, other_staff):
+    want = expected(user, access_world)
     cls = access.visibility_class(user)
     class_rows = pks(Engagement.objects.filter(access.class_engagement_q(cls)))
     beyond = pks(Engagement.objects.filter(access.beyond_class_q(user)))
@@ -213,17 +213,17 @@ def test_visibility_classes_share_their_rows_and_add_only_attendance(user, world
     # Users of one class see its rows at least, and exactly them when they took part in nothing restricted.
     for other in (viewer, staff_user, other_staff):
         if access.visibility_class(other) == cls:
-            assert class_rows <= expected(other, world)["engagement"]
+            assert class_rows <= expected(other, access_world)["engagement"]
             if not pks(Engagement.objects.filter(access.beyond_class_q(other))):
-                assert expected(other, world)["engagement"] == class_rows
+                assert expected(other, access_world)["engagement"] == class_rows
     assert cls == {True: {True: access.ALL, False: access.OPEN}[sees_all(user)], False: access.NONE}[want["other"]]
 
 
-def test_dashboard_selectors_agree(user, world):
-    want = expected(user, world)
+def test_dashboard_selectors_agree(user, access_world):
+    want = expected(user, access_world)
     assert pks(common._probed_engagements(user)) == want["engagement"]
     assert pks(common._probed_commitments(user)) == want["commitment"]
-    visible = [e for e in world.engagements if e.pk in want["engagement"]]
+    visible = [e for e in access_world.engagements if e.pk in want["engagement"]]
 
     today = timezone.localdate(NOW)
     start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
@@ -242,7 +242,7 @@ def test_dashboard_selectors_agree(user, world):
     cutoff = NOW - dt.timedelta(days=settings.CRM["QUIET_AFTER_DAYS"])
     quiet = {
         p.pk
-        for p in world.partners
+        for p in access_world.partners
         if p.priority == 1
         and not any(e.status != "cancelled" and e.starts_at >= cutoff and p in e.partners.all() for e in visible)
     }
@@ -256,40 +256,40 @@ def test_dashboard_selectors_agree(user, world):
     assert sum(charts["topics"]["values"]) == len(charted)  # every meeting has the one topic
 
 
-def test_partner_pages_agree(user, world):
-    want = expected(user, world)
-    partner = world.partners[0]
+def test_partner_pages_agree(user, access_world):
+    want = expected(user, access_world)
+    partner = access_world.partners[0]
     timeline = partner_page.partner_timeline(user, partner)
     by_type = {}
     for item in timeline.items:
         by_type.setdefault(item.type, set()).add(item.id)
-    assert by_type.get("engagement", set()) == {e.pk for e in world.engagements if e.pk in want["engagement"] and partner in e.partners.all()}
-    assert by_type.get("commitment", set()) == {c.pk for c in world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk}
-    assert by_type.get("mission", set()) == ({world.missions[0].pk} if want["other"] else set())
+    assert by_type.get("engagement", set()) == {e.pk for e in access_world.engagements if e.pk in want["engagement"] and partner in e.partners.all()}
+    assert by_type.get("commitment", set()) == {c.pk for c in access_world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk}
+    assert by_type.get("mission", set()) == ({access_world.missions[0].pk} if want["other"] else set())
 
     overview = country_page.country_overview(user, "JP", now=NOW)
     assert {e.pk for e in overview.engagements} == want["engagement"]
-    assert {p.pk for p in overview.partners} == ({p.pk for p in world.partners} if want["other"] else set())
-    assert {a.pk for a in overview.agreements} == ({a.pk for a in world.agreements} if want["other"] else set())
+    assert {p.pk for p in overview.partners} == ({p.pk for p in access_world.partners} if want["other"] else set())
+    assert {a.pk for a in overview.agreements} == ({a.pk for a in access_world.agreements} if want["other"] else set())
     assert {m.pk for m in overview.missions} == set()  # the mission is to Viet Nam
 
     if want["other"]:
         history = partner_page.partner_history(user, partner.pk, now=NOW)
         assert {c.pk for c in history.we_owe + history.they_owe} == {
-            c.pk for c in world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk
+            c.pk for c in access_world.commitments if c.pk in want["commitment"] and c.partner_id == partner.pk
         }
     else:
         with pytest.raises(Http404):
             partner_page.partner_history(user, partner.pk, now=NOW)
 
 
-def test_records_without_confidentiality_follow_may_use_crm(user, world):
+def test_records_without_confidentiality_follow_may_use_crm(user, access_world):
     """Partners, contacts, agreements, topics: all for a user of the CRM, nothing (404) for anyone else."""
-    want = expected(user, world)["other"]
+    want = expected(user, access_world)["other"]
     pairs = [
-        (access.partners_for, access.access_partner, Partner, world.partners),
-        (access.contacts_for, access.access_contact, Contact, world.contacts),
-        (access.agreements_for, access.access_agreement, Agreement, world.agreements),
+        (access.partners_for, access.access_partner, Partner, access_world.partners),
+        (access.contacts_for, access.access_contact, Contact, access_world.contacts),
+        (access.agreements_for, access.access_agreement, Agreement, access_world.agreements),
     ]
     for listing, getter, model, records in pairs:
         assert pks(listing(user)) == (pks(model.objects.all()) if want else set())
@@ -301,38 +301,38 @@ def test_records_without_confidentiality_follow_may_use_crm(user, world):
                 with pytest.raises(Http404):
                     getter(user, record.pk)
     assert pks(access.topics_for(user)) == (pks(Topic.objects.all()) if want else set())
-    assert pks(TradeMission.objects.visible_to(user)) == ({world.missions[0].pk} if want else set())
+    assert pks(TradeMission.objects.visible_to(user)) == ({access_world.missions[0].pk} if want else set())
 
 
-def test_search_agrees(user, world):
-    want = expected(user, world)
+def test_search_agrees(user, access_world):
+    want = expected(user, access_world)
     results = search.search(user, WORD, type_key="engagement")
     assert {h.obj.pk for h in results.group.hits} == want["engagement"]
     results = search.search(user, WORD, type_key="commitment")
     assert {h.obj.pk for h in results.group.hits} == want["commitment"]
     everything = {
-        "partner": {p.pk for p in world.partners},
-        "contact": {c.pk for c in world.contacts},
-        "agreement": {a.pk for a in world.agreements},
-        "mission": {m.pk for m in world.missions},
+        "partner": {p.pk for p in access_world.partners},
+        "contact": {c.pk for c in access_world.contacts},
+        "agreement": {a.pk for a in access_world.agreements},
+        "mission": {m.pk for m in access_world.missions},
     }
     for key, all_pks in everything.items():
         hits = {h.obj.pk for h in search.search(user, WORD, type_key=key).group.hits}
         assert hits == (all_pks if want["other"] else set()), key
 
 
-def test_calendar_feed_agrees(user, world):
-    want = expected(user, world)
+def test_calendar_feed_agrees(user, access_world):
+    want = expected(user, access_world)
     feed = user_feed(user, now=NOW)
     uids = {str(event["uid"]).split("@")[0] for event in feed.walk("VEVENT")}
     since = NOW - dt.timedelta(days=90)  # FEED_PAST_DAYS
     engagements = {
         f"engagement-{e.pk}"
-        for e in world.engagements
+        for e in access_world.engagements
         if e.pk in want["engagement"] and e.status != "cancelled" and e.starts_at >= since
     }
     commitments = {
-        f"commitment-{c.pk}" for c in world.commitments if c.pk in want["commitment"] and c.owner_id == user.pk
+        f"commitment-{c.pk}" for c in access_world.commitments if c.pk in want["commitment"] and c.owner_id == user.pk
     }
     assert uids == engagements | commitments
 
@@ -353,10 +353,10 @@ def test_the_role_lookup_also_loads_the_group_permissions_django_would(request, 
         assert asked.get_all_permissions() == django_way
 
 
-def test_api_querysets_agree(user, world):
+def test_api_querysets_agree(user, access_world):
     from api import selectors as api
 
-    want = expected(user, world)
+    want = expected(user, access_world)
     assert pks(api.api_engagements(user)) == want["engagement"]
     assert pks(api.api_commitments(user)) == want["commitment"]
     assert pks(api.api_gifts(user)) == want["gift"]
@@ -368,17 +368,17 @@ def test_api_querysets_agree(user, world):
     assert pks(api.api_missions(user)) == (pks(TradeMission.objects.all()) if everything else set())
 
 
-def test_detail_pages_fetch_through_the_rule(user, world, client):
+def test_detail_pages_fetch_through_the_rule(user, access_world, client):
     """Each detail page shows a record exactly when the rule says so (its title in the page), else refuses."""
-    want = expected(user, world)
+    want = expected(user, access_world)
     if user.is_active:
         client.force_login(user)  # an inactive user cannot sign in at all
-    pages = [(f"/partners/{p.pk}/", p.name, want["other"]) for p in world.partners[:1]]
-    pages += [(f"/contacts/{c.pk}/", c.full_name, want["other"]) for c in world.contacts]
-    pages += [(f"/agreements/{a.pk}/", a.title, want["other"]) for a in world.agreements]
-    pages += [(f"/missions/{m.pk}/", m.name, want["other"]) for m in world.missions]
-    pages += [(f"/engagements/{e.pk}/", e.title, e.pk in want["engagement"]) for e in world.engagements]
-    pages += [(f"/commitments/{c.pk}/", c.description, c.pk in want["commitment"]) for c in world.commitments]
+    pages = [(f"/partners/{p.pk}/", p.name, want["other"]) for p in access_world.partners[:1]]
+    pages += [(f"/contacts/{c.pk}/", c.full_name, want["other"]) for c in access_world.contacts]
+    pages += [(f"/agreements/{a.pk}/", a.title, want["other"]) for a in access_world.agreements]
+    pages += [(f"/missions/{m.pk}/", m.name, want["other"]) for m in access_world.missions]
+    pages += [(f"/engagements/{e.pk}/", e.title, e.pk in want["engagement"]) for e in access_world.engagements]
+    pages += [(f"/commitments/{c.pk}/", c.description, c.pk in want["commitment"]) for c in access_world.commitments]
     for url, text, visible in pages:
         response = client.get(url)
         body = response.content.decode()

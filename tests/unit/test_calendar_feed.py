@@ -144,7 +144,10 @@ def test_one_engagement_as_a_file_to_add(client, viewer, staff_user, calendar_wo
     assert "Consulate General of Mexico" in str(event["DESCRIPTION"])
     assert client.get(f"/engagements/{calendar_world['secret'].pk}/ics/").status_code == 404
     client.force_login(staff_user)
-    assert client.get(f"/engagements/{calendar_world['secret'].pk}/ics/").status_code == 200
+    response = client.get(f"/engagements/{calendar_world['secret'].pk}/ics/")
+    assert response.status_code == 200
+    (event,) = _events(Calendar.from_ical(response.content))
+    assert str(event["SUMMARY"]) == calendar_world["secret"].title
 
 
 def _ics_event(client, engagement):

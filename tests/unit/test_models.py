@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from engagements.models import Commitment, Engagement, TradeMission
+from engagements.models import Commitment, Engagement
 from partners.models import Agreement, Partner
 from tests.factories import (
     AgreementFactory,

@@ -21,7 +21,7 @@ from accounts.access import (
     user_sees_engagement_q,
 )
 from engagements.models import Commitment, Engagement
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import CommitmentFactory, EngagementFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from engagements.models import Engagement
 from engagements.services import engagement_create
 from notifications.models import OutboxMessage
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import EngagementFactory
 
 pytestmark = pytest.mark.django_db

@@ -265,7 +265,8 @@ def test_outbox_page_is_for_officers(client, viewer, staff_user, officer, superu
         assert client.get(url).status_code == 403
     for user in (officer, superuser):
         client.force_login(user)
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+        assert response.status_code == 200 and "<h1>Outbox</h1>" in response.content.decode()
 
 
 def test_outbox_page_shows_state_attempts_and_errors(client, officer, staff_user):

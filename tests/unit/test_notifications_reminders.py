@@ -11,7 +11,7 @@ from engagements.models import Commitment, Engagement
 from notifications import services
 from notifications.models import OutboxMessage
 from partners.models import Agreement
-from tests.conftest import make_user
+from tests.world import make_user
 from tests.factories import AgreementFactory, CommitmentFactory, EngagementFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db

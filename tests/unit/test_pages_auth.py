@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from tests.pages_fixtures import PASSWORD
+from tests.world import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,8 @@ def test_a_wrong_password_is_an_error_on_the_form(client, viewer):
     assert "usa-alert--error" in response.content.decode()
 
 
-def test_logout_is_a_post_and_shows_the_signed_out_page(as_user, viewer):
-    client = as_user(viewer)
+def test_logout_is_a_post_and_shows_the_signed_out_page(client_for, viewer):
+    client = client_for(viewer)
     body = client.get("/partners/").content.decode()
     assert 'action="/accounts/logout/"' in body and 'method="post"' in body
     response = client.post("/accounts/logout/")
@@ -36,8 +36,8 @@ def test_logout_is_a_post_and_shows_the_signed_out_page(as_user, viewer):
     assert client.get("/partners/").status_code == 302
 
 
-def test_password_change_pages(as_user, viewer):
-    client = as_user(viewer)
+def test_password_change_pages(client_for, viewer):
+    client = client_for(viewer)
     body = client.get("/accounts/password_change/").content.decode()
     assert "Change your password" in body
     response = client.post(
@@ -61,23 +61,23 @@ def test_lockout_page(client, viewer):
     assert "Too many failed sign-in attempts" in response.content.decode()
 
 
-def test_navigation_by_role(as_user, viewer, staff_user, officer):
-    body = as_user(viewer).get("/partners/").content.decode()
+def test_navigation_by_role(client_for, viewer, staff_user, officer):
+    body = client_for(viewer).get("/partners/").content.decode()
     for link in ['href="/"', 'href="/partners/"', 'href="/contacts/"', 'href="/engagements/"', 'href="/missions/"',
                  'href="/commitments/"', 'href="/agreements/"', 'href="/accounts/preferences/"', 'action="/search/"']:
         assert link in body, link
     assert 'href="/outbox/"' not in body
     assert "Log a meeting" not in body
-    assert "Log a meeting" in as_user(staff_user).get("/partners/").content.decode()
-    body = as_user(officer).get("/partners/").content.decode()
+    assert "Log a meeting" in client_for(staff_user).get("/partners/").content.decode()
+    body = client_for(officer).get("/partners/").content.decode()
     assert 'href="/outbox/"' in body
     assert 'aria-current="page"' in body
 
 
-def test_base_layout_loads_no_inline_script_or_style(as_user, viewer):
+def test_base_layout_loads_no_inline_script_or_style(client_for, viewer):
     import re
 
-    body = as_user(viewer).get("/engagements/").content.decode()
+    body = client_for(viewer).get("/engagements/").content.decode()
     assert " style=" not in body and "<style" not in body
     for tag in re.findall(r"<script[^>]*>", body):
         assert "src=" in tag, tag

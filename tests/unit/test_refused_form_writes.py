@@ -10,76 +10,15 @@ Deletes refused because the record is in use are swept in test_deletes.py.
 """
 
 import datetime as dt
-from html.parser import HTMLParser
 
 import pytest
 
 from engagements.models import Engagement
 from tests import factories
+from tests.forms import form_data
 from tests.snapshots import database_snapshot
 
 pytestmark = pytest.mark.django_db
-
-
-class _Forms(HTMLParser):
-    """The POST forms of a page, each as {name: [values]} the way a browser would submit it."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict[str, list[str]]] = []
-        self._form = None
-        self._select = None
-        self._textarea = None
-        self._options: list[tuple[str, bool]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and (a.get("method") or "").lower() == "post":
-            self._form = {}
-            self.forms.append(self._form)
-        if self._form is None:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._form.setdefault(name, []).append(a.get("value", "on"))
-            elif kind not in ("submit", "button", "file"):
-                self._form.setdefault(name, []).append(a.get("value") or "")
-        elif tag == "select" and name:
-            self._select, self._multiple, self._options = name, "multiple" in a, []
-        elif tag == "option" and self._select:
-            self._options.append((a.get("value", ""), "selected" in a))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self._form[name] = [""]
-
-    def handle_data(self, data):
-        if self._textarea and self._form is not None:
-            self._form[self._textarea][0] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "select" and self._select and self._form is not None:
-            chosen = [value for value, selected in self._options if selected]
-            if not chosen and not self._multiple and self._options:
-                chosen = [self._options[0][0]]
-            self._form[self._select] = chosen
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def form_data(html: str, field: str) -> dict:
-    parser = _Forms()
-    parser.feed(html)
-    for form in parser.forms:
-        if field in form:
-            form.pop("csrfmiddlewaretoken", None)
-            return form
-    raise AssertionError(f"no POST form with a {field!r} field")
 
 
 @pytest.fixture

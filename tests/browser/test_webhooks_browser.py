@@ -3,15 +3,14 @@ sees its secret, reads the log; no script errors, CSP violations or serious acce
 
 import pytest
 
-from tests.browser.conftest import _role_groups, web  # noqa: F401 (fixtures)
-from tests.browser.test_dashboard_browser import serious_violations
+from tests.browser.helpers import serious_violations
 from webhooks import targets
 from webhooks.models import Delivery, Endpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_officer_registers_an_endpoint_and_reads_the_log(web, officer, settings, monkeypatch):  # noqa: F811
+def test_an_officer_registers_an_endpoint_and_reads_the_log(web, officer, settings, monkeypatch):
     from webhooks import tasks
 
     monkeypatch.setattr(tasks, "_queue", lambda: None)  # no task to the development filesystem broker
