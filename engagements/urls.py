@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import commitment_views, views
 
 # /engagements/…
 engagements = [
@@ -24,10 +24,10 @@ missions = [
 
 # /commitments/…
 commitments = [
-    path("", views.commitment_list, name="commitment-list"),
-    path("new/", views.commitment_create, name="commitment-create"),
-    path("<int:pk>/", views.commitment_detail, name="commitment-detail"),
-    path("<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
-    path("<int:pk>/done/", views.commitment_done, name="commitment-done"),
-    path("<int:pk>/delete/", views.commitment_delete, name="commitment-delete"),
+    path("", commitment_views.commitment_list, name="commitment-list"),
+    path("new/", commitment_views.commitment_create, name="commitment-create"),
+    path("<int:pk>/", commitment_views.commitment_detail, name="commitment-detail"),
+    path("<int:pk>/edit/", commitment_views.commitment_edit, name="commitment-edit"),
+    path("<int:pk>/done/", commitment_views.commitment_done, name="commitment-done"),
+    path("<int:pk>/delete/", commitment_views.commitment_delete, name="commitment-delete"),
 ]
