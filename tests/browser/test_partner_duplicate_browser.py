@@ -64,7 +64,13 @@ def test_the_quick_add_warns_inside_the_meeting_form(web, staff_user):
 
     page.locator("label", has_text="Add it anyway: it is a different partner").click()  # USWDS hides the box itself
     page.get_by_role("button", name="Add this partner").click()
-    page.locator("#quick-partner").get_by_text("Added").wait_for()
+    # Confirmed: it travels with the meeting, and is created only when the meeting is saved.
+    page.locator("#quick-partner").get_by_text("will be added when you save this meeting").wait_for()
+    assert not Partner.objects.filter(name="Ville de Paris").exists()
+    page.locator("#id_title").fill("Call with the Ville de Paris")
+    page.locator("#id_kind").select_option("call")
+    page.get_by_role("button", name="Save meeting").click()
+    page.get_by_role("heading", name="Call with the Ville de Paris").wait_for()
     added = Partner.objects.get(name="Ville de Paris")
-    assert page.eval_on_selector("#id_partners", "el => [...el.selectedOptions].map(o => o.value)") == [str(added.pk)]
+    assert list(added.engagements.values_list("title", flat=True)) == ["Call with the Ville de Paris"]
     assert web.problems == []
