@@ -49,6 +49,7 @@ def test_the_venue_zone_is_chosen_on_the_meeting_form(web, officer):
     )
     web.login("omar_officer")
     web.visit(f"/engagements/{audience.pk}/edit/")
+    web.page.get_by_text("More details:").click()  # the place and its zone are folded on the meeting form
     web.page.get_by_label("Venue's time zone").select_option("Asia/Tokyo")
     web.page.locator("#engagement-form button[type=submit]").first.click()
     web.page.wait_for_load_state("networkidle")
