@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from icalendar import Calendar
@@ -293,17 +293,26 @@ def apply_calendar(data: bytes, *, actor, confidentiality: str | None = None, no
     _method, invites = read_calendar(data)
     if confidentiality is not None and confidentiality not in Engagement.Confidentiality.values:
         raise InvitationError(f"Unknown confidentiality: {confidentiality}.")
-    outcomes = []
     try:
-        with transaction.atomic():
-            for invite in invites:
-                _lock_uid(invite.uid)
-                existing = Engagement.objects.filter(ical_uid=invite.uid).first()
-                outcome = _apply_one(invite, existing, actor=actor, confidentiality=confidentiality)
-                if outcome is not None:
-                    outcomes.append(outcome)
+        try:
+            return _apply_all(invites, actor=actor, confidentiality=confidentiality)
+        except IntegrityError:
+            # Another writer created the same UID first (a database without advisory locks):
+            # once more, now finding theirs.
+            return _apply_all(invites, actor=actor, confidentiality=confidentiality)
     except ValidationError as exc:
         raise InvitationError("The invitation could not be saved: " + "; ".join(exc.messages)) from None
+
+
+@transaction.atomic
+def _apply_all(invites: list[Invite], *, actor, confidentiality) -> list[InvitationOutcome]:
+    outcomes = []
+    for invite in invites:
+        _lock_uid(invite.uid)
+        existing = Engagement.objects.filter(ical_uid=invite.uid).first()
+        outcome = _apply_one(invite, existing, actor=actor, confidentiality=confidentiality)
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
 
 
