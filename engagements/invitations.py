@@ -67,6 +67,7 @@ MAX_EVENTS = 50  # VEVENTs read from one file
 MAX_PEOPLE = 300  # addresses matched per event
 SUMMARY_MAX = 20_000  # characters of DESCRIPTION kept as the summary
 UID_MAX = 255
+SEQUENCE_MAX = 2**31 - 1  # PositiveIntegerField on every database
 
 _MEETING_HOSTS = (
     r"zoom\.us|zoomgov\.com|teams\.microsoft\.com|teams\.live\.com|meet\.google\.com|[\w-]+\.webex\.com"
@@ -161,6 +162,8 @@ def _read_event(event, *, cancelled_by_method: bool, position: int) -> Invite:
         starts_at, ends_at, zone = _times(event)
         stamp = _instant(event.decoded("DTSTAMP")) if event.get("DTSTAMP") is not None else None
         sequence = int(str(event.get("SEQUENCE", 0) or 0).strip())
+        if sequence > SEQUENCE_MAX:
+            raise InvitationError(f"its SEQUENCE ({str(sequence)[:20]}) is out of range.")
     except InvitationError as exc:
         raise InvitationError(f"{where}: {exc}") from None
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
@@ -171,7 +174,7 @@ def _read_event(event, *, cancelled_by_method: bool, position: int) -> Invite:
     online = bool(MEETING_LINK.fullmatch(location)) or (not location and any(MEETING_LINK.search(t) for t in links))
     return Invite(
         uid=uid,
-        sequence=min(max(sequence, 0), 2**31 - 1),
+        sequence=max(sequence, 0),
         stamp=stamp if isinstance(stamp, dt.datetime) else None,
         cancelled=cancelled_by_method or _text(event.get("STATUS")).upper() == "CANCELLED",
         title=(_text(event.get("SUMMARY")) or "Untitled invitation")[:NAME_MAX],
@@ -266,7 +269,7 @@ def _emails(event) -> tuple[str, ...]:
         values.extend(found if isinstance(found, list) else [found] if found is not None else [])
     emails = []
     for value in values:
-        address = str(value).strip()
+        address = str(value).replace("\x00", "").strip()
         if address.lower().startswith("mailto:"):
             address = address[7:]
         address = address.strip().lower()
