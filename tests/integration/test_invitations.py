@@ -188,3 +188,16 @@ def test_two_copies_applied_at_once_make_one_engagement(postgres_required, offic
     assert len({r.engagement.pk for r in results}) == 1
     assert Engagement.objects.count() == 1
     assert Engagement.objects.get().history.count() == 1
+
+
+def test_the_api_shows_the_invitation_uid_read_only(postgres_required, officer, client_for):
+    [outcome] = apply_calendar(ics("google_meet.ics"), actor=officer)
+    client = client_for(officer)
+    url = f"/api/v1/engagements/{outcome.engagement.pk}/"
+    row = client.get(url).json()
+    assert row["ical_uid"] == "7kukuqrfedlm2f9t0vqh5sl2ak@google.com"
+    response = client.patch(url, {"ical_uid": "forged@example", "title": "Renamed"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    outcome.engagement.refresh_from_db()
+    assert outcome.engagement.ical_uid == "7kukuqrfedlm2f9t0vqh5sl2ak@google.com"
+    assert outcome.engagement.title == "Renamed"
