@@ -174,3 +174,18 @@ def test_odd_but_readable_values_are_bounded_not_refused():
     assert invite.sequence == 0
     assert len(invite.title) == 300 and len(invite.summary) == 20_000
     assert invite.title == "T" * 300
+
+
+def test_an_outlook_customised_zone_is_read_from_its_vtimezone():
+    data = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        "TZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:custom-zone-1\r\nDTSTAMP:20270101T000000Z\r\nSUMMARY:Delhi call\r\n"
+        "DTSTART;TZID=Customized Time Zone:20270301T100000\r\nDTEND;TZID=Customized Time Zone:20270301T110000\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    [invite] = read_calendar(data)[1]
+    assert invite.starts_at == dt.datetime(2027, 3, 1, 4, 30, tzinfo=UTC)  # 10:00 at +05:30
+    assert invite.ends_at == dt.datetime(2027, 3, 1, 5, 30, tzinfo=UTC)
+    assert invite.venue_timezone == ""  # an unnamed zone: the instant is right, no venue clock is guessed
