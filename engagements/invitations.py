@@ -242,7 +242,6 @@ def _venue_zone(start: dt.datetime, tzid: str) -> str:
     is none of these (Outlook's "Customized Time Zone"), icalendar's guess from the
     zone's rules, if any.
     """
-    name = ""
     cleaned = tzid.strip().strip('"').strip("/")
     candidates = [cleaned, WINDOWS_TO_OLSON.get(cleaned, "")]
     if tzid.startswith("/"):
