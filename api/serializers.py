@@ -160,9 +160,14 @@ class EngagementSerializer(CRMSerializer):
         fields = [
             "id", "title", "kind", "status", "starts_at", "ends_at", "location", "is_virtual", "partners",
             "contacts", "staff", "city_officials", "topics", "trade_mission", "summary", "outcomes",
-            "confidentiality", "follow_up_by", "owner", "created_at", "updated_at", "venue_timezone",
+            "confidentiality", "follow_up_by", "owner", "created_at", "updated_at", "venue_timezone", "ical_uid",
         ]  # fmt: skip
+        read_only_fields = ["ical_uid"]
         extra_kwargs = {
+            "ical_uid": {
+                "help_text": "UID of the calendar invitation it was planned from (.ics, by mail or upload), or empty; "
+                "read-only: set by the invitation, which later updates or cancels it by this UID."
+            },
             "venue_timezone": {
                 "help_text": "IANA time zone of the venue (e.g. Europe/Rome), or empty for the office's; "
                 "times stay ISO 8601 instants, this only says which local clock to show beside the office's."

@@ -484,3 +484,7 @@ CRM = {
     # Priority-1 partners with no engagement for this many days are "going quiet".
     "QUIET_AFTER_DAYS": 90,
 }
+
+# Calendar invitations (.ics) read into planned engagements (engagements.invitations, docs/invitations.md):
+# the largest file read, from the upload page or a captured message.
+INVITATION_MAX_BYTES = env.int("INVITATION_MAX_BYTES", default=1024 * 1024)

@@ -330,3 +330,26 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
     def _post_clean(self):
         # The service validates the model (and fills completed_on when done).
         pass
+
+
+class InvitationUploadForm(forms.Form):
+    """An .ics invitation to plan (engagements.invitations), and the confidentiality of what it creates."""
+
+    file = forms.FileField(
+        label="Invitation (.ics)",
+        help_text="The calendar file attached to the invitation email (invite.ics). Up to 1 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+    confidentiality = forms.ChoiceField(
+        choices=Engagement.Confidentiality.choices,
+        initial=Engagement.Confidentiality.INTERNAL,
+        help_text="Of a new engagement; an update keeps the engagement's.",
+    )
+
+    def clean_file(self):
+        from .invitations import max_bytes
+
+        upload = self.cleaned_data["file"]
+        if upload.size > max_bytes():
+            raise ValidationError(f"The file is too large for an invitation (more than {max_bytes() // 1024} KB).")
+        return upload

@@ -170,6 +170,11 @@ class Engagement(RecordModel):
         related_name="owned_engagements",
         help_text="Who logged it and is reminded of the follow-up.",
     )
+    # The calendar invitation it came from (engagements.invitations): its UID, and the SEQUENCE and
+    # DTSTAMP last applied, so that a later update or cancellation finds it and an older one changes nothing.
+    ical_uid = models.CharField("invitation UID", max_length=255, blank=True, default="", editable=False)
+    ical_sequence = models.PositiveIntegerField("invitation sequence", default=0, editable=False)
+    ical_dtstamp = models.DateTimeField("invitation stamp", null=True, blank=True, editable=False)
 
     objects = EngagementQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[partners, contacts, staff, topics])
@@ -189,6 +194,13 @@ class Engagement(RecordModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="engagement_ends_after_start"
+            ),
+            # One engagement per invitation (the unique index is also how it is found by UID).
+            models.UniqueConstraint(
+                fields=["ical_uid"],
+                condition=~Q(ical_uid=""),
+                name="engagement_ical_uid_unique",
+                violation_error_message="An engagement already comes from this invitation.",
             ),
         ]
 

@@ -50,6 +50,9 @@ class EngagementFields(RecordFields, total=False):
     contacts: Iterable[Contact]
     staff: Iterable[AbstractBaseUser]
     topics: Iterable[Topic]
+    ical_uid: str  # the calendar invitation's UID (engagements.invitations), "" for none
+    ical_sequence: int
+    ical_dtstamp: dt.datetime | None
 
 
 class CommitmentFields(RecordFields, total=False):

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from . import commitment_views, views
+from . import commitment_views, invitation_views, views
 
 # /engagements/…
 engagements = [
     path("", views.engagement_list, name="list"),
     path("new/", views.engagement_create, name="create"),
+    path("invitation/", invitation_views.invitation_import, name="invitation"),
     path("<int:pk>/", views.engagement_detail, name="detail"),
     path("<int:pk>/edit/", views.engagement_edit, name="edit"),
     path("<int:pk>/delete/", views.engagement_delete, name="delete"),

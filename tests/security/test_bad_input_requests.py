@@ -122,7 +122,8 @@ def test_the_country_page_takes_any_code(matrix_world):
 
 # --- Protocol (item 12) and sizes (item 1) ---
 HTML_ROUTES = ["/", "/partners/", "/engagements/", "/commitments/", "/missions/", "/agreements/", "/contacts/",
-               "/engagements/new/", "/partners/new/", "/outbox/", "/import/", "/accounts/preferences/"]
+               "/engagements/new/", "/partners/new/", "/outbox/", "/import/", "/accounts/preferences/",
+               "/engagements/invitation/"]
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])

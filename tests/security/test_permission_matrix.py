@@ -176,6 +176,8 @@ ROUTES = [
     # engagements/
     Route("engagements:list", get=read(), queries=(*CONF_LISTS, "confidentiality=restricted"), shows=True),
     Route("engagements:create", get=perm("add_engagement"), post=perm("add_engagement")),
+    Route("engagements:invitation", get=perm("add_engagement"), post=perm("add_engagement"),
+          note="an .ics upload (issue 20); an empty POST: the form with its error"),
     Route("engagements:detail", get=conf(), kwargs=eng, objects=WITH_CONF, shows=True),
     Route("engagements:edit", get=conf("change_engagement"), kwargs=eng, objects=WITH_CONF, post=conf("change_engagement")),
     Route("engagements:delete", get=conf("delete_engagement"), kwargs=eng, objects=WITH_CONF,
