@@ -29,6 +29,7 @@ import tempfile
 import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.parsers import expat
 
@@ -229,7 +230,7 @@ class _WordText:
             while chunk := stream.read(CHUNK):
                 read += len(chunk)
                 if read > budget:
-                    raise ExtractionFailed(_expands_message(read, budget))
+                    raise ExtractionFailed(_expands_message(self.out.limits.max_expanded_bytes))
                 self.parser.Parse(chunk, False)
                 self.out.check_time()
             self.parser.Parse(b"", True)
@@ -238,8 +239,9 @@ class _WordText:
         return read
 
 
-def _expands_message(size: int, budget: int) -> str:
-    return f"The file expands to more than {size_text(budget)} when unpacked; it was not read (at most {size_text(budget)})."
+def _expands_message(limit: int, size: int | None = None) -> str:
+    what = size_text(size) if size is not None else f"more than {size_text(limit)}"
+    return f"The file expands to {what} when unpacked; at most {size_text(limit)} is read, so it was not."
 
 
 def _docx(path: str, out: Collector) -> None:
@@ -253,13 +255,15 @@ def _docx(path: str, out: Collector) -> None:
                 continue
             info = archive.getinfo(part)
             if info.file_size > budget:  # the stated size; the reads below stop at the budget whatever it says
-                raise ExtractionFailed(_expands_message(info.file_size, out.limits.max_expanded_bytes))
+                raise ExtractionFailed(_expands_message(out.limits.max_expanded_bytes, info.file_size))
             try:
                 with archive.open(info) as stream:
                     budget -= _WordText(out).feed(stream, budget)
             except _Full:
                 out.truncated = True
                 return
+            except (zipfile.BadZipFile, EOFError, zlib.error):  # a part whose bytes are not what the zip says
+                raise ExtractionFailed("The Word file is damaged (a part of it does not unpack).") from None
             out.add("\n")
 
 
@@ -276,45 +280,52 @@ def _open_zip(path: str, what: str) -> zipfile.ZipFile:
 def _xlsx(path: str, out: Collector) -> None:
     # Imported here: only workers reading spreadsheets need openpyxl loaded.
     from openpyxl import load_workbook
-    from openpyxl.worksheet._reader import WorkSheetParser
 
-    limits = out.limits
     with _open_zip(path, "Excel") as archive:
         expanded = sum(info.file_size for info in archive.infolist())
-    if expanded > limits.max_expanded_bytes:
-        raise ExtractionFailed(_expands_message(expanded, limits.max_expanded_bytes))
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on a damaged file; all mean "cannot read"
-        raise ExtractionFailed(f"The workbook cannot be read ({type(exc).__name__}).") from None
+    if expanded > out.limits.max_expanded_bytes:
+        raise ExtractionFailed(_expands_message(out.limits.max_expanded_bytes, expanded))
+    # A file object: openpyxl refuses a path without an .xlsx extension (our temporary copy has none).
+    with open(path, "rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types on a damaged file; all mean "cannot read"
+            raise ExtractionFailed(f"The workbook cannot be read ({type(exc).__name__}).") from None
+        try:
+            _sheets(workbook, out)
+        except ExtractionFailed:
+            raise
+        except Exception as exc:
+            raise ExtractionFailed(f"The workbook cannot be read ({type(exc).__name__}).") from None
+        finally:
+            workbook.close()
+
+
+def _sheets(workbook, out: Collector) -> None:
+    """Each sheet's name, then its rows (cells joined by tabs), up to `max_cells` cells in all."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
     cells = 0
-    try:
-        for sheet in workbook.worksheets:
-            out.add(f"{sheet.title}\n")
-            with sheet._get_source() as source:
-                # The sheet's own rows only, as the XML has them (openpyxl's iteration pads absent
-                # rows and columns up to the declared dimension: one cell at XFD1048576 costs 10^10).
-                parser = WorkSheetParser(
-                    source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
-                    date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
-                )
-                for _row, row_cells in parser.parse():
-                    cells += len(row_cells)
-                    if cells > limits.max_cells:
-                        out.truncated = True
-                        return
-                    values = [str(c["value"]) for c in row_cells if c.get("value") not in (None, "")]
-                    if values and not out.add("\t".join(values) + "\n"):
-                        out.truncated = True
-                        return
-                    out.check_time()
-            out.add("\n")
-    except ExtractionFailed:
-        raise
-    except Exception as exc:
-        raise ExtractionFailed(f"The workbook cannot be read ({type(exc).__name__}).") from None
-    finally:
-        workbook.close()
+    for sheet in workbook.worksheets:
+        out.add(f"{sheet.title}\n")
+        with sheet._get_source() as source:
+            # The sheet's own rows only, as the XML has them (openpyxl's iteration pads absent
+            # rows and columns up to the declared dimension: one cell at XFD1048576 costs 10^10).
+            parser = WorkSheetParser(
+                source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+            )
+            for _row, row_cells in parser.parse():
+                cells += len(row_cells)
+                if cells > out.limits.max_cells:
+                    out.truncated = True
+                    return
+                values = [str(c["value"]) for c in row_cells if c.get("value") not in (None, "")]
+                if values and not out.add("\t".join(values) + "\n"):
+                    out.truncated = True
+                    return
+                out.check_time()
+        out.add("\n")
 
 
 # --- Plain text -------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ def highlight(text: str, words: list[str], *, limit: int | None = SNIPPET_CHARS)
     folded = fold(text)
     spans = []
     if words:
-        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\w*")
+        # A word starts after anything but a letter or digit (an underscore too: "signed_mou.pdf").
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        pattern = re.compile(r"(?<![^\W_])(?:" + alternatives + r")[^\W_]*")
         spans = [m.span() for m in pattern.finditer(folded)]
     start, end = 0, len(text)
     if limit and len(text) > limit:
