@@ -52,6 +52,13 @@ class AttachmentQuerySet(models.QuerySet):
         return self.filter(access.attachment_q(user))
 
 
+class AttachmentManager(models.Manager.from_queryset(AttachmentQuerySet)):
+    def get_queryset(self):
+        # The text (up to ATTACHMENT_TEXT_MAX_CHARS) is for search only: lists, pages, downloads and the API
+        # never load it (it is read on access, or with .defer(None)).
+        return super().get_queryset().defer("text")
+
+
 class Attachment(models.Model):
     engagement = models.ForeignKey(
         "engagements.Engagement", null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
@@ -86,13 +93,13 @@ class Attachment(models.Model):
         FAILED = "failed", "could not be read"
         UNSUPPORTED = "unsupported", "not a type whose text is read"
 
-    text = models.TextField(blank=True, default="", help_text="The file's text, for search (at most ATTACHMENT_TEXT_MAX_CHARS).")
+    text = models.TextField(blank=True, default="", help_text="The file's text for search (ATTACHMENT_TEXT_MAX_CHARS at most).")
     text_status = models.CharField(max_length=16, choices=TextStatus.choices, default=TextStatus.PENDING)
     text_note = models.CharField(max_length=300, blank=True, default="", help_text="Why it failed, or that the text was cut.")
     text_attempts = models.PositiveSmallIntegerField(default=0, help_text="Extraction runs started for this file.")
     text_started_at = models.DateTimeField(null=True, blank=True, help_text="When the last extraction run started.")
 
-    objects = AttachmentQuerySet.as_manager()
+    objects = AttachmentManager()
     history = HistoricalRecords(excluded_fields=TEXT_FIELDS)
 
     class Meta:

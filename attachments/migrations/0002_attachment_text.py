@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='attachment',
             name='text',
-            field=models.TextField(blank=True, default='', help_text="The file's text, for search (at most ATTACHMENT_TEXT_MAX_CHARS)."),
+            field=models.TextField(blank=True, default='', help_text="The file's text for search (ATTACHMENT_TEXT_MAX_CHARS at most)."),
         ),
         migrations.AddField(
             model_name='attachment',

@@ -204,7 +204,8 @@ def shaped(search_type: SearchType, queryset, *, with_text: bool = False):
     if key == "document":
         records = [f"{field}__{RECORD_LABELS[kind][1]}" for kind, (_, field) in ATTACHMENT_KINDS.items()]
         fields = ["id", "filename", "content_type", "size", "uploaded_at", *ATTACHMENT_RECORD_FIELDS, *records]
-        return queryset.select_related(*ATTACHMENT_RECORD_FIELDS).only(*fields, *(["text"] if with_text else []))
+        # defer(None): the manager defers the text; only() then names exactly what is read.
+        return queryset.defer(None).select_related(*ATTACHMENT_RECORD_FIELDS).only(*fields, *(["text"] if with_text else []))
     raise ValueError(key)
 
 

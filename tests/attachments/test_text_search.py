@@ -121,8 +121,9 @@ def test_a_restricted_engagements_pdf_is_found_only_by_those_who_see_the_engagem
     commitment = CommitmentFactory(description="Follow up", engagement=secret)
     attach(secret, f"Narwhal {MARKER}.pdf", documents.pdf(f"Narwhal basin concession {MARKER}."), actor=officer)
     attach(commitment, "narwhal-followup.txt", f"Narwhal follow-up {MARKER}".encode(), actor=officer)
+    attach(GiftFactory(engagement=secret), "narwhal-gift.txt", f"Narwhal tusk replica {MARKER}".encode(), actor=officer)
     user = request.getfixturevalue(who)
-    assert len(hit_ids(user, "narwhal")) == (2 if sees else 0)
+    assert len(hit_ids(user, "narwhal")) == (3 if sees else 0)
     client.force_login(user)
     for params in ({"q": "narwhal"}, {"q": "narwhal", "type": "document"}, {"q": "concession basin"}):
         body = client.get(URL, params).content.decode()
@@ -193,7 +194,9 @@ def test_a_timed_out_read_fails_with_a_clear_status_and_the_file_stays(settings,
     slow = attach(meeting, f"slow.{kind}", data, actor=officer)
     assert slow.text_status == FAILED and slow.text == ""
     assert slow.text_note.startswith("Reading the") and "took longer than 0 s" in slow.text_note
-    # The upload stands: listed, downloadable, found by its name, not by its words.
+    # The upload stands: listed (saying why its words are not searchable), downloadable, found by its name.
+    panel = client_for("officer").get(reverse("attachments:panel", args=["engagement", meeting.pk])).content.decode()
+    assert f"slow.{kind}</a>" in panel and f"Not searchable: {slow.text_note}" in panel.replace("&#x27;", "'")
     response = client_for("officer").get(reverse("attachments:download", args=[slow.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == data
     assert hit_ids(officer, "slow") == [slow.pk] and hit_ids(officer, "slowpoke") == []
@@ -256,6 +259,7 @@ def test_a_replaced_files_old_words_leave_the_search_and_history_keeps_no_text(o
     assert hit_ids(officer, "pelican") == []
     assert textindex.extract_attachment(old.pk) == DONE
     assert hit_ids(officer, "cormorant") == [old.pk] and hit_ids(officer, "pelican") == []
+    assert "text" in Attachment.objects.get(pk=old.pk).get_deferred_fields()  # lists and pages never load it
     history_fields = {f.name for f in Attachment.history.model._meta.fields}
     assert "text" not in history_fields and "text_status" not in history_fields
     assert old.history.count() == 2  # the upload and the replace; reading the text is no change of the user's
