@@ -24,7 +24,8 @@ import re
 import resource
 import shutil
 import signal
-import subprocess  # nosec B404 - pdftotext is run with a fixed argument list, no shell
+# pdftotext is run with a fixed argument list and no shell.
+import subprocess  # nosec B404
 import tempfile
 import time
 import unicodedata
@@ -155,7 +156,8 @@ def _pdf(path: str, out: Collector) -> None:
     with tempfile.TemporaryDirectory(prefix="crm-pdf-") as tmp:
         target = os.path.join(tmp, "text.txt")
         try:
-            finished = subprocess.run(  # nosec B603 - fixed arguments, no shell; the path is our temporary copy
+            # Fixed arguments, no shell; the path is our own temporary copy.
+            finished = subprocess.run(  # nosec B603
                 [exe, "-q", "-enc", "UTF-8", "-nopgbrk", "-eol", "unix", path, target],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 timeout=limits.timeout, preexec_fn=_pdftotext_limits(max_bytes, int(limits.timeout) + 1),
