@@ -133,3 +133,29 @@ def test_a_replaced_file_is_read_again_and_the_sweep_reads_files_from_before(wor
     assert Attachment.objects.get(pk=old.pk).text_status == Attachment.TextStatus.PENDING
     celery_client(worker.env["REDIS_URL"]).send_task("queue_pending_attachment_texts")
     assert "Guillemot" in read_by_worker(old.pk, worker).text
+
+
+def test_a_read_that_times_out_in_the_worker_fails_clearly_and_the_upload_stands(
+    celery_workers, storage_root, queued, client_for, officer
+):
+    worker = celery_workers("slow", ATTACHMENT_ROOT=str(storage_root), ATTACHMENT_EXTRACT_TIMEOUT_SECONDS="0")
+    meeting = EngagementFactory(title="Dock talks")
+    client = client_for(officer)
+    pdf = documents.pdf("Shearwater quay lease terms.")
+    response = client.post(
+        reverse("attachments:record", args=["engagement", meeting.pk]),
+        {"files": [SimpleUploadedFile("lease.pdf", pdf), SimpleUploadedFile("memo.txt", b"Shearwater memo.")]},
+    )
+    assert response.status_code == 302
+    lease = read_by_worker(Attachment.objects.get(filename="lease.pdf").pk, worker, Attachment.TextStatus.FAILED)
+    assert lease.text_note == "Reading the PDF's text took longer than 0 s." and lease.text == ""
+    memo = read_by_worker(Attachment.objects.get(filename="memo.txt").pk, worker)  # a plain read has nothing to wait for
+    assert memo.text == "Shearwater memo."
+    # The upload stands: the file downloads, its page says why it is not searchable, its name is found.
+    download = client.get(reverse("attachments:download", args=[lease.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == pdf
+    panel = client.get(reverse("attachments:panel", args=["engagement", meeting.pk])).content.decode()
+    assert "Not searchable: Reading the PDF&#x27;s text took longer than 0 s." in panel
+    body = search_page(client, "shearwater", type="document")
+    assert '">memo.txt</a>' in body and '">lease.pdf</a>' not in body  # (the upload's message names both)
+    assert "<mark>lease</mark>.pdf" in search_page(client, "lease", type="document")
