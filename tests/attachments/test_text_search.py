@@ -179,6 +179,14 @@ def test_text_beyond_the_limit_is_cut_and_says_so(settings, officer, meeting):
     assert hit_ids(officer, "early") == [long.pk] and hit_ids(officer, "latecomer") == []
 
 
+def test_a_pdf_with_more_text_than_kept_stops_pdftotext_and_is_cut(settings, officer, meeting):
+    settings.ATTACHMENT_TEXT_MAX_CHARS = 50  # pdftotext may write 4 × 50 + 4,096 bytes; this PDF holds ~12,000
+    data = documents.pdf("Cassowary opening words.", *[f"Paragraph {i} of the long annex, " * 12 for i in range(30)])
+    long = attach(meeting, "annex.pdf", data, actor=officer)
+    assert long.text_status == DONE and len(long.text) <= 50 and "Only the first" in long.text_note
+    assert hit_ids(officer, "cassowary") == [long.pk]
+
+
 def test_a_workbook_beyond_the_cell_limit_is_cut(settings, officer, meeting):
     settings.ATTACHMENT_EXTRACT_MAX_CELLS = 10
     book = attach(meeting, "big.xlsx", documents.xlsx([[f"Firstrow{i}" for i in range(5)]] + [["x"] * 5] * 20
