@@ -34,6 +34,7 @@ KINDS = {
     "agreement": ("partners.Agreement", "agreement"),
 }
 RECORD_FIELDS = [field for _, field in KINDS.values()]
+TEXT_FIELDS = ["text", "text_status", "text_note", "text_attempts", "text_started_at"]
 
 
 def _one_record_only() -> Q:
@@ -49,6 +50,13 @@ def _one_record_only() -> Q:
 class AttachmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(access.attachment_q(user))
+
+
+class AttachmentManager(models.Manager.from_queryset(AttachmentQuerySet)):
+    def get_queryset(self):
+        # The text (up to ATTACHMENT_TEXT_MAX_CHARS) is for search only: lists, pages, downloads and the API
+        # never load it (it is read on access, or with .defer(None)).
+        return super().get_queryset().defer("text")
 
 
 class Attachment(models.Model):
@@ -76,12 +84,30 @@ class Attachment(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
-    objects = AttachmentQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The searchable text of the file (attachments/textindex.py, in a Celery task after each upload or
+    # replace). Written by queryset updates, not save(): extraction is not a user's change, and
+    # history leaves these fields out (a copy of up to ATTACHMENT_TEXT_MAX_CHARS per version).
+    class TextStatus(models.TextChoices):
+        PENDING = "pending", "waiting for extraction"
+        DONE = "done", "searchable"
+        FAILED = "failed", "could not be read"
+        UNSUPPORTED = "unsupported", "not a type whose text is read"
+
+    text = models.TextField(blank=True, default="", help_text="The file's text for search (ATTACHMENT_TEXT_MAX_CHARS at most).")
+    text_status = models.CharField(max_length=16, choices=TextStatus.choices, default=TextStatus.PENDING)
+    text_note = models.CharField(max_length=300, blank=True, default="", help_text="Why it failed, or that the text was cut.")
+    text_attempts = models.PositiveSmallIntegerField(default=0, help_text="Extraction runs started for this file.")
+    text_started_at = models.DateTimeField(null=True, blank=True, help_text="When the last extraction run started.")
+
+    objects = AttachmentManager()
+    history = HistoricalRecords(excluded_fields=TEXT_FIELDS)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         constraints = [models.CheckConstraint(condition=_one_record_only(), name="attachment_on_one_record")]
+        indexes = [
+            models.Index(fields=["text_started_at"], condition=Q(text_status="pending"), name="attachment_text_pending"),
+        ]
 
     def __str__(self):
         return self.filename

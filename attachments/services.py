@@ -18,6 +18,7 @@ from diplomacy_crm.deletion import delete_record
 
 from .checks import Inspected, inspect
 from .models import KINDS, Attachment
+from .textindex import schedule_extraction
 
 
 def storage():
@@ -72,6 +73,7 @@ def attach_files(*, record, uploads: Sequence, actor) -> list[Attachment]:
                 attachment._history_user = actor
                 attachment.save()
                 created.append(attachment)
+            schedule_extraction(created)  # text for search, read by a worker after the commit
             return created
     except Exception:
         for blob in stored:
@@ -103,6 +105,7 @@ def replace_file(*, attachment: Attachment, upload, actor) -> Attachment:
             locked._history_user = actor
             locked._change_reason = "replaced"
             locked.save()
+            schedule_extraction([locked], reset=True)  # old text out of search; the new file read after commit
             return locked
     except Exception:
         storage().delete(blob)

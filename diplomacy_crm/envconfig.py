@@ -137,4 +137,10 @@ def beat_schedule(env: environ.Env) -> dict:
             "task": "resume_import_jobs",
             "schedule": float(env.int("IMPORT_RESUME_INTERVAL_SECONDS", default=60)),
         },
+        # Every 5 minutes: queue the text extraction of attachments still pending
+        # (files from before text search, a broker down at upload, a dead worker).
+        "queue-pending-attachment-texts": {
+            "task": "queue_pending_attachment_texts",
+            "schedule": float(env.int("ATTACHMENT_EXTRACT_SWEEP_SECONDS", default=300)),
+        },
     }

@@ -307,6 +307,11 @@ ATTACHMENT_ALLOWED_TYPES = {
     "text/csv": "CSV",
     "message/rfc822": "EML",
 }
+# Text of PDF, DOCX, XLSX and plain-text attachments for search (attachments/extract.py, in a Celery task).
+ATTACHMENT_TEXT_MAX_CHARS = env.int("ATTACHMENT_TEXT_MAX_CHARS", default=200_000)  # kept per file
+ATTACHMENT_EXTRACT_TIMEOUT_SECONDS = env.int("ATTACHMENT_EXTRACT_TIMEOUT_SECONDS", default=60)  # per file
+ATTACHMENT_EXTRACT_MAX_EXPANDED_BYTES = env.int("ATTACHMENT_EXTRACT_MAX_EXPANDED_BYTES", default=100 * 1024 * 1024)
+ATTACHMENT_EXTRACT_MAX_CELLS = env.int("ATTACHMENT_EXTRACT_MAX_CELLS", default=200_000)  # per workbook
 
 # --- Mail -----------------------------------------------------------------
 # Django 6.1's MAILERS replaces EMAIL_BACKEND/EMAIL_HOST. EMAIL_URL (smtp://,

@@ -1,4 +1,4 @@
-"""One search box over partners, contacts, engagements, trade missions, commitments and agreements.
+"""One search box over partners, contacts, engagements, trade missions, commitments, agreements and documents.
 
 PostgreSQL: full-text search with the `crm_unaccent` configuration (English
 stemming after the unaccent dictionary, so "Sao Paulo" finds "São Paulo" and
@@ -14,32 +14,50 @@ case-insensitively, in one of the type's fields (a Python fold function
 registered on the connection), ranked by the weight of the fields that hold a
 word; snippets are cut and highlighted in Python.
 
-Snippets are always built from escaped text: the only markup in a result is
-our own <mark>. Confidentiality comes from accounts.access and the visibility selectors of the
+Documents are attachments: their file name (weight A) and the text read
+from the file by a worker (attachments/textindex.py, weight D), searched
+like the rest, under the same rule as their record
+(`Attachment.objects.visible_to`); a result links to that record.
+
+Snippets are always built from escaped text (dashboard/search/text.py): the
+only markup in a result is our own <mark>. Confidentiality comes from accounts.access and the visibility selectors of the
 layers below, and each type costs exactly one query (LIMIT n+1: no COUNT).
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Case, Expression, F, FloatField, Func, Q, Subquery, TextField, Value, When
+from django.db.models import Case, Expression, F, FloatField, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import Col
 from django.db.models.functions import Concat
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from accounts import access
-from diplomacy_crm.text import fold
+from attachments.checks import human_size, type_label
+from attachments.models import KINDS as ATTACHMENT_KINDS
+from attachments.models import RECORD_FIELDS as ATTACHMENT_RECORD_FIELDS
+from attachments.models import Attachment
+from attachments.selectors import record_url
 from engagements.models import Commitment, Engagement, TradeMission
 from engagements.selectors import commitments_for, engagements_for, missions_for
 from partners.models import Agreement, Contact, Partner
 
+from .text import (  # noqa: F401 - fold, START_SEL, STOP_SEL, WORDS_MAX: part of this module's interface
+    SNIPPET_CHARS,
+    START_SEL,
+    STOP_SEL,
+    WORDS_MAX,
+    Fold,
+    ensure_sqlite_fold,
+    fold,
+    headline_to_html,
+    highlight,
+    query_words,
+)
+
 SEARCH_CONFIG = "crm_unaccent"
 QUERY_MAX = 200
-WORDS_MAX = 8
 PER_TYPE_LIMIT = 5  # on the "all types" page; "more" links go to one type's pages
 PAGE_SIZE = 20
 # On PostgreSQL only the CANDIDATES most recently created matches are ranked:
@@ -48,11 +66,6 @@ PAGE_SIZE = 20
 # GIN index). Ranking reads the stored vectors, never the text.
 CANDIDATES = 200
 MAX_PAGE = CANDIDATES // PAGE_SIZE
-SNIPPET_CHARS = 220
-
-# Private-use characters mark the highlights in ts_headline's output; the
-# text is escaped first and only then are they turned into <mark> tags.
-START_SEL, STOP_SEL = "\ue000", "\ue001"
 
 WEIGHT_SCORES = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}  # PostgreSQL's default ts_rank weights
 
@@ -63,7 +76,10 @@ class SearchType:
     label: str
     plural: str
     fields: tuple[tuple[str, str], ...]  # (field, weight A-D); the first is the title
-    list_url: str  # the type's own list page, which takes ?q=
+    list_url: str  # the type's own list page, which takes ?q= ("": none)
+    # The title highlighted in Python rather than by ts_headline: a file name is not prose
+    # (PostgreSQL's parser reads "minutes.pdf" as one host name, so nothing in it would be marked).
+    title_in_python: bool = False
 
     @property
     def title_field(self) -> str:
@@ -94,6 +110,7 @@ TYPES = (
     ),
     SearchType("commitment", "Commitment", "Commitments", (("description", "A"),), "/commitments/"),
     SearchType("agreement", "Agreement", "Agreements", (("title", "A"), ("summary", "B")), "/agreements/"),
+    SearchType("document", "Document", "Documents", (("filename", "A"), ("text", "D")), "", title_in_python=True),
 )
 TYPES_BY_KEY = {t.key: t for t in TYPES}
 
@@ -126,6 +143,7 @@ MODELS = {
     "mission": TradeMission,
     "commitment": Commitment,
     "agreement": Agreement,
+    "document": Attachment,
 }
 
 
@@ -149,11 +167,25 @@ def visible_queryset(search_type: SearchType, user):
         return commitments_for(user)
     if key == "agreement":
         return access.agreements_for(user)
+    if key == "document":
+        return Attachment.objects.visible_to(user)  # as visible as the record it is kept with
     raise ValueError(key)
 
 
-def shaped(search_type: SearchType, queryset):
-    """`queryset` with what a result row shows (one query, no prefetch)."""
+# What a document's result names its record by.
+RECORD_LABELS = {
+    "engagement": ("Engagement", "title"),
+    "mission": ("Trade mission", "name"),
+    "commitment": ("Commitment", "description"),
+    "gift": ("Gift", "description"),
+    "partner": ("Partner", "name"),
+    "agreement": ("Agreement", "title"),
+}
+
+
+def shaped(search_type: SearchType, queryset, *, with_text: bool = False):
+    """`queryset` with what a result row shows (one query, no prefetch). A document's text is read only when the
+    snippet is cut in Python (`with_text`, the SQLite fallback): PostgreSQL returns just the snippet."""
     key = search_type.key
     if key == "partner":
         return queryset.select_related("parent").only("id", "name", "city", "country", "kind", "description", "parent__name")
@@ -169,86 +201,17 @@ def shaped(search_type: SearchType, queryset):
         return queryset.select_related("partner").only("id", "description", "status", "due_date", "made_by", "partner__name")
     if key == "agreement":
         return queryset.only("id", "title", "summary", "kind", "status", "signed_on", "expires_on")
+    if key == "document":
+        records = [f"{field}__{RECORD_LABELS[kind][1]}" for kind, (_, field) in ATTACHMENT_KINDS.items()]
+        fields = ["id", "filename", "content_type", "size", "uploaded_at", *ATTACHMENT_RECORD_FIELDS, *records]
+        # defer(None): the manager defers the text; only() then names exactly what is read.
+        return queryset.defer(None).select_related(*ATTACHMENT_RECORD_FIELDS).only(*fields, *(["text"] if with_text else []))
     raise ValueError(key)
 
 
 def base_queryset(search_type: SearchType, user):
     """What `user` may see of one type, with what a result row shows."""
     return shaped(search_type, visible_queryset(search_type, user))
-
-
-# --- Text helpers (SQLite fallback and the safe highlighter) -----------------
-
-
-def query_words(q: str) -> list[str]:
-    """The folded words of a query, punctuation dropped, at most WORDS_MAX of them."""
-    words = re.findall(r"\w+", fold(q))
-    seen, out = set(), []
-    for word in words:
-        if word not in seen:
-            seen.add(word)
-            out.append(word)
-    return out[:WORDS_MAX]
-
-
-def highlight(text: str, words: list[str], *, limit: int | None = SNIPPET_CHARS) -> str:
-    """Escaped `text` (cut around the first hit when longer than `limit`) with each word hit in <mark>.
-
-    Matches are found in the folded text, so "Sao" marks "São"; a word
-    matches at the start of a word ("mission" marks "missions").
-    """
-    text = text or ""
-    folded = fold(text)
-    spans = []
-    if words:
-        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\w*")
-        spans = [m.span() for m in pattern.finditer(folded)]
-    start, end = 0, len(text)
-    if limit and len(text) > limit:
-        first = spans[0][0] if spans else 0
-        start = max(0, first - limit // 3)
-        end = min(len(text), start + limit)
-    out, cursor = [], start
-    if start > 0:
-        out.append("… ")
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
-        s, e = max(s, start), min(e, end)
-        out.append(escape(text[cursor:s]))
-        out.append(f"<mark>{escape(text[s:e])}</mark>")
-        cursor = e
-    out.append(escape(text[cursor:end]))
-    if end < len(text):
-        out.append(" …")
-    # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
-    return mark_safe("".join(out))  # nosec B308, B703
-
-
-def headline_to_html(value: str | None) -> str:
-    """ts_headline's output (sentinels around hits) as escaped HTML with our <mark> tags only."""
-    value = value or ""
-    if value.count(START_SEL) != value.count(STOP_SEL):
-        # User text that itself held a sentinel: drop all marks rather than emit unbalanced tags.
-        # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
-        return mark_safe(escape(value.replace(START_SEL, "").replace(STOP_SEL, "")))  # nosec B308, B703
-    html = escape(value).replace(START_SEL, "<mark>").replace(STOP_SEL, "</mark>")
-    # Reviewed (bandit): every piece of user text went through escape(); only our <mark> tags are added.
-    return mark_safe(html)  # nosec B308, B703
-
-
-class Fold(Func):
-    """crm_fold(text) on SQLite: the Python `fold`, registered on each connection."""
-
-    function = "crm_fold"
-    output_field = TextField()
-
-
-def _ensure_sqlite_fold() -> None:
-    # Registering a function is a C call on the connection, not a query; doing
-    # it on every search keeps it working after a reconnect.
-    connection.ensure_connection()
-    connection.connection.create_function("crm_fold", 1, fold, deterministic=True)
 
 
 # --- Results ---------------------------------------------------------------
@@ -275,7 +238,18 @@ class Hit:
             return reverse("engagements:mission-detail", args=[obj.pk])
         if key == "commitment":
             return reverse("engagements:commitment-detail", args=[obj.pk])
+        if key == "document":
+            return record_url(obj.kind, self.record)
         return reverse("partners:agreement-detail", args=[obj.pk])
+
+    @property
+    def record(self):
+        """A document's record (loaded with it)."""
+        return getattr(self.obj, ATTACHMENT_KINDS[self.obj.kind][1])
+
+    @property
+    def download_url(self) -> str:
+        return reverse("attachments:download", args=[self.obj.pk]) if self.type.key == "document" else ""
 
     @property
     def meta(self) -> str:
@@ -295,6 +269,11 @@ class Hit:
         elif key == "commitment":
             parts = [o.get_made_by_display(), o.partner.name if o.partner else "",
                      f"due {o.due_date:%b %-d, %Y}" if o.due_date else "", o.get_status_display()]
+        elif key == "document":
+            label, name = RECORD_LABELS[o.kind]
+            record = str(getattr(self.record, name))
+            parts = [type_label(o.content_type), human_size(o.size),
+                     f"{label}: {record[:80]}{'…' if len(record) > 80 else ''}"]
         else:
             parts = [o.get_kind_display(), o.get_status_display(), f"signed {o.signed_on:%b %-d, %Y}" if o.signed_on else ""]
         return " · ".join(p for p in parts if p)
@@ -335,13 +314,12 @@ def postgres_queryset(search_type: SearchType, user, q: str):
     query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
     body = search_type.body_fields
     options = {"MaxFragments": 2, "MaxWords": 28, "MinWords": 10, "FragmentDelimiter": " … "}
-    annotations = {
-        "search_rank": SearchRank(StoredVector(), query),
-        "search_title": SearchHeadline(
+    annotations = {"search_rank": SearchRank(StoredVector(), query)}
+    if not search_type.title_in_python:
+        annotations["search_title"] = SearchHeadline(
             search_type.title_field, query, config=SEARCH_CONFIG, start_sel=START_SEL, stop_sel=STOP_SEL,
             highlight_all=True,
-        ),
-    }
+        )
     if body:
         text = (
             Concat(*[part for name in body for part in (F(name), Value(" … "))][:-1], output_field=TextField())
@@ -371,13 +349,19 @@ def postgres_queryset(search_type: SearchType, user, q: str):
     )
 
 
-def _search_postgres(search_type: SearchType, user, q: str, offset: int, limit: int):
+def _title_html(search_type: SearchType, row, words: list[str]) -> str:
+    if search_type.title_in_python:
+        return highlight(getattr(row, search_type.title_field), words, limit=None)
+    return headline_to_html(row.search_title)
+
+
+def _search_postgres(search_type: SearchType, user, q: str, words: list[str], offset: int, limit: int):
     rows = postgres_queryset(search_type, user, q)[offset : offset + limit + 1]
     hits = [
         Hit(
             type=search_type,
             obj=row,
-            title_html=headline_to_html(row.search_title),
+            title_html=_title_html(search_type, row, words),
             snippet_html=headline_to_html(getattr(row, "search_snippet", "")),
             rank=row.search_rank,
         )
@@ -387,9 +371,9 @@ def _search_postgres(search_type: SearchType, user, q: str, offset: int, limit: 
 
 
 def _search_fallback(search_type: SearchType, user, words: list[str], offset: int, limit: int):
-    _ensure_sqlite_fold()
+    ensure_sqlite_fold()
     folded = {f"fold_{name}": Fold(F(name)) for name, _ in search_type.fields}
-    queryset = base_queryset(search_type, user).alias(**folded)
+    queryset = shaped(search_type, visible_queryset(search_type, user), with_text=True).alias(**folded)
     for word in words:
         match = Q()
         for name, _ in search_type.fields:
@@ -422,7 +406,7 @@ def _search_fallback(search_type: SearchType, user, words: list[str], offset: in
 
 def _search_type(search_type: SearchType, user, q: str, words: list[str], *, offset: int, limit: int) -> TypeResults:
     if connection.vendor == "postgresql":
-        hits = _search_postgres(search_type, user, q, offset, limit)
+        hits = _search_postgres(search_type, user, q, words, offset, limit)
     else:
         hits = _search_fallback(search_type, user, words, offset, limit)
     return TypeResults(type=search_type, hits=hits[:limit], has_more=len(hits) > limit)

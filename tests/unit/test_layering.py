@@ -6,12 +6,14 @@ Bottom to top:
    (roles, the access rule): the base; they may import each other.
 1. `partners`: partners, contacts, topics, agreements.
 2. `engagements`: engagements, missions, commitments (and the Gift model).
-3. The rooms of the top layer, each reading the layers below and never each
+3. `attachments`: files kept with the records of the layers below (the
+   search, a room, finds their words).
+4. The rooms of the top layer, each reading the layers below and never each
    other: `dashboard` (the combining pages), `gifts`, `notifications`,
    `imports`, `history` (record history), `devdata` (demo and benchmark data).
-4. `webhooks`: events of record writes, delivered with the outbox's task
+5. `webhooks`: events of record writes, delivered with the outbox's task
    base (notifications).
-5. `api`: the REST surface over all of it, webhook endpoints included.
+6. `api`: the REST surface over all of it, webhook endpoints included.
 
 A module-level import, an import inside a function and a `from x import y`
 count alike (an AST walk). Only `diplomacy_crm/urls.py` and
@@ -30,12 +32,13 @@ LAYERS = [
     {"diplomacy_crm", "accounts"},
     {"partners"},
     {"engagements"},
-    {"dashboard", "gifts", "notifications", "imports", "history", "devdata", "attachments"},
+    {"attachments"},
+    {"dashboard", "gifts", "notifications", "imports", "history", "devdata"},
     {"webhooks"},
     {"api"},
 ]
 LAYER_OF = {app: level for level, apps in enumerate(LAYERS) for app in apps}
-ROOMS = 3  # the layer whose apps never import each other
+ROOMS = 4  # the layer whose apps never import each other
 WIRING = {"diplomacy_crm/urls.py", "diplomacy_crm/celery.py"}
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dashboard.search import selectors as search
 from engagements.models import Engagement
+from tests.attachments.helpers import attach
 from tests.factories import AgreementFactory, CommitmentFactory, ContactFactory, EngagementFactory, PartnerFactory, TradeMissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,8 @@ def test_every_type_is_searched_and_linked(officer, client_for):
     EngagementFactory(title="Orbitalis dinner")
     TradeMissionFactory(name="Orbitalis trade mission")
     CommitmentFactory(description="Send the Orbitalis study")
-    AgreementFactory(title="Orbitalis MOU", partners=[partner])
+    agreement = AgreementFactory(title="Orbitalis MOU", partners=[partner])
+    attach(agreement, "signed_orbitalis_mou.txt", b"Signed copy.", actor=officer)
     response = client_for("officer").get(URL, {"q": "orbitalis"})
     assert response.status_code == 200
     results = response.context["results"]
@@ -63,6 +65,7 @@ def test_every_type_is_searched_and_linked(officer, client_for):
     body = response.content.decode()
     for path in ("/partners/", "/contacts/", "/engagements/", "/missions/", "/commitments/", "/agreements/"):
         assert f'href="{path}' in body
+    assert f'href="/agreements/{agreement.pk}/"' in body and 'href="/attachments/' in body  # the record, the download
 
 
 def test_type_filter_shows_one_type_paginated_with_more_links(officer, client_for):
@@ -163,9 +166,9 @@ def _seed(n: int, prefix: str):
         TradeMissionFactory(name=f"Budgetary mission {i}")
 
 
-# session, user, the user's role (groups with their permissions, one query), 6 types × 1 query,
+# session, user, the user's role (groups with their permissions, one query), 7 types × 1 query,
 # the user's own permissions
-EXPECTED_ALL_TYPES = 10
+EXPECTED_ALL_TYPES = 11
 # session, user, role, 1 query for the type, own permissions
 EXPECTED_ONE_TYPE = 5
 
@@ -209,19 +212,26 @@ def test_the_migration_indexes_the_expressions_the_query_uses():
 
     migration = import_module("dashboard.migrations.0001_search_indexes")
     frozen = {name: fields for _app, _model, name, fields in migration.SPECS}
-    assert frozen == {t.index_name: t.fields for t in search.TYPES}
+    # 0001 indexed the first six types; documents came with their stored vector (0003).
+    assert frozen == {t.index_name: t.fields for t in search.TYPES if t.key != "document"}
     assert migration.CONFIG == search.SEARCH_CONFIG
+
+
+STORED_VECTOR_MIGRATIONS = ("0002_stored_search_vectors", "0003_document_search_vector")
 
 
 def test_the_stored_vector_migration_stores_the_expressions_the_query_uses():
     from importlib import import_module
 
-    migration = import_module("dashboard.migrations.0002_stored_search_vectors")
-    frozen = {name: fields for _table, name, fields in migration.SPECS}
+    migrations = [import_module(f"dashboard.migrations.{name}") for name in STORED_VECTOR_MIGRATIONS]
+    specs = [spec for migration in migrations for spec in migration.SPECS]
+    frozen = {name: fields for _table, name, fields in specs}
+    assert len(frozen) == len(specs)  # each type's column made once
     assert frozen == {t.index_name: t.fields for t in search.TYPES}
-    assert migration.CONFIG == search.SEARCH_CONFIG
-    assert migration.COLUMN == search.STORED_COLUMN
-    tables = {name: table for table, name, _fields in migration.SPECS}
+    for migration in migrations:
+        assert migration.CONFIG == search.SEARCH_CONFIG
+        assert migration.COLUMN == search.STORED_COLUMN
+    tables = {name: table for table, name, _fields in specs}
     for search_type in search.TYPES:
         assert tables[search_type.index_name] == search.search_model(search_type)._meta.db_table
 
