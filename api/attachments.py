@@ -123,6 +123,12 @@ class AttachmentReplaceSerializer(serializers.Serializer):
         error_messages={"required": "Choose a file."},
     )
 
+    def to_internal_value(self, data):
+        # Several `file` parts would otherwise mean the last one, silently.
+        if hasattr(data, "getlist") and len(data.getlist("file")) > 1:
+            raise serializers.ValidationError({"file": ["Send one file: it replaces this attachment's."]})
+        return super().to_internal_value(data)
+
 
 def _file_errors(service, **kwargs):
     """Call `service`; its refusals of the files ("files" on the pages' forms) are errors of this API's `file`."""
