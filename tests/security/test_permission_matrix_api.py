@@ -28,7 +28,7 @@ API_RESOURCES = {
     "commitments": ("commitment", lambda w, o: w.commitments[o], True),
     "gifts": ("gift", lambda w, o: w.gifts[o], True),
     "webhooks": ("officer", None, False),  # officers only; objects from webhook_objects()
-    "attachments": ("attachment", attachment_of, True),  # as visible as the engagement; writes: ATTACHMENT_WRITES
+    "attachments": ("attachment", attachment_of, True),  # as visible as the engagement; writes: attachment_expectation
 }
 API_LIST_SHOWS = {"engagements", "commitments", "gifts"}
 # Attachments' writes are multipart, each naming a record (docs/attachments.md, "Who may do what"): an upload to
