@@ -335,6 +335,9 @@ def test_refused_writes_change_nothing_and_say_why(officer, meeting, letter, att
     response = api.post(API, {"record_type": "engagement", "record_id": meeting.pk}, format="json")
     assert response.status_code == 415 and "detail" in response.json()
     assert state(attachment_storage) == before
+    # PATCH is no operation of attachments (a replace is a PUT of the whole file).
+    assert api.patch(f"{API}{letter.pk}/", {"file": upload("a.pdf", PDF)}, format="multipart").status_code == 405
+    assert state(attachment_storage) == before
     letter.refresh_from_db()
     assert letter.filename == "letter.pdf"
 
