@@ -427,6 +427,9 @@ the record is in use (409) also says what is in the way. A refused request write
 **Versions.** Every record answer carries `ETag: W/"<version>"`. Send it back as `If-Match` on
 `PUT`, `PATCH` or `DELETE` to change the record only if nobody has since (else 412).
 
+**Files.** Attachments are uploaded (`POST /api/v1/attachments/`) and replaced (`PUT`) as
+`multipart/form-data`; their type is read from their content. They carry no version.
+
 **Times** are ISO 8601. Without an offset a time is read in the office's time zone; a time that
 zone has twice (when clocks go back) or skips is a 400 naming the possible offsets."""
 

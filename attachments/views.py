@@ -9,7 +9,6 @@ attachment (never inline) with nosniff.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +21,7 @@ from . import selectors, services
 from .checks import human_size, type_label
 from .forms import ReplaceForm, UploadForm
 from .models import KINDS
+from .responses import file_response
 
 
 def _rows(attachments):
@@ -81,17 +81,7 @@ def panel(request, kind, pk):
 @require_GET
 def download(request, pk):
     attachment = selectors.access_attachment(request.user, pk)
-    try:
-        handle = services.storage().open(attachment.blob, "rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("This file is missing from the storage.") from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(attachment, services.storage())
 
 
 def _back(attachment) -> str:

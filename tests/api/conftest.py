@@ -7,12 +7,29 @@ from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from attachments.models import Attachment
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
 from tests.world import build_directory, make_cast_member, make_superuser
 
 ROLES = ("anonymous", "viewer", "staff", "officer", "superuser")
-COUNTED = (Topic, Partner, Contact, Agreement, Engagement, TradeMission, Commitment, Gift)
+COUNTED = (Topic, Partner, Contact, Agreement, Engagement, TradeMission, Commitment, Gift, Attachment)
+
+
+@pytest.fixture(autouse=True)
+def attachment_storage(settings, tmp_path):
+    """Files uploaded through the API land in the test's own directory (the "attachments" storage), never var/."""
+    root = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    return root
+
+
+def stored_files(root) -> list[str]:
+    """The attachments storage's files (a refused write must leave them as they were)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 @pytest.fixture(autouse=True)

@@ -304,3 +304,152 @@ def test_a_due_date_a_century_out_is_accepted(client_as):
         "/api/v1/commitments/", {"description": "Renew", "due_date": "2125-06-30"}, format="json"
     )
     assert response.status_code == 201 and response.json()["due_date"] == "2125-06-30"
+
+
+# --- Attachments: the multipart writes (issue 20) --------------------------------------------------
+# Not in RESOURCES (their bodies are files, not JSON): each field of the upload (POST) and the replace (PUT) gets
+# its own bad values; every one is a 400 naming the field, and neither the rows nor the storage's files change.
+EXE_HEAD = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 300
+PDF_HEAD = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _files(*pairs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [SimpleUploadedFile(name, content) for name, content in pairs]
+
+
+ATTACHMENT_BAD = {
+    "record_type": ["spaceship", "", "ENGAGEMENT", "Engagement", "engagement\x00", "x" * 10_000, "trade_mission"],
+    "record_id": ["abc", "0", "-1", str(BIG), "1.5", "", "1e309", "../", "1" * 100, "\x00"],
+    "file": [
+        "not a file",  # a text field, not a file
+        None,  # no file at all
+        lambda: _files(("report.pdf", EXE_HEAD)),  # a renamed executable
+        lambda: _files(("page.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>")),
+        lambda: _files(("image.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')),
+        lambda: _files(("empty.txt", b"")),
+        lambda: _files(("scan.pdf", PDF_HEAD + b"0" * 5000)),  # over the limit set below
+        lambda: _files(("ok.txt", b"words\n"), ("bad.docx", EXE_HEAD)),  # one bad refuses all
+        lambda: _files(*[(f"n{i}.txt", b"words\n") for i in range(4)]),  # too many
+        lambda: _files(("archive.pdf", b"PK\x03\x04" + b"\x00" * 100)),
+    ],
+}
+ATTACHMENT_CASES = [
+    pytest.param(verb, name, id=f"attachments-{verb}-{name}")
+    for verb in ("post", "put")
+    for name in (ATTACHMENT_BAD if verb == "post" else ["file"])
+]
+
+
+def _attachment_state(root):
+    from .conftest import stored_files
+
+    return db_snapshot(), stored_files(root)
+
+
+@pytest.fixture
+def attached(officer, api_world):
+    """An engagement with one text file attached (by an officer)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from attachments.services import attach_files
+    from tests import factories
+
+    engagement = factories.EngagementFactory(partners=[api_world["partner"]])
+    [attachment] = attach_files(record=engagement, uploads=[SimpleUploadedFile("notes.txt", b"Agenda\n")], actor=officer)
+    return engagement, attachment
+
+
+@pytest.mark.parametrize(("verb", "name"), ATTACHMENT_CASES)
+def test_bad_attachment_fields_are_field_errors_and_change_nothing(verb, name, officer, attached, attachment_storage,
+                                                                    settings):
+    settings.ATTACHMENT_MAX_BYTES = 4096
+    settings.ATTACHMENT_MAX_FILES = 3
+    engagement, attachment = attached
+    client = token_client(officer)
+    problems = []
+    before = _attachment_state(attachment_storage)
+    for value in ATTACHMENT_BAD[name]:
+        value = value() if callable(value) else value
+        if verb == "post":
+            body = {"record_type": "engagement", "record_id": str(engagement.pk), "file": _files(("ok.txt", b"words\n"))}
+            url = "/api/v1/attachments/"
+        else:
+            body, url = {}, f"/api/v1/attachments/{attachment.pk}/"
+        body[name] = value
+        body = {k: v for k, v in body.items() if v is not None}
+        response = getattr(client, verb)(url, body, format="multipart")
+        FIGURES["cases"] += 1
+        FIGURES["rejected"] += 1
+        FIGURES["5xx"] += response.status_code >= 500
+        after = _attachment_state(attachment_storage)
+        if after != before:
+            FIGURES["changed"] += 1
+            problems.append((repr(value)[:60], "changed the data"))
+            before = after
+        if response.status_code != 400:
+            problems.append((repr(value)[:60], response.status_code, response.content[:200]))
+        elif name not in response.json():
+            FIGURES["no_field"] += 1
+            problems.append((repr(value)[:60], "no field error", response.json()))
+    assert not problems, problems
+
+
+def test_odd_but_valid_file_names_are_kept_and_hostile_ones_made_safe(officer, attached, attachment_storage):
+    from attachments.checks import safe_filename
+
+    engagement, _ = attached
+    client = token_client(officer)
+    # (A name with a quote or a line break is sent raw in the part's header by the test client, as no browser
+    # would: the part then arrives as text, not a file, a 400 like the cases above.)
+    names = [f"{text}.txt" for text in GOOD_TEXT if '"' not in text]
+    names += ["../../etc/passwd.txt", "C:\\boot.txt", "\u202eexe.txt"]
+    response = client.post("/api/v1/attachments/", {
+        "record_type": "engagement", "record_id": engagement.pk, "file": _files(*[(n, b"words\n") for n in names]),
+    }, format="multipart")  # fmt: skip
+    assert response.status_code == 201, response.content
+    FIGURES["cases"] += len(names)
+    FIGURES["accepted"] += len(names)
+    stored = [row["filename"] for row in response.json()]
+    assert sorted(stored) == sorted(safe_filename(n) for n in names)
+    kept = [n for n in names if safe_filename(n) == n]
+    assert len(kept) >= 6 and set(kept) <= set(stored)  # Arabic, Hebrew, CJK, Cyrillic, SQL- and template-like: as sent
+    for name in stored:
+        assert not any(c in name for c in '/\\"\r\n\x00'), name
+    for row in response.json():
+        download = client.get(row["download_url"])
+        assert b"".join(download.streaming_content) == b"words\n"
+        assert "\n" not in download["Content-Disposition"] and download["X-Content-Type-Options"] == "nosniff"
+
+
+def attachment_body_cases():
+    return [
+        ("JSON", "application/json", '{"record_type": "engagement", "record_id": 1}', 415, "detail"),
+        ("form-encoded", "application/x-www-form-urlencoded", "record_type=engagement&record_id=1", 415, "detail"),
+        ("text/plain", "text/plain", "a file", 415, "detail"),
+        ("multipart without a boundary", "multipart/form-data", "--xx--", 400, "detail"),
+        ("malformed multipart", "multipart/form-data; boundary=xx", "--xx\r\nContent-Disposition: form-da", 400, None),
+        ("empty multipart", "multipart/form-data; boundary=xx", "--xx--\r\n", 400, "file"),
+    ]
+
+
+@pytest.mark.parametrize("verb", ["post", "put"])
+def test_attachment_bodies_that_are_not_multipart_are_refused(verb, officer, attached, attachment_storage):
+    _, attachment = attached
+    url = "/api/v1/attachments/" if verb == "post" else f"/api/v1/attachments/{attachment.pk}/"
+    client = token_client(officer)
+    before = _attachment_state(attachment_storage)
+    problems = []
+    for label, content_type, content, status, key in attachment_body_cases():
+        response = getattr(client, verb)(url, data=content, content_type=content_type)
+        FIGURES["cases"] += 1
+        FIGURES["rejected"] += 1
+        FIGURES["5xx"] += response.status_code >= 500
+        ok = response.status_code == status and (key in response.json() if key else bool(response.json()))
+        if not ok:
+            problems.append((label, response.status_code, response.content[:200]))
+        if _attachment_state(attachment_storage) != before:
+            FIGURES["changed"] += 1
+            problems.append((label, "changed the data"))
+    assert not problems, problems

@@ -176,3 +176,63 @@ def test_a_write_that_loses_a_race_is_a_409_not_a_500(client_as, records, monkey
     assert response.status_code == 409
     assert "nothing was written" in response.json()["detail"]
     assert database_snapshot() == before
+
+
+# --- Attachments (issue 20): multipart writes through attachments.services --------------------------
+
+
+def _attachments_state(root):
+    from attachments.models import Attachment
+
+    from .conftest import stored_files
+
+    rows = list(Attachment.objects.order_by("pk").values())
+    history = list(Attachment.history.order_by("history_id").values())
+    return database_snapshot(), rows, history, stored_files(root)
+
+
+def test_refused_attachment_writes_change_nothing(client_as, records, attachment_storage, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from attachments.services import attach_files
+
+    def files(*pairs):
+        return [SimpleUploadedFile(name, content) for name, content in pairs]
+
+    settings.ATTACHMENT_MAX_BYTES = 4096
+    text, exe = b"Agenda: ports.\n", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 300
+    engagement, partner = records["engagements"], records["partners"]
+    from django.contrib.auth import get_user_model
+
+    officer = get_user_model().objects.get(username="omar_officer")
+    [attachment] = attach_files(record=engagement, uploads=files(("notes.txt", text)), actor=officer)
+    api, staff = client_as("officer"), client_as("staff")
+    upload = "/api/v1/attachments/"
+    detail = f"/api/v1/attachments/{attachment.pk}/"
+    cases = [
+        # (client, method, url, body, status): a valid part next to a broken one
+        (api, "post", upload, {"record_type": "spaceship", "record_id": engagement.pk, "file": files(("a.txt", text))}, 400),
+        (api, "post", upload, {"record_type": "engagement", "record_id": engagement.pk,
+                               "file": files(("a.txt", text), ("b.pdf", exe))}, 400),  # one refused, none stored
+        (api, "post", upload, {"record_type": "engagement", "record_id": engagement.pk,
+                               "file": files(("a.txt", text), ("big.txt", text * 400))}, 400),
+        (api, "post", upload, {"record_type": "engagement", "record_id": 999999, "file": files(("a.txt", text))}, 404),
+        (staff, "post", upload, {"record_type": "partner", "record_id": partner.pk, "file": files(("a.txt", text))}, 403),
+        (api, "put", detail, {"file": files(("signed.pdf", exe))[0]}, 400),
+        (api, "put", detail, {"file": files(("big.txt", text * 400))[0]}, 400),
+        (staff, "put", detail, {"file": files(("mine.txt", text))[0]}, 403),
+        (api, "put", "/api/v1/attachments/999999/", {"file": files(("a.txt", text))[0]}, 404),
+        (staff, "delete", detail, None, 403),
+        (api, "delete", "/api/v1/attachments/999999/", None, 404),
+    ]
+    for client, method, url, body, status in cases:
+        before = _attachments_state(attachment_storage)
+        if body is None:
+            response = getattr(client, method)(url)
+        else:
+            response = getattr(client, method)(url, body, format="multipart")
+        if status != 403:
+            _refused(response)  # (the staff's refusals are 403s: the role, before anything is read)
+        assert response.status_code == status, (method, url, response.content)
+        assert response.json(), response.content  # field errors or a detail, never an empty refusal
+        assert _attachments_state(attachment_storage) == before, (method, url)

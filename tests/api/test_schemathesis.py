@@ -76,6 +76,12 @@ def some_records(cast):
     factories.CommitmentFactory(partner=partner, engagement=engagement)
     factories.GiftFactory(partner=partner, engagement=engagement)
     factories.AgreementFactory(partners=[partner])
+    # A file on the meeting, so that generated attachment ids hit a real one (stored in the test's directory).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from attachments.services import attach_files
+
+    attach_files(record=engagement, uploads=[SimpleUploadedFile("notes.txt", b"Agenda: ports.\n")], actor=cast["officer"])
     return mission
 
 
@@ -91,8 +97,8 @@ def test_every_generated_request_is_answered_as_the_schema_says(role, cast, wsgi
     examples = EXAMPLES if role == "officer" else max(2, EXAMPLES // 3)
     operations = [result.ok() for result in schema.get_all_operations()]
     # list, create, retrieve, update, partial_update, destroy of 8 resources and of webhooks; the delivery log's 3;
-    # attachments' list, read and download
-    assert len(operations) == 9 * 6 + 3 + 3
+    # attachments' list, read, download, upload, replace (PUT) and delete
+    assert len(operations) == 9 * 6 + 3 + 6
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
