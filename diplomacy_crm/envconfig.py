@@ -137,4 +137,9 @@ def beat_schedule(env: environ.Env) -> dict:
             "task": "resume_import_jobs",
             "schedule": float(env.int("IMPORT_RESUME_INTERVAL_SECONDS", default=60)),
         },
+        # Every minute: read the email capture mailbox (a no-op without MAIL_CAPTURE_URL; mailcapture/poll.py).
+        "poll-mail-capture": {
+            "task": "poll_mail_capture",
+            "schedule": float(env.int("MAIL_CAPTURE_POLL_SECONDS", default=60)),
+        },
     }

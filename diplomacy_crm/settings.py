@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "devdata",
     "attachments",
     "webhooks",
+    "mailcapture",
 ]
 
 MIDDLEWARE = [
@@ -484,3 +485,24 @@ CRM = {
     # Priority-1 partners with no engagement for this many days are "going quiet".
     "QUIET_AFTER_DAYS": 90,
 }
+
+# --- Email capture (mailcapture/; docs/mail_capture.md) ----------------------
+# The office's capture mailbox: imaps://user:password@host[:993]/INBOX (imap:// for a
+# loopback server; ?auth=xoauth2 for OAuth2). Empty: the feature is off, and says so.
+MAIL_CAPTURE_URL = env.str("MAIL_CAPTURE_URL", default="")
+# OAuth2 (auth=xoauth2): the access token, or a file holding it (read at each poll).
+MAIL_CAPTURE_OAUTH2_TOKEN = env.str("MAIL_CAPTURE_OAUTH2_TOKEN", default="")
+MAIL_CAPTURE_OAUTH2_TOKEN_FILE = env.str("MAIL_CAPTURE_OAUTH2_TOKEN_FILE", default="")
+# Where processed messages go; empty: flagged \Deleted and expunged (after their commit).
+MAIL_CAPTURE_DONE_FOLDER = env.str("MAIL_CAPTURE_DONE_FOLDER", default="")
+# Confidentiality of captured mail without a subject keyword ([restricted], [internal], [public]).
+MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY = env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default="restricted")
+MAIL_CAPTURE_BATCH = env.int("MAIL_CAPTURE_BATCH", default=50)  # messages read per poll
+MAIL_CAPTURE_TIMEOUT_SECONDS = env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30)
+MAIL_CAPTURE_POLL_SECONDS = env.int("MAIL_CAPTURE_POLL_SECONDS", default=60)
+if MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY not in ("public", "internal", "restricted"):
+    raise ImproperlyConfigured("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY must be public, internal or restricted.")
+if MAIL_CAPTURE_URL:
+    from mailcapture.imap import config_from_url as _mail_capture_config
+
+    _mail_capture_config(MAIL_CAPTURE_URL)  # a malformed URL is a start-up error, not a failing poll

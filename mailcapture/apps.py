@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MailCaptureConfig(AppConfig):
+    """Email capture: the office's mailbox (IMAP, MAIL_CAPTURE_URL) polled each minute; a message forwarded or
+    BCC'd by a known user becomes a correspondence engagement, the rest waits in the triage inbox."""
+
+    name = "mailcapture"
+    verbose_name = "Email capture"
