@@ -31,3 +31,26 @@ def osaka(db):
 def vietnam_mofa(db):
     return PartnerFactory(name="Ministry of Foreign Affairs of Viet Nam", kind="national_government", country="VN",
                           website="https://www.mofa.gov.vn")
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    from tests.conftest import require_service
+
+    from .dovecot import Dovecot, binary
+
+    require_service(binary() is not None, "dovecot is not installed (apt-get install dovecot-imapd)")
+    server = Dovecot().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def mailbox(dovecot_server, settings):
+    """The capture mailbox, empty and running, configured as MAIL_CAPTURE_URL."""
+    dovecot_server.start()
+    dovecot_server.empty()
+    settings.MAIL_CAPTURE_URL = dovecot_server.url
+    settings.MAIL_CAPTURE_DONE_FOLDER = ""
+    yield dovecot_server
+    dovecot_server.start()  # a test that stopped it leaves it running for the next
