@@ -54,3 +54,7 @@ def mailbox(dovecot_server, settings):
     settings.MAIL_CAPTURE_DONE_FOLDER = ""
     yield dovecot_server
     dovecot_server.start()  # a test that stopped it leaves it running for the next
+
+
+# The integration suite's real Celery workers (and the SMTP sink they send to), for the killed-worker test.
+from tests.integration.conftest import celery_workers, smtp_sink  # noqa: E402,F401
