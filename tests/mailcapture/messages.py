@@ -98,7 +98,8 @@ def invitation(sender: str, *, method="REQUEST", sequence=0, start="20270115T100
         f"METHOD:{method}\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:{sequence}\r\nDTSTAMP:20261201T080000Z\r\n"
         f"DTSTART;TZID=Asia/Tokyo:{start}\r\nDTEND;TZID=Asia/Tokyo:{start[:9]}113000\r\n"
         f"SUMMARY:{summary}\r\nLOCATION:Osaka City Hall\r\nSTATUS:{status}\r\n"
-        f"ORGANIZER;CN=Hana Sato:mailto:{OSAKA}\r\nATTENDEE;CN=Sam Staff:mailto:{sender}\r\n"
+        f"ORGANIZER;CN=Hana Sato:mailto:{OSAKA}\r\nATTENDEE;CN=Hana Sato:mailto:{OSAKA}\r\n"
+        f"ATTENDEE;CN=Sam Staff:mailto:{sender}\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     subject = ("Canceled: " if method == "CANCEL" else "Fwd: Invitation: ") + summary
