@@ -53,7 +53,7 @@ def triage_detail(request, pk):
     _triage_staff(request)
     message = _message(request, pk)
     initial = {"confidentiality": message.confidentiality or services.default_confidentiality()}
-    form = AssignForm(request.POST or None, user=request.user, initial=initial)
+    form = AssignForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             engagement = services.message_assign(message=message, actor=request.user, **form.cleaned_data)
