@@ -143,3 +143,26 @@ def beat_schedule(env: environ.Env) -> dict:
             "schedule": float(env.int("MAIL_CAPTURE_POLL_SECONDS", default=60)),
         },
     }
+
+
+def mail_capture(env: environ.Env) -> tuple:
+    """The email capture settings (mailcapture/, docs/mail_capture.md), in settings.py's order."""
+    confidentiality = env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default="restricted")
+    if confidentiality not in ("public", "internal", "restricted"):
+        raise ImproperlyConfigured(
+            f"MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY={confidentiality!r}: use public, internal or restricted."
+        )
+    return (
+        # The capture mailbox: imaps://user:password@host[:993]/INBOX (imap:// for a loopback
+        # server; ?auth=xoauth2 for OAuth2). Empty: the feature is off, and the triage page says so.
+        env.str("MAIL_CAPTURE_URL", default=""),
+        # OAuth2 (auth=xoauth2): the access token, or a file holding it (read again at each poll).
+        env.str("MAIL_CAPTURE_OAUTH2_TOKEN", default=""),
+        env.str("MAIL_CAPTURE_OAUTH2_TOKEN_FILE", default=""),
+        # Where processed messages are moved; empty: flagged \Deleted and expunged (after their commit).
+        env.str("MAIL_CAPTURE_DONE_FOLDER", default=""),
+        # Who may read captured mail whose subject carries no [restricted] / [internal] / [public].
+        confidentiality,
+        env.int("MAIL_CAPTURE_BATCH", default=50),  # messages read per poll
+        env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30),  # the IMAP connection's timeout
+    )

@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from .envconfig import EMBEDDABLE_BACKENDS, beat_schedule, embedded_defaults_allowed, env_bool, mailer_from_env
+from .envconfig import mail_capture
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -486,23 +487,6 @@ CRM = {
     "QUIET_AFTER_DAYS": 90,
 }
 
-# --- Email capture (mailcapture/; docs/mail_capture.md) ----------------------
-# The office's capture mailbox: imaps://user:password@host[:993]/INBOX (imap:// for a
-# loopback server; ?auth=xoauth2 for OAuth2). Empty: the feature is off, and says so.
-MAIL_CAPTURE_URL = env.str("MAIL_CAPTURE_URL", default="")
-# OAuth2 (auth=xoauth2): the access token, or a file holding it (read at each poll).
-MAIL_CAPTURE_OAUTH2_TOKEN = env.str("MAIL_CAPTURE_OAUTH2_TOKEN", default="")
-MAIL_CAPTURE_OAUTH2_TOKEN_FILE = env.str("MAIL_CAPTURE_OAUTH2_TOKEN_FILE", default="")
-# Where processed messages go; empty: flagged \Deleted and expunged (after their commit).
-MAIL_CAPTURE_DONE_FOLDER = env.str("MAIL_CAPTURE_DONE_FOLDER", default="")
-# Confidentiality of captured mail without a subject keyword ([restricted], [internal], [public]).
-MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY = env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default="restricted")
-MAIL_CAPTURE_BATCH = env.int("MAIL_CAPTURE_BATCH", default=50)  # messages read per poll
-MAIL_CAPTURE_TIMEOUT_SECONDS = env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30)
-MAIL_CAPTURE_POLL_SECONDS = env.int("MAIL_CAPTURE_POLL_SECONDS", default=60)
-if MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY not in ("public", "internal", "restricted"):
-    raise ImproperlyConfigured("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY must be public, internal or restricted.")
-if MAIL_CAPTURE_URL:
-    from mailcapture.imap import config_from_url as _mail_capture_config
-
-    _mail_capture_config(MAIL_CAPTURE_URL)  # a malformed URL is a start-up error, not a failing poll
+# --- Email capture (mailcapture/, docs/mail_capture.md): each MAIL_CAPTURE_* explained in envconfig.py ---
+(MAIL_CAPTURE_URL, MAIL_CAPTURE_OAUTH2_TOKEN, MAIL_CAPTURE_OAUTH2_TOKEN_FILE, MAIL_CAPTURE_DONE_FOLDER,
+ MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY, MAIL_CAPTURE_BATCH, MAIL_CAPTURE_TIMEOUT_SECONDS) = mail_capture(env)

@@ -7,3 +7,11 @@ class MailCaptureConfig(AppConfig):
 
     name = "mailcapture"
     verbose_name = "Email capture"
+
+    def ready(self):
+        from django.conf import settings
+
+        from .imap import config_from_url
+
+        if settings.MAIL_CAPTURE_URL:
+            config_from_url(settings.MAIL_CAPTURE_URL)  # a malformed URL is a start-up error, not a failing poll

@@ -4,7 +4,9 @@ A minimal configuration in a temporary directory: IMAP only, 127.0.0.1, plain
 text logins allowed (no TLS on loopback), one user from a passwd-file, maildir
 storage under the directory. `dovecot -F` runs in the foreground as our child;
 stop() and start() let a test take the server away and bring it back with its
-mail intact (the maildir stays).
+mail intact (the maildir stays). XOAUTH2 is offered too: Dovecot checks the
+bearer token against the passdb, so the user's password stands in for an
+access token the provider would have issued.
 """
 
 import imaplib
@@ -30,7 +32,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 first_valid_uid = 1
 default_login_user = {login_user}
 default_internal_user = {internal_user}

@@ -10,7 +10,8 @@ Bottom to top:
    other: `dashboard` (the combining pages), `gifts`, `notifications`,
    `imports`, `history` (record history), `devdata` (demo and benchmark data).
 4. `webhooks`: events of record writes, delivered with the outbox's task
-   base (notifications).
+   base (notifications); `mailcapture`: email capture, which logs engagements
+   with their files (attachments).
 5. `api`: the REST surface over all of it, webhook endpoints included.
 
 A module-level import, an import inside a function and a `from x import y`
@@ -31,7 +32,7 @@ LAYERS = [
     {"partners"},
     {"engagements"},
     {"dashboard", "gifts", "notifications", "imports", "history", "devdata", "attachments"},
-    {"webhooks"},
+    {"webhooks", "mailcapture"},
     {"api"},
 ]
 LAYER_OF = {app: level for level, apps in enumerate(LAYERS) for app in apps}
