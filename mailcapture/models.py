@@ -37,8 +37,10 @@ class CapturedMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The known user who forwarded or BCC'd it.",
     )
+    # Hidden from the engagement (related_name "+"): a link to where the message went, not a reference
+    # that would stop an officer deleting that engagement (diplomacy_crm/deletion.py); a delete clears it.
     engagement = models.ForeignKey(
-        "engagements.Engagement", null=True, blank=True, on_delete=models.SET_NULL, related_name="captured_messages"
+        "engagements.Engagement", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
     processed_by = models.ForeignKey(

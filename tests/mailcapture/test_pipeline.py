@@ -125,3 +125,12 @@ def test_html_only_mail_is_read_as_text_without_its_quoted_block():
     raw = (b"From: a@example.org\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
            b"<p>Hello <b>there</b></p><blockquote>OLD</blockquote><style>p{}</style>")
     assert parsing.parse(raw).body == "Hello there"
+
+
+def test_an_engagement_logged_from_mail_can_still_be_deleted(staff_user, officer, osaka):
+    from diplomacy_crm.deletion import delete_record
+
+    message = capture(m.bcc_reply(staff_user.email))
+    delete_record(message.engagement, actor=officer)
+    message.refresh_from_db()
+    assert not Engagement.objects.exists() and message.engagement is None and message.status == "logged"
