@@ -147,11 +147,6 @@ def beat_schedule(env: environ.Env) -> dict:
 
 def mail_capture(env: environ.Env) -> tuple:
     """The email capture settings (mailcapture/, docs/mail_capture.md), in settings.py's order."""
-    confidentiality = env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default="restricted")
-    if confidentiality not in ("public", "internal", "restricted"):
-        raise ImproperlyConfigured(
-            f"MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY={confidentiality!r}: use public, internal or restricted."
-        )
     return (
         # The capture mailbox: imaps://user:password@host[:993]/INBOX (imap:// for a loopback
         # server; ?auth=xoauth2 for OAuth2). Empty: the feature is off, and the triage page says so.
@@ -161,8 +156,9 @@ def mail_capture(env: environ.Env) -> tuple:
         env.str("MAIL_CAPTURE_OAUTH2_TOKEN_FILE", default=""),
         # Where processed messages are moved; empty: flagged \Deleted and expunged (after their commit).
         env.str("MAIL_CAPTURE_DONE_FOLDER", default=""),
-        # Who may read captured mail whose subject carries no [restricted] / [internal] / [public].
-        confidentiality,
+        # Who may read captured mail whose subject carries no [restricted] / [internal] / [public]:
+        # one of the engagement's levels; empty: restricted (checked by mailcapture/apps.py).
+        env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default=""),
         env.int("MAIL_CAPTURE_BATCH", default=50),  # messages read per poll
         env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30),  # the IMAP connection's timeout
     )

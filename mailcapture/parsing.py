@@ -20,9 +20,12 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
+from engagements.models import Engagement
+
 TITLE_MAX = 300
-KEYWORDS = {"restricted": "restricted", "internal": "internal", "public": "public"}
-KEYWORD_RE = re.compile(r"\[\s*(restricted|internal|public)\s*\]", re.IGNORECASE)
+# The subject keywords: an engagement's confidentiality levels in brackets ("[internal]").
+LEVELS = tuple(Engagement.Confidentiality.values)
+KEYWORD_RE = re.compile(r"\[\s*(" + "|".join(LEVELS) + r")\s*\]", re.IGNORECASE)
 PREFIX_RE = re.compile(r"^\s*(?:(re|fwd?|fw|aw|wg|tr|sv|vs|rv|enc)\s*(?:\[\d+\])?\s*:\s*)", re.IGNORECASE)
 FORWARD_PREFIXES = {"fwd", "fw", "wg", "tr", "enc", "rv"}
 FORWARD_MARKER = re.compile(
@@ -82,7 +85,7 @@ def clean_subject(subject: str) -> tuple[str, str, bool]:
     """(title, keyword's confidentiality or "", is a forward): prefixes and the keyword removed."""
     subject = " ".join((subject or "").split())
     found = KEYWORD_RE.findall(subject)
-    confidentiality = KEYWORDS[found[-1].lower()] if found else ""
+    confidentiality = found[-1].lower() if found else ""
     title = KEYWORD_RE.sub(" ", subject)
     forward = False
     while True:
@@ -209,7 +212,7 @@ def trim_body(text: str, *, forward: bool) -> tuple[str, list[str]]:
                 continue
             break
         if ON_WROTE.match(line) or (
-            line.strip().lower().startswith(("on ", "le ", "am ")) and i + 1 < n and ON_WROTE.match(line + " " + lines[i + 1])
+            line.strip().lower().startswith(("on ", "le ", "am ", "el ")) and i + 1 < n and ON_WROTE.match(line + " " + lines[i + 1])
         ):
             break
         if line.lstrip().startswith(">"):

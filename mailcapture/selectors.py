@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from accounts import access
+from engagements.models import Engagement
 
 from .models import CapturedMessage, MailboxPoll
 from .services import may_log
@@ -16,7 +17,8 @@ def messages_for(user):
     if not may_log(user):
         return qs.none()
     if not access.sees_all_restricted(user):
-        qs = qs.filter(~Q(confidentiality=access.RESTRICTED) | Q(sender=user))
+        open_levels = [v for v in Engagement.Confidentiality.values if not access.is_restricted(v)]
+        qs = qs.filter(Q(confidentiality__in=[*open_levels, ""]) | Q(sender=user))
     return qs
 
 

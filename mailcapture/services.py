@@ -37,7 +37,9 @@ def may_log(user) -> bool:
 
 
 def default_confidentiality() -> str:
-    return settings.MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY
+    """MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY, or else the level accounts.access calls restricted (docs say why)."""
+    levels = Engagement.Confidentiality.values
+    return settings.MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY or next(v for v in levels if access.is_restricted(v))
 
 
 def store_message(raw: bytes, *, now=None) -> tuple[CapturedMessage, bool]:
