@@ -10,7 +10,6 @@ class MailCaptureConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
-
         from django.core.exceptions import ImproperlyConfigured
 
         from engagements.models import Engagement

@@ -37,7 +37,7 @@ def domain_of(address: str) -> str:
 
 def site_host(url: str) -> str:
     host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def _parents(domain: str) -> list[str]:

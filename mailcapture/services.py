@@ -208,7 +208,7 @@ def process_pending(*, now=None, limit: int = 500) -> int:
             try:
                 with transaction.atomic():
                     _process(message, now=now)
-            except Exception as exc:  # noqa: BLE001 (one unreadable message must not stop the others)
+            except Exception as exc:  # one message that cannot be processed must not stop the others
                 log.exception("mail capture: %s could not be processed", message.message_id)
                 message.refresh_from_db()
                 _to_triage(message, f"Could not be processed: {type(exc).__name__}: {exc}"[:500], now)

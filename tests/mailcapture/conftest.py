@@ -57,4 +57,4 @@ def mailbox(dovecot_server, settings):
 
 
 # The integration suite's real Celery workers (and the SMTP sink they send to), for the killed-worker test.
-from tests.integration.conftest import celery_workers, smtp_sink  # noqa: E402,F401
+from tests.integration.conftest import celery_workers, smtp_sink  # noqa: F401

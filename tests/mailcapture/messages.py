@@ -1,9 +1,8 @@
 """Real RFC 5322 messages for the email capture tests, built with the stdlib `email` package."""
 
+import datetime as dt
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-
-import datetime as dt
 
 from tests.attachments.files import EXE, PDF
 
