@@ -256,6 +256,19 @@ def _collect(msg: EmailMessage, body_part, parsed: Parsed, forwarded_texts: list
 
 
 def parse(raw: bytes) -> Parsed:
+    """The message's parts; a message the email package cannot read is kept as its text, by its digest
+    (it then waits in triage: no sender is known), so one broken message never stops a poll."""
+    try:
+        return _parse(raw)
+    except Exception:  # malformed headers raise from deep inside the email package, in many types
+        return Parsed(
+            message_id=f"<sha256-{hashlib.sha256(raw).hexdigest()}@mailcapture.invalid>", subject="",
+            title="(unreadable message)", confidentiality="", from_name="", from_address="", recipients=[],
+            sent_at=None, body=raw.decode("utf-8", "replace")[:50_000], is_forward=False,
+        )
+
+
+def _parse(raw: bytes) -> Parsed:
     msg = message_from_bytes(raw, policy=policy.default)
     subject = str(msg.get("Subject", "") or "")
     title, confidentiality, forward = clean_subject(subject)

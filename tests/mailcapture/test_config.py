@@ -41,3 +41,11 @@ def test_oauth2_sign_in_with_a_token_read_from_a_file_at_each_poll(mailbox, sett
     token_file.write_text(PASSWORD + "\n")  # the refresher outside the app wrote a new token
     report = poll_mailbox()
     assert report.ok and Engagement.objects.count() == 1 and mailbox.message_ids() == []
+
+
+def test_beat_polls_the_mailbox_every_minute(settings):
+    from diplomacy_crm.celery import app
+
+    assert settings.CELERY_BEAT_SCHEDULE["poll-mail-capture"] == {"task": "poll_mail_capture", "schedule": 60.0}
+    app.loader.import_default_modules()
+    assert "poll_mail_capture" in app.tasks

@@ -134,3 +134,15 @@ def test_an_engagement_logged_from_mail_can_still_be_deleted(staff_user, officer
     delete_record(message.engagement, actor=officer)
     message.refresh_from_db()
     assert not Engagement.objects.exists() and message.engagement is None and message.status == "logged"
+
+
+def test_a_message_the_email_package_cannot_read_waits_in_triage(monkeypatch, staff_user):
+    from mailcapture import parsing as module
+
+    def broken(raw):
+        raise IndexError("malformed header")
+
+    monkeypatch.setattr(module, "_parse", broken)
+    message = capture(b"From: \x00\r\nSubject: =?broken\r\n\r\nthe text\r\n")
+    assert message.status == "triage" and message.message_id.startswith("<sha256-")
+    assert "the text" in module.parse(bytes(message.raw)).body

@@ -235,7 +235,8 @@ def test_the_beat_schedule_names_our_tasks(settings):
     from diplomacy_crm.celery import app
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert scheduled == {"send_due_reminders", "send_weekly_digests", "flush_outbox", "deliver_webhooks", "resume_import_jobs"}
+    assert scheduled == {"send_due_reminders", "send_weekly_digests", "flush_outbox", "deliver_webhooks", "resume_import_jobs",
+                         "poll_mail_capture"}
     app.loader.import_default_modules()
     assert scheduled <= set(app.tasks)
 
