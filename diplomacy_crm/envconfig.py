@@ -161,4 +161,6 @@ def mail_capture(env: environ.Env) -> tuple:
         env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default=""),
         env.int("MAIL_CAPTURE_BATCH", default=50),  # messages read per poll
         env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30),  # the IMAP connection's timeout
+        # imaps://: a CA bundle (PEM) to trust instead of the system's, for a server with a private CA.
+        env.str("MAIL_CAPTURE_CA_FILE", default=""),
     )

@@ -1,7 +1,7 @@
 """The capture mailbox over IMAP (stdlib imaplib): list, fetch, and remove a message once it is kept.
 
 MAIL_CAPTURE_URL: `imaps://user:password@host[:993]/FOLDER` (TLS, certificate
-checked) or `imap://…[:143]/FOLDER` (plain; for a loopback server or a
+checked, against MAIL_CAPTURE_CA_FILE when set) or `imap://…[:143]/FOLDER` (plain; for a loopback server or a
 STARTTLS-less relay). The folder defaults to INBOX. `?auth=xoauth2` signs in
 with OAuth2 (SASL XOAUTH2) using the access token in MAIL_CAPTURE_OAUTH2_TOKEN,
 or read at each poll from the file MAIL_CAPTURE_OAUTH2_TOKEN_FILE (so a
@@ -120,7 +120,9 @@ class Mailbox:
 def open_mailbox(config: MailboxConfig):
     timeout = settings.MAIL_CAPTURE_TIMEOUT_SECONDS
     if config.secure:
-        conn = imaplib.IMAP4_SSL(config.host, config.port, ssl_context=ssl.create_default_context(), timeout=timeout)
+        # The server's certificate and name are checked (against MAIL_CAPTURE_CA_FILE when set).
+        context = ssl.create_default_context(cafile=settings.MAIL_CAPTURE_CA_FILE or None)
+        conn = imaplib.IMAP4_SSL(config.host, config.port, ssl_context=context, timeout=timeout)
     else:
         conn = imaplib.IMAP4(config.host, config.port, timeout=timeout)
     try:

@@ -52,6 +52,7 @@ def mailbox(dovecot_server, settings):
     dovecot_server.empty()
     settings.MAIL_CAPTURE_URL = dovecot_server.url
     settings.MAIL_CAPTURE_DONE_FOLDER = ""
+    settings.MAIL_CAPTURE_OAUTH2_TOKEN_FILE = ""
     yield dovecot_server
     dovecot_server.start()  # a test that stopped it leaves it running for the next
 

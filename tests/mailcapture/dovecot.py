@@ -30,7 +30,9 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2
 first_valid_uid = 1
@@ -51,7 +53,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port}
   }}
 }}
 service anvil {{
@@ -68,7 +71,7 @@ class Dovecot:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="crm-dovecot-"))  # short: Dovecot's sockets live under it
         self.root.chmod(0o755)
-        self.port = free_port()
+        self.port, self.ssl_port = free_port(), free_port()
         self.proc: subprocess.Popen | None = None
         if os.geteuid() == 0:
             # Dovecot refuses mail access as root: the mail belongs to Debian's "dovecot" user.
@@ -80,13 +83,24 @@ class Dovecot:
         (self.root / "mail").mkdir()
         os.chown(self.root / "mail", uid, gid)
         (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        self.cert = self.root / "cert.pem"
+        # A self-signed certificate for 127.0.0.1 (imaps://): the app must refuse it unless told to trust it.
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.root / "key.pem"), "-out", str(self.cert)],
+            check=True, capture_output=True,
+        )
         self.conf = self.root / "dovecot.conf"
-        self.conf.write_text(CONF.format(root=self.root, port=self.port, uid=uid, gid=gid, login_user=login,
-                                         internal_user=internal))
+        self.conf.write_text(CONF.format(root=self.root, port=self.port, ssl_port=self.ssl_port, uid=uid, gid=gid,
+                                         login_user=login, internal_user=internal))
 
     @property
     def url(self) -> str:
         return f"imap://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX"
+
+    @property
+    def tls_url(self) -> str:
+        return f"imaps://{USER}:{PASSWORD}@127.0.0.1:{self.ssl_port}/INBOX"
 
     def start(self, timeout: float = 20) -> "Dovecot":
         if self.running:

@@ -49,3 +49,17 @@ def test_beat_polls_the_mailbox_every_minute(settings):
     assert settings.CELERY_BEAT_SCHEDULE["poll-mail-capture"] == {"task": "poll_mail_capture", "schedule": 60.0}
     app.loader.import_default_modules()
     assert "poll_mail_capture" in app.tasks
+
+
+@pytest.mark.django_db
+def test_imaps_checks_the_certificate_and_trusts_a_given_ca(mailbox, settings, staff_user, osaka):
+    settings.MAIL_CAPTURE_URL = mailbox.tls_url
+    settings.MAIL_CAPTURE_CA_FILE = ""
+    mailbox.deliver(m.bcc_reply(staff_user.email))
+
+    refused = poll_mailbox()  # a self-signed certificate is not the system's to trust
+    assert not refused.ok and "CERTIFICATE_VERIFY_FAILED" in refused.error and not Engagement.objects.exists()
+
+    settings.MAIL_CAPTURE_CA_FILE = str(mailbox.cert)
+    report = poll_mailbox()
+    assert report.ok and Engagement.objects.count() == 1 and mailbox.message_ids() == []
