@@ -67,3 +67,34 @@ def test_a_worker_killed_mid_poll_logs_each_message_once(celery_workers, redis_u
     assert sorted(Engagement.objects.values_list("title", flat=True)) == ["Letter 0", "Letter 1", "Letter 2"]
     assert CapturedMessage.objects.values("engagement").distinct().count() == 3
     assert all(e.attachments.count() == 1 for e in Engagement.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_at_once_log_each_message_once(mailbox, staff_user, osaka):
+    import threading
+
+    from mailcapture.poll import poll_mailbox
+
+    letters = [m.forwarded_letter(staff_user.email, subject=f"Fwd: Letter {i}") for i in range(4)]
+    mailbox.deliver(*letters, *letters[:2])  # two of them twice
+    barrier, reports, errors = threading.Barrier(3), [], []
+
+    def poll():
+        try:
+            barrier.wait()
+            reports.append(poll_mailbox())
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == [] and len(reports) == 3
+    poll_mailbox()  # whatever a poll left to another (a message it saw locked) is finished now
+    assert Engagement.objects.count() == 4 and CapturedMessage.objects.filter(status="logged").count() == 4
+    assert sorted(Engagement.objects.values_list("title", flat=True)) == [f"Letter {i}" for i in range(4)]
+    assert mailbox.message_ids() == []
