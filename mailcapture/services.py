@@ -89,7 +89,7 @@ def _finish(message: CapturedMessage, *, status: str, engagement=None, reason: s
     message.processed_by = actor
     if actor is not None:
         message._history_user = actor
-    message.save(update_fields=["status", "engagement", "reason", "processed_at", "processed_by"])
+    message.save(update_fields=["status", "engagement", "reason", "processed_at", "processed_by", "sender"])
     return message
 
 
@@ -151,9 +151,7 @@ def _process(message: CapturedMessage, *, now=None) -> CapturedMessage:
     if len(senders) != 1:
         why = "is not the address of a user" if not senders else "is the address of several users"
         return _to_triage(message, f"Unknown sender: {parsed.from_address or '(none)'} {why}.", now)
-    sender = senders[0]
-    message.sender = sender
-    message.save(update_fields=["sender"])
+    sender = message.sender = senders[0]  # saved with the outcome (one history row per decision)
     if not may_log(sender):
         return _to_triage(message, f"{sender.get_username()} may not log engagements (staff and officers may).", now)
     confidentiality = parsed.confidentiality or default_confidentiality()
