@@ -143,4 +143,30 @@ def beat_schedule(env: environ.Env) -> dict:
             "task": "queue_pending_attachment_texts",
             "schedule": float(env.int("ATTACHMENT_EXTRACT_SWEEP_SECONDS", default=300)),
         },
+        # Every minute: read the email capture mailbox (a no-op without MAIL_CAPTURE_URL; mailcapture/poll.py).
+        "poll-mail-capture": {
+            "task": "poll_mail_capture",
+            "schedule": float(env.int("MAIL_CAPTURE_POLL_SECONDS", default=60)),
+        },
     }
+
+
+def mail_capture(env: environ.Env) -> tuple:
+    """The email capture settings (mailcapture/, docs/mail_capture.md), in settings.py's order."""
+    return (
+        # The capture mailbox: imaps://user:password@host[:993]/INBOX (imap:// for a loopback
+        # server; ?auth=xoauth2 for OAuth2). Empty: the feature is off, and the triage page says so.
+        env.str("MAIL_CAPTURE_URL", default=""),
+        # OAuth2 (auth=xoauth2): the access token, or a file holding it (read again at each poll).
+        env.str("MAIL_CAPTURE_OAUTH2_TOKEN", default=""),
+        env.str("MAIL_CAPTURE_OAUTH2_TOKEN_FILE", default=""),
+        # Where processed messages are moved; empty: flagged \Deleted and expunged (after their commit).
+        env.str("MAIL_CAPTURE_DONE_FOLDER", default=""),
+        # Who may read captured mail whose subject carries no [restricted] / [internal] / [public]:
+        # one of the engagement's levels; empty: restricted (checked by mailcapture/apps.py).
+        env.str("MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY", default=""),
+        env.int("MAIL_CAPTURE_BATCH", default=50),  # messages read per poll
+        env.int("MAIL_CAPTURE_TIMEOUT_SECONDS", default=30),  # the IMAP connection's timeout
+        # imaps://: a CA bundle (PEM) to trust instead of the system's, for a server with a private CA.
+        env.str("MAIL_CAPTURE_CA_FILE", default=""),
+    )

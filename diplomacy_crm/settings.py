@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from .envconfig import EMBEDDABLE_BACKENDS, beat_schedule, embedded_defaults_allowed, env_bool, mailer_from_env
+from .envconfig import mail_capture
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "devdata",
     "attachments",
     "webhooks",
+    "mailcapture",
 ]
 
 MIDDLEWARE = [
@@ -280,15 +282,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Files kept with records, in their own storage: a directory under var/ by
 # default; ATTACHMENT_STORAGE_BACKEND=storages.backends.s3.S3Storage (with
 # django-storages and its AWS_* settings) for any S3-compatible store.
-STORAGES["attachments"] = {
-    "BACKEND": env.str("ATTACHMENT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
-    "OPTIONS": (
-        {"location": env.str("ATTACHMENT_ROOT", default=str(VAR_DIR / "attachments"))}
-        if env.str("ATTACHMENT_STORAGE_BACKEND", default="").endswith("FileSystemStorage")
-        or not env.str("ATTACHMENT_STORAGE_BACKEND", default="")
-        else {}
-    ),
-}
+_attachment_backend = env.str("ATTACHMENT_STORAGE_BACKEND", default="") or "django.core.files.storage.FileSystemStorage"
+STORAGES["attachments"] = {"BACKEND": _attachment_backend, "OPTIONS": (
+    {"location": env.str("ATTACHMENT_ROOT", default=str(VAR_DIR / "attachments"))}
+    if _attachment_backend.endswith("FileSystemStorage") else {}
+)}
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=20)  # per upload
 # Content types (as libmagic detects them) that may be attached, with the name a user knows them by.
@@ -493,3 +491,8 @@ CRM = {
 # Calendar invitations (.ics) read into planned engagements (engagements.invitations, docs/invitations.md):
 # the largest file read, from the upload page or a captured message.
 INVITATION_MAX_BYTES = env.int("INVITATION_MAX_BYTES", default=1024 * 1024)
+
+# --- Email capture (mailcapture/, docs/mail_capture.md): each MAIL_CAPTURE_* explained in envconfig.py ---
+(MAIL_CAPTURE_URL, MAIL_CAPTURE_OAUTH2_TOKEN, MAIL_CAPTURE_OAUTH2_TOKEN_FILE, MAIL_CAPTURE_DONE_FOLDER,
+ MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY, MAIL_CAPTURE_BATCH, MAIL_CAPTURE_TIMEOUT_SECONDS, MAIL_CAPTURE_CA_FILE,
+ ) = mail_capture(env)

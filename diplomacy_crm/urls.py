@@ -78,6 +78,8 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("history/", include("history.urls")),
     path("attachments/", include("attachments.urls")),
+    # Email capture's triage inbox (staff and officers).
+    path("mail/", include("mailcapture.urls")),
 ]
 
 # HTML for the site, JSON under /api/ (diplomacy_crm/errors.py).

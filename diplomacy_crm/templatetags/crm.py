@@ -39,6 +39,8 @@ PRIMARY_NAV = (
     # Issue 17: the importer and the duplicate finder, for the roles that may use them (a check of accounts.access).
     ("/import/", "Import", False, access.may_import),
     ("/import/duplicates/", "Duplicates", False, access.may_find_duplicates),
+    # Issue 20: captured mail waiting for a partner (staff and officers).
+    ("/mail/triage/", "Mail", False, "engagements.add_engagement"),
 )
 
 

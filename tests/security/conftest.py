@@ -64,7 +64,7 @@ SEES = {
     "restricted": {"staff", "officer", "superuser"},
     "secret": {"officer", "superuser"},
 }
-OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken", "attachments")
+OUR_APPS = ("partners", "engagements", "notifications", "imports", "accounts", "authtoken", "attachments", "mailcapture")
 
 
 @dataclass
@@ -355,3 +355,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"responses without field errors among the rejections = {figures['rejections_without_field_errors']}"
             f" (of {figures['rejections']} rejections)"
         )
+
+
+def captured_message(world, *, restricted: bool = False):
+    """A message in the mail triage inbox (mailcapture/), from an unknown sender; `restricted`: sent by the
+    cast's staff member with "[restricted]" in its subject (then only officers and that sender see it)."""
+    from mailcapture.models import CapturedMessage
+
+    sender = world.users["staff"] if restricted else None
+    subject = "[restricted] Letter from the consulate" if restricted else "Letter from the consulate"
+    raw = f"From: consul@embassy.example.net\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@x>\r\n\r\nHello\r\n"
+    return CapturedMessage.objects.create(
+        message_id=f"<{uuid.uuid4().hex}@matrix>", raw=raw.encode(), subject=subject, from_address="consul@embassy.example.net",
+        status="triage", reason="Unknown sender", sender=sender, confidentiality="restricted" if restricted else "",
+    )

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from engagements.filters import CommitmentFilter, EngagementFilter, TradeMissionFilter
+from mailcapture.filters import CapturedMessageFilter
 from partners.filters import AgreementFilter, ContactFilter, PartnerFilter
 
 from .bad_input import (
@@ -35,6 +36,7 @@ LISTS = {
     "engagements:list": EngagementFilter,
     "engagements:mission-list": TradeMissionFilter,
     "engagements:commitment-list": CommitmentFilter,
+    "mailcapture:triage": CapturedMessageFilter,
 }
 HOSTILE = [
     "' OR 1=1 --",

@@ -30,7 +30,7 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
-from .conftest import OBJECTS, SEES, attachment_of, check_headers, row_counts
+from .conftest import OBJECTS, SEES, attachment_of, captured_message, check_headers, row_counts
 from .matrix import (
     COUNTS,
     FORM_ERRORS,
@@ -133,6 +133,19 @@ def attach_post(actor, obj):
     if actor not in SEES[obj]:
         return 404
     return 200 if can(actor, "change_engagement") else 403
+
+
+def triage_pk(w, o):
+    return {"pk": captured_message(w).pk}
+
+
+def restricted_mail(actor, obj):
+    """A message its sender (the cast's staff member) marked [restricted]: officers and that sender only."""
+    if actor == "anonymous":
+        return LOGIN
+    if not can(actor, "add_engagement"):
+        return 403
+    return 200 if actor in ("staff", "officer", "superuser") else 404
 
 
 TOKEN = "token=<actor's calendar token>"
@@ -250,6 +263,12 @@ ROUTES = [
     Route("attachments:delete", get=conf("officer"), kwargs=attachment_pk, objects=WITH_CONF,
           post=conf("officer", ok=302)),
     Route("api:attachment-download", get=None, note="an operation of the schema: test_api"),
+    # mail triage (email capture): staff and officers; assigning is a POST to the message's page
+    Route("mailcapture:triage", get=perm("add_engagement"), queries=(*LISTS, "status=", "q=LEAK")),
+    Route("mailcapture:triage-detail", get=perm("add_engagement"), kwargs=triage_pk,
+          post=perm("add_engagement"), note="an empty POST: the assign form with its errors"),
+    Route("mailcapture:triage-discard", get=lambda actor, obj: LOGIN if actor == "anonymous" else 405,
+          kwargs=triage_pk, post=perm("add_engagement", ok=302)),
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
     Route("api:docs", get=None, note="test_api_schema_and_docs"),
     Route("api:api-root", get=None, note="test_api_schema_and_docs"),
@@ -261,6 +280,7 @@ EXTRA_GETS = [
     Route("audit:record", get=conf(), kwargs=history_of("commitment"), objects=WITH_CONF, shows=True),
     Route("audit:record", get=conf(), kwargs=history_of("gift"), objects=WITH_CONF),
     Route("audit:record", get=read(), kwargs=history_of("partner")),
+    Route("mailcapture:triage-detail", get=restricted_mail, kwargs=lambda w, o: {"pk": captured_message(w, restricted=True).pk}),
 ]
 TABLE = {route.name: route for route in ROUTES}
 

@@ -12,7 +12,8 @@ Bottom to top:
    other: `dashboard` (the combining pages), `gifts`, `notifications`,
    `imports`, `history` (record history), `devdata` (demo and benchmark data).
 5. `webhooks`: events of record writes, delivered with the outbox's task
-   base (notifications).
+   base (notifications); `mailcapture`: email capture, which logs engagements
+   with their files (attachments).
 6. `api`: the REST surface over all of it, webhook endpoints included.
 
 A module-level import, an import inside a function and a `from x import y`
@@ -34,7 +35,7 @@ LAYERS = [
     {"engagements"},
     {"attachments"},
     {"dashboard", "gifts", "notifications", "imports", "history", "devdata"},
-    {"webhooks"},
+    {"webhooks", "mailcapture"},
     {"api"},
 ]
 LAYER_OF = {app: level for level, apps in enumerate(LAYERS) for app in apps}

@@ -237,7 +237,7 @@ def test_the_beat_schedule_names_our_tasks(settings):
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {
         "send_due_reminders", "send_weekly_digests", "flush_outbox", "deliver_webhooks", "resume_import_jobs",
-        "queue_pending_attachment_texts",
+        "queue_pending_attachment_texts", "poll_mail_capture",
     }
     app.loader.import_default_modules()
     assert scheduled <= set(app.tasks)
