@@ -114,6 +114,7 @@ class RecordSeeding:
                     f"Discussed {subject}. Both sides agreed to keep in touch and exchange proposals. " * rng.randint(1, 3),
                     f"Next step on {subject}." if status == "held" and rng.random() < 0.6 else "",
                     confidentiality, follow_up, owner,
+                    "", 0, None,  # not from a calendar invitation (ical_uid, ical_sequence, ical_dtstamp)
                 )
             )
             for pid in partners:
@@ -131,7 +132,7 @@ class RecordSeeding:
         cols = seeded_columns(Engagement)
         assert cols == ["id", "created_at", "updated_at", "title", "kind", "status", "starts_at", "ends_at", "location",
                         "venue_timezone", "is_virtual", "city_officials", "trade_mission_id", "summary", "outcomes", "confidentiality",
-                        "follow_up_by", "owner_id"], cols
+                        "follow_up_by", "owner_id", "ical_uid", "ical_sequence", "ical_dtstamp"], cols
         self.writer.write(Engagement._meta.db_table, cols, rows)
         self.writer.write(Engagement.partners.through._meta.db_table, ["engagement_id", "partner_id"], p_links)
         self.writer.write(Engagement.contacts.through._meta.db_table, ["engagement_id", "contact_id"], c_links)
