@@ -151,6 +151,20 @@ def beat_schedule(env: environ.Env) -> dict:
     }
 
 
+def attachment_storage(env: environ.Env, *, var_dir: Path) -> dict:
+    """STORAGES["attachments"]: a directory (ATTACHMENT_ROOT, var/attachments/ by default), or any storage class.
+
+    For django-storages' S3Storage the bucket, endpoint and region come from the environment here
+    (django-storages itself reads only its credentials from the environment, the rest from settings).
+    """
+    backend = env.str("ATTACHMENT_STORAGE_BACKEND", default="") or "django.core.files.storage.FileSystemStorage"
+    if backend.endswith("FileSystemStorage"):
+        return {"BACKEND": backend, "OPTIONS": {"location": env.str("ATTACHMENT_ROOT", default=str(var_dir / "attachments"))}}
+    names = {"bucket_name": "AWS_STORAGE_BUCKET_NAME", "endpoint_url": "AWS_S3_ENDPOINT_URL", "region_name": "AWS_S3_REGION_NAME"}
+    options = {option: env.str(name) for option, name in names.items() if env.str(name, default="")}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
 def mail_capture(env: environ.Env) -> tuple:
     """The email capture settings (mailcapture/, docs/mail_capture.md), in settings.py's order."""
     return (

@@ -13,7 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from .envconfig import EMBEDDABLE_BACKENDS, beat_schedule, embedded_defaults_allowed, env_bool, mailer_from_env
-from .envconfig import mail_capture
+from .envconfig import attachment_storage, mail_capture
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -280,13 +280,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Attachments (docs/attachments.md) --------------------------------------
 # Files kept with records, in their own storage: a directory under var/ by
-# default; ATTACHMENT_STORAGE_BACKEND=storages.backends.s3.S3Storage (with
-# django-storages and its AWS_* settings) for any S3-compatible store.
-_attachment_backend = env.str("ATTACHMENT_STORAGE_BACKEND", default="") or "django.core.files.storage.FileSystemStorage"
-STORAGES["attachments"] = {"BACKEND": _attachment_backend, "OPTIONS": (
-    {"location": env.str("ATTACHMENT_ROOT", default=str(VAR_DIR / "attachments"))}
-    if _attachment_backend.endswith("FileSystemStorage") else {}
-)}
+# default, or any storage class (envconfig.attachment_storage; S3 through django-storages).
+STORAGES["attachments"] = attachment_storage(env, var_dir=VAR_DIR)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=20)  # per upload
 # Content types (as libmagic detects them) that may be attached, with the name a user knows them by.
