@@ -173,3 +173,21 @@ def test_the_broker_hands_a_task_out_again_only_after_the_longest_task_could_hav
     longest, visibility = map(int, result.stdout.split())
     assert longest == 1860
     assert longest < visibility <= longest + 120
+
+
+def test_attachments_go_to_a_directory_or_to_the_bucket_the_environment_names(tmp_path, monkeypatch):
+    import environ
+
+    from diplomacy_crm.envconfig import attachment_storage
+
+    for name in ("ATTACHMENT_STORAGE_BACKEND", "ATTACHMENT_ROOT", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert attachment_storage(environ.Env(), var_dir=tmp_path) == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "attachments")}}
+    monkeypatch.setenv("ATTACHMENT_ROOT", "/srv/crm-files")
+    assert attachment_storage(environ.Env(), var_dir=tmp_path)["OPTIONS"] == {"location": "/srv/crm-files"}
+    monkeypatch.setenv("ATTACHMENT_STORAGE_BACKEND", "storages.backends.s3.S3Storage")
+    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", "crm-files")
+    monkeypatch.setenv("AWS_S3_REGION_NAME", "eu-central-1")
+    assert attachment_storage(environ.Env(), var_dir=tmp_path) == {
+        "BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": "crm-files", "region_name": "eu-central-1"}}
