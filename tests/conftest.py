@@ -173,3 +173,18 @@ def client_for(request, db):
 def world(db, staff_user):
     """Partners in Japan and Vietnam, a public and a restricted meeting (staff_user took part), commitments, a mission."""
     return build_world(staff_user)
+
+
+@pytest.fixture
+def attachment_storage(settings, tmp_path):
+    """The "attachments" storage in the test's own directory (as configured in production: a FileSystemStorage),
+    never var/; returns that directory. Folders whose tests upload files use it autouse (their conftest)."""
+    from django.core.files.storage import storages
+
+    root = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    assert storages["attachments"].location == str(root)
+    return root

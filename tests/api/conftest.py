@@ -17,19 +17,8 @@ COUNTED = (Topic, Partner, Contact, Agreement, Engagement, TradeMission, Commitm
 
 
 @pytest.fixture(autouse=True)
-def attachment_storage(settings, tmp_path):
-    """Files uploaded through the API land in the test's own directory (the "attachments" storage), never var/."""
-    root = tmp_path / "attachments"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
-    }
-    return root
-
-
-def stored_files(root) -> list[str]:
-    """The attachments storage's files (a refused write must leave them as they were)."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+def _files_in_the_tests_directory(attachment_storage):
+    return attachment_storage
 
 
 @pytest.fixture(autouse=True)

@@ -343,7 +343,7 @@ ATTACHMENT_CASES = [
 
 
 def _attachment_state(root):
-    from .conftest import stored_files
+    from tests.attachments.files import stored_files
 
     return db_snapshot(), stored_files(root)
 

@@ -184,7 +184,7 @@ def test_a_write_that_loses_a_race_is_a_409_not_a_500(client_as, records, monkey
 def _attachments_state(root):
     from attachments.models import Attachment
 
-    from .conftest import stored_files
+    from tests.attachments.files import stored_files
 
     rows = list(Attachment.objects.order_by("pk").values())
     history = list(Attachment.history.order_by("history_id").values())

@@ -1,4 +1,4 @@
-"""Real files for the attachment tests: each one what libmagic says it is."""
+"""Real files for the attachment tests: each one what libmagic says it is; and what the storage holds."""
 
 import io
 import zlib
@@ -31,3 +31,15 @@ def xlsx() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def upload(name: str, content: bytes):
+    """A file as a browser or an API client sends it (the declared type is ignored: libmagic decides)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def stored_files(root) -> list[str]:
+    """The attachments storage's files (a refused write must leave them as they were)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

@@ -6,25 +6,19 @@ import datetime as dt
 import hashlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from attachments.models import Attachment
-from engagements.models import Engagement
 from tests.api.conftest import token_client
-from tests.factories import CommitmentFactory, EngagementFactory, PartnerFactory
+from tests.factories import CommitmentFactory, PartnerFactory
 
-from .files import EXE, PDF, png
+from .files import EXE, PDF, png, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/attachments/"
 SIGNED = PDF.replace(b"%%EOF", b"% signed by both mayors\n%%EOF")
-
-
-def upload(name, content):
-    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
 
 
 def post_files(api, kind, record_id, *files, **extra):
@@ -40,34 +34,15 @@ def downloaded(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def stored_files(root) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
 def state(root) -> tuple:
     """What a refused write must leave alone: the rows, their history and the storage's files."""
     return Attachment.objects.count(), Attachment.history.count(), stored_files(root)
 
 
 @pytest.fixture
-def no_role(django_user_model):
-    return django_user_model.objects.create_user("nora_norole", password="correct horse battery staple")
-
-
-@pytest.fixture
 def people(viewer, staff_user, other_staff, officer, superuser, no_role):
     return {"anonymous": None, "viewer": viewer, "staff_user": staff_user, "other_staff": other_staff,
             "officer": officer, "superuser": superuser, "no_role": no_role}  # fmt: skip
-
-
-@pytest.fixture
-def meeting(db):
-    return EngagementFactory(title="Open meeting", confidentiality=Engagement.Confidentiality.INTERNAL)
-
-
-@pytest.fixture
-def secret(staff_user):
-    return EngagementFactory(title="Secret meeting", confidentiality=Engagement.Confidentiality.RESTRICTED, staff=[staff_user])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import hashlib
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from attachments.models import Attachment
@@ -13,32 +12,13 @@ from engagements.models import Engagement
 from tests.api.conftest import token_client
 from tests.factories import AgreementFactory, CommitmentFactory, EngagementFactory, GiftFactory, PartnerFactory
 
-from .files import EXE, PDF, png, xlsx
+from .files import EXE, PDF, png, upload, xlsx
 
 pytestmark = pytest.mark.django_db
 
 
-def upload(name, content):
-    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
-
-
 def body(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def no_role(django_user_model):
-    return django_user_model.objects.create_user("nora_norole", password="correct horse battery staple")
-
-
-@pytest.fixture
-def meeting(db):
-    return EngagementFactory(title="Open meeting", confidentiality=Engagement.Confidentiality.INTERNAL)
-
-
-@pytest.fixture
-def secret(staff_user):
-    return EngagementFactory(title="Secret meeting", confidentiality=Engagement.Confidentiality.RESTRICTED, staff=[staff_user])
 
 
 def attach(client, kind, record, *files):

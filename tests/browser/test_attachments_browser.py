@@ -14,12 +14,8 @@ SERIOUS = {"serious", "critical"}
 
 
 @pytest.fixture(autouse=True)
-def attachment_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                        "OPTIONS": {"location": str(tmp_path / "attachments")}},
-    }
+def _files_in_the_tests_directory(attachment_storage):
+    return attachment_storage
 
 
 def serious_violations(page) -> list[str]:

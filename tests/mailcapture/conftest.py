@@ -2,7 +2,6 @@
 and a real IMAP server (Dovecot) on loopback (tests/mailcapture/dovecot.py)."""
 
 import pytest
-from django.core.files.storage import storages
 
 from tests.factories import ContactFactory, PartnerFactory
 
@@ -10,14 +9,8 @@ from . import messages as m
 
 
 @pytest.fixture(autouse=True)
-def attachment_storage(settings, tmp_path):
-    root = tmp_path / "attachments"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
-    }
-    assert storages["attachments"].location == str(root)
-    return root
+def _files_in_the_tests_directory(attachment_storage):
+    return attachment_storage
 
 
 @pytest.fixture
