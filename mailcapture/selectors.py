@@ -7,18 +7,23 @@ from accounts import access
 from engagements.models import Engagement
 
 from .models import CapturedMessage, MailboxPoll
-from .services import may_log
+from .services import default_confidentiality, may_log
 
 
 def messages_for(user):
-    """The captured messages `user` may see: staff and officers (who work the triage inbox); a message its
-    sender marked [restricted] only for officers and that sender. Nothing for anyone else."""
+    """The captured messages `user` may see: staff and officers (who work the triage inbox). A colleague's
+    message that is restricted (marked [restricted], or unmarked while the default confidentiality is
+    restricted) only for officers and that colleague; an unknown sender's unmarked mail for all of them.
+    Nothing for anyone else."""
     qs = CapturedMessage.objects.all()
     if not may_log(user):
         return qs.none()
     if not access.sees_all_restricted(user):
         open_levels = [v for v in Engagement.Confidentiality.values if not access.is_restricted(v)]
-        qs = qs.filter(Q(confidentiality__in=[*open_levels, ""]) | Q(sender=user))
+        unmarked = Q(confidentiality="")
+        if access.is_restricted(default_confidentiality()):
+            unmarked &= Q(sender__isnull=True)
+        qs = qs.filter(Q(confidentiality__in=open_levels) | unmarked | Q(sender=user))
     return qs
 
 

@@ -85,6 +85,18 @@ def test_mail_that_names_no_partner_waits_in_triage(staff_user, osaka):
     assert message.sender == staff_user
 
 
+def test_triage_shows_a_colleagues_unmarked_mail_as_restricted_by_default(staff_user, other_staff, officer, osaka, settings):
+    from mailcapture.selectors import messages_for
+
+    colleague = capture(m.about_no_partner(staff_user.email))
+    stranger = capture(m.from_stranger())
+    assert set(messages_for(staff_user)) == {colleague, stranger}
+    assert set(messages_for(officer)) == {colleague, stranger}
+    assert set(messages_for(other_staff)) == {stranger}  # restricted by default: the sender's and officers'
+    settings.MAIL_CAPTURE_DEFAULT_CONFIDENTIALITY = "internal"
+    assert set(messages_for(other_staff)) == {colleague, stranger}
+
+
 def test_the_same_message_twice_is_kept_once_and_logged_once(staff_user, osaka):
     raw = m.forwarded_letter(staff_user.email)
     first, created = store_message(raw)

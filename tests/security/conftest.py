@@ -357,12 +357,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
-def captured_message(world, *, restricted: bool = False):
+def captured_message(world, *, restricted: bool = False, from_colleague: bool = False):
     """A message in the mail triage inbox (mailcapture/), from an unknown sender; `restricted`: sent by the
-    cast's staff member with "[restricted]" in its subject (then only officers and that sender see it)."""
+    cast's staff member with "[restricted]" in its subject; `from_colleague`: sent by them unmarked, restricted
+    by default (in both cases only officers and that sender see it)."""
     from mailcapture.models import CapturedMessage
 
-    sender = world.users["staff"] if restricted else None
+    sender = world.users["staff"] if restricted or from_colleague else None
     subject = "[restricted] Letter from the consulate" if restricted else "Letter from the consulate"
     raw = f"From: consul@embassy.example.net\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@x>\r\n\r\nHello\r\n"
     return CapturedMessage.objects.create(

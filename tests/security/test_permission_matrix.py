@@ -140,7 +140,8 @@ def triage_pk(w, o):
 
 
 def restricted_mail(actor, obj):
-    """A message its sender (the cast's staff member) marked [restricted]: officers and that sender only."""
+    """A message from the cast's staff member, marked [restricted] or unmarked (restricted by default): officers
+    and that sender only."""
     if actor == "anonymous":
         return LOGIN
     if not can(actor, "add_engagement"):
@@ -281,6 +282,7 @@ EXTRA_GETS = [
     Route("audit:record", get=conf(), kwargs=history_of("gift"), objects=WITH_CONF),
     Route("audit:record", get=read(), kwargs=history_of("partner")),
     Route("mailcapture:triage-detail", get=restricted_mail, kwargs=lambda w, o: {"pk": captured_message(w, restricted=True).pk}),
+    Route("mailcapture:triage-detail", get=restricted_mail, kwargs=lambda w, o: {"pk": captured_message(w, from_colleague=True).pk}),
 ]
 TABLE = {route.name: route for route in ROUTES}
 
