@@ -1,4 +1,5 @@
-"""The one way a stored file leaves the CRM: `file_response`, used by the download page and the API alike.
+"""The one way a stored file leaves the CRM: `file_response`, used by the download page and the API alike
+(and `bytes_response`, the same headers for a file held in memory: a captured message's part in mail triage).
 
 The caller has checked access (attachments.selectors.access_attachment); this
 only streams the bytes, as an attachment and never inline, under the type
@@ -9,7 +10,7 @@ so that a file that slipped through as one type is never run as another.
 import unicodedata
 from urllib.parse import quote
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 
 from .checks import safe_filename
 from .models import Attachment
@@ -34,7 +35,16 @@ def file_response(attachment: Attachment, storage) -> FileResponse:
         raise Http404("This file is missing from the storage.") from None
     response = FileResponse(handle, content_type=attachment.content_type)
     # FileResponse counts the bytes it will send (Content-Length) when the file can seek: both storages' files can.
-    response["Content-Disposition"] = content_disposition(attachment.filename)
+    return _safe(response, attachment.filename)
+
+
+def bytes_response(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """`content` under the same headers; `content_type` is the one detected from the bytes (checks.inspect)."""
+    return _safe(HttpResponse(content, content_type=content_type), filename)
+
+
+def _safe(response, filename: str):
+    response["Content-Disposition"] = content_disposition(filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

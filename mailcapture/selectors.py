@@ -1,9 +1,14 @@
-"""Reads of email capture: which captured messages a user may see, and the mailbox's state."""
+"""Reads of email capture: which captured messages a user may see, their files, and the mailbox's state."""
+
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 
 from accounts import access
+from attachments.checks import inspect
 from engagements.models import Engagement
 
 from .models import CapturedMessage, MailboxPoll
@@ -30,6 +35,30 @@ def messages_for(user):
 def access_message(user, pk):
     """One message `user` may see, or CapturedMessage.DoesNotExist (a 404, also when it exists unseen)."""
     return messages_for(user).select_related("sender", "engagement", "processed_by").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class MessageFile:
+    """One file of a captured message as the triage page lists it; `number` (from 1) is its download's address."""
+
+    number: int
+    filename: str
+    content: bytes
+    content_type: str = ""  # detected from the bytes (libmagic), as attachments store it
+    refused: str = ""  # why attachments would not keep it (then it is not downloadable either)
+
+
+def message_files(parsed) -> list[MessageFile]:
+    """The files of a parsed message (mailcapture.parsing.parse), each judged by the attachments' own checks."""
+    files = []
+    for number, part in enumerate(parsed.attachments, start=1):
+        try:
+            seen = inspect(SimpleUploadedFile(part.filename, part.content, content_type=part.content_type))
+        except ValidationError as exc:
+            files.append(MessageFile(number, part.filename, part.content, refused=" ".join(exc.messages)))
+        else:
+            files.append(MessageFile(number, seen.filename, part.content, content_type=seen.content_type))
+    return files
 
 
 def mailbox_state() -> dict:

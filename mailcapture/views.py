@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
+from attachments.responses import bytes_response
 from diplomacy_crm.views import apply_service_errors, list_page, render_page
 from partners.forms import prepare_lookups
 
@@ -65,7 +66,21 @@ def triage_detail(request, pk):
     prepare_lookups(form)
     parsed = parsing.parse(bytes(message.raw))
     return render_page(request, "mailcapture/triage_detail.html",
-                       {"message": message, "parsed": parsed, "form": form, "open": message.status == "triage"})
+                       {"message": message, "parsed": parsed, "files": selectors.message_files(parsed), "form": form,
+                        "open": message.status == "triage"})
+
+
+@login_required
+@require_safe
+def triage_file(request, pk, number):
+    """One file of the message (`number` from 1), as attachments serve theirs; none that their checks refuse."""
+    _triage_staff(request)
+    message = _message(request, pk)
+    files = selectors.message_files(parsing.parse(bytes(message.raw)))
+    if not 1 <= number <= len(files) or files[number - 1].refused:
+        raise Http404("No such file in this message.")
+    file = files[number - 1]
+    return bytes_response(file.content, filename=file.filename, content_type=file.content_type)
 
 
 @login_required

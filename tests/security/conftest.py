@@ -357,15 +357,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
-def captured_message(world, *, restricted: bool = False, from_colleague: bool = False):
+def captured_message(world, *, restricted: bool = False, from_colleague: bool = False, with_file: bool = False):
     """A message in the mail triage inbox (mailcapture/), from an unknown sender; `restricted`: sent by the
     cast's staff member with "[restricted]" in its subject; `from_colleague`: sent by them unmarked, restricted
-    by default (in both cases only officers and that sender see it)."""
+    by default (in both cases only officers and that sender see it); `with_file`: with a PDF attached."""
     from mailcapture.models import CapturedMessage
 
     sender = world.users["staff"] if restricted or from_colleague else None
     subject = "[restricted] Letter from the consulate" if restricted else "Letter from the consulate"
     raw = f"From: consul@embassy.example.net\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@x>\r\n\r\nHello\r\n"
+    if with_file:
+        from email import message_from_string, policy
+
+        from tests.attachments.files import PDF
+
+        mail = message_from_string(raw, policy=policy.default)
+        mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="letter.pdf")
+        raw = mail.as_string()
     return CapturedMessage.objects.create(
         message_id=f"<{uuid.uuid4().hex}@matrix>", raw=raw.encode(), subject=subject, from_address="consul@embassy.example.net",
         status="triage", reason="Unknown sender", sender=sender, confidentiality="restricted" if restricted else "",

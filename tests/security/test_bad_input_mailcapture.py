@@ -43,12 +43,52 @@ def test_a_bad_assignment_is_a_form_error_and_writes_nothing(matrix_world, data)
 
 
 @pytest.mark.parametrize("path", ["/mail/triage/99999999999999999999/", "/mail/triage/0/", "/mail/triage/-1/",
-                                  "/mail/triage/abc/", "/mail/triage/99999999999999999999/discard/"])
+                                  "/mail/triage/abc/", "/mail/triage/99999999999999999999/discard/",
+                                  "/mail/triage/99999999999999999999/files/1/", "/mail/triage/1/files/-1/",
+                                  "/mail/triage/1/files/abc/", "/mail/triage/0/files/0/"])
 def test_odd_triage_addresses_are_404(matrix_world, path):
     client = matrix_world.client("officer")
     response = client.post(path) if path.endswith("discard/") else client.get(path)
     STATS["tried"] += 1
     assert response.status_code == 404, (path, response.status_code)
+
+
+@pytest.mark.parametrize("number", ["0", "2", "99999999999999999999", "1.0", "%00", "1%2F..%2F..", "-0"])
+def test_odd_file_numbers_of_a_real_message_are_404(matrix_world, number):
+    message = captured_message(matrix_world, with_file=True)
+    client = matrix_world.client("officer")
+    assert client.get(f"/mail/triage/{message.pk}/files/1/").status_code == 200  # the one file there is
+    response = client.get(f"/mail/triage/{message.pk}/files/{number}/")
+    STATS["tried"] += 1
+    assert response.status_code == 404, (number, response.status_code)
+    assert b"%PDF" not in response.content
+
+
+def test_a_hostile_file_name_downloads_under_a_safe_name(matrix_world):
+    """A file name with path parts, quotes, CR LF and markup (RFC 2231-encoded, as mail may carry it)."""
+    import base64
+
+    from mailcapture.services import process_pending, store_message
+    from tests.attachments.files import PDF
+
+    hostile = "..%5C..%5Cx%22%0D%0AX-Evil%3A%201%0D%0A%3Cscript%3Ealert(1)%3C%2Fscript%3E.pdf"
+    raw = ("From: evil@example.net\r\nTo: capture@example.org\r\nSubject: Files\r\nMessage-ID: <files@example.net>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           "Content-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\n"
+           f"Content-Type: application/pdf\r\nContent-Disposition: attachment; filename*=UTF-8''{hostile}\r\n"
+           f"Content-Transfer-Encoding: base64\r\n\r\n{base64.b64encode(PDF).decode()}\r\n--b--\r\n")
+    message, _ = store_message(raw.encode())
+    process_pending()
+    client = matrix_world.client("officer")
+    page = client.get(reverse("mailcapture:triage-detail", args=[message.pk])).content.decode()
+    assert unescaped(page) == [] and reverse("mailcapture:triage-file", args=[message.pk, 1]) in page
+    response = client.get(reverse("mailcapture:triage-file", args=[message.pk, 1]))
+    STATS["tried"] += 1
+    assert response.status_code == 200 and response.content == PDF
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; ") and "\\" not in disposition and "\r" not in disposition
+    assert "X-Evil" not in response and "\n" not in disposition
+    assert response["Content-Type"] == "application/pdf"
 
 
 def test_hostile_mail_comes_back_escaped(matrix_world):

@@ -139,6 +139,11 @@ def triage_pk(w, o):
     return {"pk": captured_message(w).pk}
 
 
+def triage_file(**kind):
+    """The first file of a captured message with a PDF attached (`kind`: restricted=True, from_colleague=True)."""
+    return lambda w, o: {"pk": captured_message(w, with_file=True, **kind).pk, "number": 1}
+
+
 def restricted_mail(actor, obj):
     """A message from the cast's staff member, marked [restricted] or unmarked (restricted by default): officers
     and that sender only."""
@@ -268,6 +273,8 @@ ROUTES = [
     Route("mailcapture:triage", get=perm("add_engagement"), queries=(*LISTS, "status=", "q=LEAK")),
     Route("mailcapture:triage-detail", get=perm("add_engagement"), kwargs=triage_pk,
           post=perm("add_engagement"), note="an empty POST: the assign form with its errors"),
+    Route("mailcapture:triage-file", get=perm("add_engagement"), kwargs=triage_file(),
+          post=lambda actor, obj: LOGIN if actor == "anonymous" else 405, note="a download: GET and HEAD only"),
     Route("mailcapture:triage-discard", get=lambda actor, obj: LOGIN if actor == "anonymous" else 405,
           kwargs=triage_pk, post=perm("add_engagement", ok=302)),
     Route("api:schema", get=None, note="test_api_schema_and_docs"),
@@ -283,6 +290,8 @@ EXTRA_GETS = [
     Route("audit:record", get=read(), kwargs=history_of("partner")),
     Route("mailcapture:triage-detail", get=restricted_mail, kwargs=lambda w, o: {"pk": captured_message(w, restricted=True).pk}),
     Route("mailcapture:triage-detail", get=restricted_mail, kwargs=lambda w, o: {"pk": captured_message(w, from_colleague=True).pk}),
+    Route("mailcapture:triage-file", get=restricted_mail, kwargs=triage_file(restricted=True)),
+    Route("mailcapture:triage-file", get=restricted_mail, kwargs=triage_file(from_colleague=True)),
 ]
 TABLE = {route.name: route for route in ROUTES}
 
