@@ -30,6 +30,7 @@ from partners.models import Contact, Partner, Topic
 from .models import Commitment, Engagement, TradeMission, follow_up_problem
 
 CONTACT_LOOKUP = reverse_lazy("partners:contact-lookup")
+MISSION_LOOKUP = reverse_lazy("engagements:mission-lookup")
 NO_DUE_DATE = "Give a due date, or tick “No due date”."
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -45,6 +46,16 @@ def venue_zone_choices():
     return [("", f"Same as the office ({settings.TIME_ZONE})")] + [
         (key, label) for key, label in zone_choices() if key != settings.TIME_ZONE
     ]
+
+
+def mission_label(mission) -> str:
+    """A mission as pickers show it (inline and from engagements.lookup_views): its name and when it left."""
+    return f"{mission.name} ({mission.start_date:%b %Y})" if mission.start_date else mission.name
+
+
+class MissionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return mission_label(obj)
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -113,7 +124,9 @@ class EngagementForm(RecordFormMixin, forms.ModelForm):
         help_text="They can see the meeting even when it is restricted.",
     )
     topics = forms.ModelMultipleChoiceField(queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
-    trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+    # Every mission inline up to partners.forms.INLINE_CHOICES_MAX, beyond that found by typing (the lookup).
+    trade_mission = MissionChoiceField(queryset=TradeMission.objects.all(), required=False,
+                                       widget=LookupSelect(MISSION_LOOKUP))
     venue_timezone = forms.ChoiceField(
         label="Venue's time zone",
         choices=venue_zone_choices,
@@ -296,7 +309,8 @@ class CommitmentForm(RecordFormMixin, forms.ModelForm):
     partner = PartnerChoiceField(queryset=Partner.objects.all(), required=False, widget=LookupSelect(PARTNER_LOOKUP))
     owner = UserChoiceField(queryset=active_users(), required=False, help_text="Reminders go to them.")
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, widget=forms.HiddenInput)
-    trade_mission = forms.ModelChoiceField(queryset=TradeMission.objects.all(), required=False)
+    trade_mission = MissionChoiceField(queryset=TradeMission.objects.all(), required=False,
+                                       widget=LookupSelect(MISSION_LOOKUP))
     # A due date, or the explicit choice of none (as in the meeting form): a date left out by mistake
     # would never be reminded of. Ticked already when editing a commitment that has no date.
     no_due_date = forms.BooleanField(required=False, label="No due date")

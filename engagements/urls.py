@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import commitment_views, invitation_views, views
+from . import commitment_views, invitation_views, lookup_views, views
 
 # /engagements/…
 engagements = [
@@ -18,6 +18,7 @@ engagements = [
 missions = [
     path("", views.mission_list, name="mission-list"),
     path("new/", views.mission_create, name="mission-create"),
+    path("lookup/", lookup_views.mission_lookup, name="mission-lookup"),
     path("<int:pk>/", views.mission_detail, name="mission-detail"),
     path("<int:pk>/edit/", views.mission_edit, name="mission-edit"),
     path("<int:pk>/delete/", views.mission_delete, name="mission-delete"),

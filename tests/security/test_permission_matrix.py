@@ -203,6 +203,8 @@ ROUTES = [
           post=conf("delete_engagement", ok=409), note="its commitment points to it: refused, nothing deleted"),
     Route("engagements:mission-list", get=read(), queries=LISTS),
     Route("engagements:mission-create", get=perm("add_trademission"), post=perm("add_trademission")),
+    Route("engagements:mission-lookup", get=read(), queries=("q=Kansai", "q=osaka", "q=LEAK", ""),
+          note="missions carry no confidentiality: every role; their restricted meetings never appear"),
     Route("engagements:mission-detail", get=read(), kwargs=mission_pk, shows=True),
     Route("engagements:mission-edit", get=perm("change_trademission"), kwargs=mission_pk, post=perm("change_trademission")),
     Route("engagements:mission-delete", get=perm("delete_trademission"), kwargs=mission_pk,
