@@ -1,6 +1,8 @@
 """API test fixtures: token clients for the cast (tests/world.CAST, made once per module), `api_world`
 (the common world's directory: tests/world.build_directory), DB snapshots."""
 
+import functools
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -122,7 +124,9 @@ def api_world(db):
     return {**directory, "partner": directory["japan"], "contact": directory["consul"]}
 
 
+@functools.cache
 def _snapshot_sql() -> str:
+    """Built once: each `model.history` builds a manager class, and the bad-input suite takes thousands of snapshots."""
     parts = []
     for model in COUNTED:
         tables = [model._meta.db_table, model.history.model._meta.db_table]

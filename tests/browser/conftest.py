@@ -9,10 +9,12 @@ before any page script runs). Tests assert `web.problems == []`.
 """
 
 import os
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 PASSWORD = "correct horse battery staple"  # the cast's password (tests/conftest.py)
 
@@ -23,6 +25,12 @@ document.addEventListener("securitypolicyviolation", function (e) {
   });
 });
 """
+
+# A page at rest: loaded, and htmx neither requesting, swapping nor settling anything.
+SETTLED_JS = """() => document.readyState === "complete"
+  && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+NEXT_FRAME_JS = "() => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)))"
+
 
 @pytest.fixture(autouse=True)
 def _role_groups(transactional_db):
@@ -42,13 +50,14 @@ class Web:
     dialogs: list = field(default_factory=list)
     csp_violations: list = field(default_factory=list)
     visited: list = field(default_factory=list)
+    in_flight: set = field(default_factory=set)  # requests sent and not yet finished or failed
 
     def url(self, path: str) -> str:
         return self.base_url + path
 
     def visit(self, path: str):
         response = self.page.goto(self.url(path), wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
         self.visited.append(path)
         assert response is not None and response.status < 400, f"{path} answered {response and response.status}"
         return response
@@ -60,8 +69,31 @@ class Web:
         self.page.get_by_label("Password").fill(password)
         with self.page.expect_navigation():
             self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
         assert "/accounts/login/" not in self.page.url, "login failed"
+
+    def settle(self, timeout: float = 60):
+        """Wait until the page has settled: loaded, no request in flight, no htmx request, swap or settle
+        under way, twice in a row one animation frame apart.
+
+        What visit and login waited for with Playwright's "networkidle" (no connection for 500 ms,
+        a fixed half second a page), as a condition: the requests a page starts by itself (htmx
+        `hx-trigger="load"` panels, what their content loads) start while it loads or while htmx
+        swaps, so once none is in flight and htmx is done, nothing more is coming.
+        """
+        deadline = time.monotonic() + timeout
+        quiet_checks = 0
+        while quiet_checks < 2:
+            if time.monotonic() > deadline:
+                pending = sorted(request.url for request in self.in_flight)
+                raise AssertionError(f"{self.page.url} did not settle in {timeout}s; in flight: {pending}")
+            # evaluate() also lets Playwright deliver the request events that update in_flight.
+            try:
+                settled = self.page.evaluate(SETTLED_JS)
+                self.page.evaluate(NEXT_FRAME_JS)
+            except PlaywrightError:  # the page navigated meanwhile (a script reloaded it): not settled
+                settled = False
+            quiet_checks = quiet_checks + 1 if settled and not self.in_flight else 0
 
     def path(self) -> str:
         return urlparse(self.page.url).path
@@ -100,6 +132,9 @@ def web(crm_browser, live_server):
         web.csp_violations.append(violation)
         web.problems.append(f"CSP violation on {page.url}: {violation}")
 
+    page.on("request", lambda request: web.in_flight.add(request))
+    page.on("requestfinished", lambda request: web.in_flight.discard(request))
+    page.on("requestfailed", lambda request: web.in_flight.discard(request))
     page.on("console", on_console)
     page.on("pageerror", lambda error: web.problems.append(f"JavaScript error on {page.url}: {error}"))
     page.on("response", on_response)

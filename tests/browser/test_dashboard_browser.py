@@ -44,7 +44,7 @@ def test_a_meeting_logged_with_the_keyboard_shows_on_history_and_dashboard(web, 
     tab_to(page, f'a[href="/engagements/new/?partner={partner.pk}"]')
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    web.settle()
     assert web.path() == "/engagements/new/"
 
     tab_to(page, "#id_title")
@@ -66,7 +66,7 @@ def test_a_meeting_logged_with_the_keyboard_shows_on_history_and_dashboard(web, 
     tab_to(page, 'button[type="submit"].usa-button--big')
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    web.settle()
 
     engagement = Engagement.objects.get(title="Keyboard-only call with the Prime Minister")
     commitment = Commitment.objects.get(engagement=engagement)
@@ -104,7 +104,7 @@ def test_a_filtered_list_exports_exactly_its_rows_as_csv(web, viewer, officer, s
     # Applied as it is typed (static/js/filters.js): no button to press.
     with page.expect_navigation():
         page.locator("#id_q").fill("hydrogen")
-    page.wait_for_load_state("networkidle")
+    web.settle()
     assert "q=hydrogen" in page.url
     results = page.locator("table").last
     assert results.get_by_text("Green hydrogen call").count() == 1

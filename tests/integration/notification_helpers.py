@@ -270,7 +270,7 @@ def celery_client(redis_url: str):
     return Celery("test-client", broker=redis_url, set_as_current=False)
 
 
-def wait_until(condition, *, timeout: float, interval: float = 0.5, tick=None, tick_every: float = 2.0):
+def wait_until(condition, *, timeout: float, interval: float = 0.1, tick=None, tick_every: float = 2.0):
     """Poll `condition` until true; `tick` (e.g. a beat-like flush) runs every `tick_every` seconds."""
     deadline = time.monotonic() + timeout
     last_tick = 0.0

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ from dashboard.partner import selectors as partner_page
 from dashboard.search import selectors as search
 from engagements.models import Commitment, Engagement, Gift, TradeMission
 from partners.models import Agreement, Contact, Partner, Topic
-from tests.world import make_user
+from tests.world import make_cast_member, make_superuser, make_user
 from tests.factories import (
     AgreementFactory,
     CommitmentFactory,
@@ -62,14 +63,6 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def no_role(django_user_model):
-    return make_user(django_user_model, "nora_norole", first_name="Nora", last_name="Norole")
-
-
-@pytest.fixture
-def inactive(django_user_model):
-    return make_user(django_user_model, "ivan_inactive", "officer", is_active=False)
 
 
 @dataclass
@@ -84,8 +77,7 @@ class World:
     missions: list
 
 
-@pytest.fixture
-def access_world(staff_user, other_staff):
+def build_access_world(staff_user, other_staff) -> World:
     """Restricted (one attended by staff_user, one by nobody of the cast), internal and public
     engagements, each with a commitment and a gift; a commitment and a gift without engagement.
     Held in the past, planned in the next days and one cancelled, over two priority-1 partners."""
@@ -162,6 +154,52 @@ def expected(user, access_world) -> dict:
 
 def pks(queryset) -> set:
     return set(queryset.values_list("pk", flat=True))
+
+
+# --- The cast and the world, made once per module ----------------------------------------------
+# Built in a transaction opened for the module and rolled back at its end (as the security suite's
+# matrix_world); every test runs in its own savepoint (pytest-django's `db`), so its writes vanish,
+# and gets its users loaded afresh, so nothing cached on a user object carries over. The tests only
+# read the world.
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            users = {name: make_cast_member(User, role) for name, role in CAST_ROLES.items()}
+            users["superuser"] = make_superuser(User)
+            users["no_role"] = make_user(User, "nora_norole", first_name="Nora", last_name="Norole")
+            users["inactive"] = make_user(User, "ivan_inactive", "officer", is_active=False)
+            world = build_access_world(users["staff_user"], users["other_staff"])
+            yield {name: user.pk for name, user in users.items()}, world
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+CAST_ROLES = {"viewer": "viewer", "staff_user": "staff", "other_staff": "other_staff", "officer": "officer"}
+
+
+def _member(name: str):
+    @pytest.fixture(name=name)
+    def member(_module_world, db, django_user_model):
+        return django_user_model.objects.get(pk=_module_world[0][name])
+
+    member.__doc__ = f"The module's {name}, loaded afresh for each test."
+    return member
+
+
+viewer, staff_user, other_staff, officer = (_member(name) for name in CAST_ROLES)
+superuser, no_role, inactive = _member("superuser"), _member("no_role"), _member("inactive")
+
+
+@pytest.fixture
+def access_world(_module_world, db) -> World:
+    return _module_world[1]
 
 
 @pytest.fixture(params=CAST)
