@@ -276,6 +276,9 @@ class NewContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["honorific", "full_name", "title", "email"]
+        # The hint goes in the label: a grey hint on the card's grey is too faint to read (axe, colour contrast).
+        labels = {"honorific": "Honorific (H.E., Dr., Mayor …)"}
+        help_texts = {"honorific": ""}
 
     # A row is blank, and skipped, while these are empty (the partner is preset by the page's script).
     CONTENT_FIELDS = ("honorific", "full_name", "title", "email")
