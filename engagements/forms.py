@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from diplomacy_crm import dates
 from diplomacy_crm.forms import RecordFormMixin
+from diplomacy_crm.text import fold
 from diplomacy_crm.widgets import PickerSelectMultiple
 from partners.forms import (
     PARTNER_LOOKUP,
@@ -300,6 +301,15 @@ class NewContactForm(forms.ModelForm):
 
 class BaseNewContactFormSet(forms.BaseFormSet):
     row_noun = "New attendee"
+
+    def clean(self):
+        # The same person twice in one form (two "Add …" for one name) would be two contacts.
+        seen = set()
+        for row in self.filled_forms():
+            key = (" ".join(fold(row.cleaned_data.get("full_name")).split()), row.cleaned_data.get("partner", ""))
+            if key[0] and key in seen:
+                row.add_error("full_name", "Already added above.")
+            seen.add(key)
 
     def filled_forms(self) -> list:
         return [f for f in self.forms if f.has_changed() and f.cleaned_data]

@@ -138,7 +138,7 @@ class _AddedInline:
 
     def __init__(self, request, form):
         data = request.POST or None
-        user = request.user
+        self.user = user = request.user
         self.form = form
         self.partner = QuickPartnerForm(data) if user.has_perm("partners.add_partner") else None
         self.adding_partner = bool(data and self.partner is not None and data.get(self.partner.add_prefix("name"), "").strip())
@@ -187,8 +187,10 @@ class _AddedInline:
 
     def _partner_options(self) -> list[tuple[str, str]]:
         """What a new person's "works for" list offers before the script mirrors the partners chosen."""
-        chosen = self.form.cleaned_data.get("partners") if self.form.is_bound and hasattr(self.form, "cleaned_data") else None
-        options = [(str(p.pk), str(p)) for p in chosen or []]
+        raw = self.form["partners"].value() if self.form.is_bound else []
+        ids = [int(v) for v in raw or [] if str(v).isdigit() and len(str(v)) < 19]
+        label = self.form.fields["partners"].label_from_instance
+        options = [(str(p.pk), label(p)) for p in access.partners_for(self.user).filter(pk__in=ids).order_by("name")] if ids else []
         if self.adding_partner:
             options.append(("new", f"{self.partner.data.get(self.partner.add_prefix('name'), '').strip()} (new)"))
         return options

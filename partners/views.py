@@ -11,7 +11,6 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +21,6 @@ from diplomacy_crm.edits import already_created, create_from_form, update_from_f
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.text import folded_match
 from diplomacy_crm.views import (
-    apply_service_errors,
     confirm_delete,
     history_entries,
     list_page,

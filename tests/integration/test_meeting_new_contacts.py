@@ -155,3 +155,22 @@ def test_the_endpoint_that_saved_a_person_at_once_is_gone(staff_user, client_for
     assert response.status_code == 404
     assert not Contact.objects.exists()
 
+
+
+def test_the_same_person_twice_in_one_form_is_refused(staff_user, client_for, busan):
+    client = client_for(staff_user)
+    data = meeting_form(client, [busan], **{"newcontact-TOTAL_FORMS": "2"})
+    data.update({k: [v] for k, v in {**person(0, "Min-jun Park"), **person(1, " min-jun  PARK ")}.items()})
+    body = client.post("/engagements/new/", data).content.decode()
+    assert 'id="id_newcontact-1-full_name-error"' in body and "Already added above." in body
+    assert not Engagement.objects.exists() and Contact.objects.count() == 0
+
+
+def test_a_refused_meeting_offers_the_partners_chosen_for_each_person(staff_user, client_for, busan):
+    client = client_for(staff_user)
+    incheon = factories.PartnerFactory(name="Incheon Port Authority", country="KR", kind="company")
+    data = meeting_form(client, [busan, incheon], **person(0, "Min-jun Park", str(incheon.pk)))
+    data["starts_at"] = ["not a date"]
+    body = client.post("/engagements/new/", data).content.decode()
+    assert f'<option value="{incheon.pk}" selected>Incheon Port Authority (KR)</option>' in body
+    assert f'<option value="{busan.pk}">Port of Busan (KR)</option>' in body
