@@ -173,15 +173,26 @@ class _AddedInline:
             targets.update({f"new_contacts[{i}]": row for i, row in enumerate(self.contacts.filled_forms())})
         return targets
 
+    def _summarise_row_errors(self) -> None:
+        """A refused person's errors also in the form's summary at the top (they sit under "More details")."""
+        if self.contacts is None or not self.contacts.is_bound or not self.form.is_bound:
+            return
+        for error in self.contacts.non_form_errors():
+            self.form.add_error(None, f"New attendees: {error}")
+        for number, row in enumerate(self.contacts.forms, start=1):
+            name = str(row.data.get(row.add_prefix("full_name"), "")).strip()[:80]
+            for field, errors in row.errors.items():
+                label = row.fields[field].label if field in row.fields else ""
+                where = f"New attendee “{name}”" if name else f"New attendee {number}"
+                self.form.add_error(None, f"{where}: {label + ': ' if label else ''}{' '.join(errors)}")
+
     def context(self) -> dict:
         partner = self.partner
-        contacts = self.contacts if self.contacts is not None else None
-        if contacts is not None and not contacts.is_bound:
-            contacts = NewContactFormSet(prefix="newcontact")
+        self._summarise_row_errors()
         return {
             "quick_partner_form": partner if self.adding_partner else (QuickPartnerForm() if partner is not None else None),
             "pending_partner": partner.cleaned_data if self.adding_partner and self.partner_ok else None,
-            "new_contacts": contacts,
+            "new_contacts": self.contacts,
             "new_contact_partners": self._partner_options(),
         }
 

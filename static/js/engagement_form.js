@@ -66,8 +66,9 @@
       document.querySelectorAll("[data-new-contact-rows] input[name$='-full_name']"),
       function (input) { return !input.value.trim(); }
     );
-    var input = empty || (addNewContactRow() || document).querySelector("input[name$='-full_name']");
-    if (!input) return;
+    var row = empty ? null : addNewContactRow();
+    var input = empty || (row && row.querySelector("input[name$='-full_name']"));
+    if (!input) return;  // as many rows as the form takes
     input.value = name;
     var details = document.getElementById("new-contacts-details");
     if (details) details.open = true;

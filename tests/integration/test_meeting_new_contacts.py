@@ -174,3 +174,24 @@ def test_a_refused_meeting_offers_the_partners_chosen_for_each_person(staff_user
     body = client.post("/engagements/new/", data).content.decode()
     assert f'<option value="{incheon.pk}" selected>Incheon Port Authority (KR)</option>' in body
     assert f'<option value="{busan.pk}">Port of Busan (KR)</option>' in body
+
+
+def test_a_person_named_like_markup_is_shown_as_text(staff_user, client_for, busan):
+    client = client_for(staff_user)
+    name = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
+    data = meeting_form(client, [busan], **person(0, name))
+    data["title"] = [""]
+    refused = client.post("/engagements/new/", data).content.decode()
+    assert "<script>alert(2)" not in refused and "<img src=x" not in refused
+    data["title"] = ["Port cooperation talks"]
+    assert client.post("/engagements/new/", data).status_code == 302
+    page = client.get(Engagement.objects.get().get_absolute_url()).content.decode()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page and "<script>alert(2)" not in page
+
+
+def test_a_refused_person_is_named_in_the_error_summary(staff_user, client_for, busan):
+    client = client_for(staff_user)
+    body = client.post("/engagements/new/", meeting_form(client, [busan], **person(0, "Min-jun Park", email="nope"))).content.decode()
+    start = body.index('id="error-summary"')
+    summary = body[start:body.index("</div>\n<span id=\"form-errors\"", start)]
+    assert "New attendee “Min-jun Park”: Email: Enter a valid email address." in summary
