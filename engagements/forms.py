@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from diplomacy_crm import dates
 from diplomacy_crm.forms import RecordFormMixin
+from diplomacy_crm.text import fold
 from diplomacy_crm.widgets import PickerSelectMultiple
 from partners.forms import (
     PARTNER_LOOKUP,
@@ -274,6 +275,79 @@ CommitmentFormSet = forms.formset_factory(
     InlineCommitmentForm, formset=BaseCommitmentFormSet, extra=0, max_num=20, validate_max=True, absolute_max=20
 )
 COMMITMENT_ROWS_MAX = 20
+
+
+class NewContactForm(forms.ModelForm):
+    """A person not in the CRM yet, added on the meeting form: created only when the meeting is saved.
+
+    The contact fields are the contact form's (same model validation: a bad name
+    or email is an error here, nothing written); `partner` is one of the
+    meeting's partners ("new" for the partner added inline, blank for the only one).
+    """
+
+    partner = forms.CharField(required=False, max_length=20, label="Partner they work for")
+
+    class Meta:
+        model = Contact
+        fields = ["honorific", "full_name", "title", "email"]
+        # The hint goes in the label: a grey hint on the card's grey is too faint to read (axe, colour contrast).
+        labels = {"honorific": "Honorific (H.E., Dr., Mayor …)"}
+        help_texts = {"honorific": ""}
+
+    # A row is blank, and skipped, while these are empty (the partner is preset by the page's script).
+    CONTENT_FIELDS = ("honorific", "full_name", "title", "email")
+
+    def has_changed(self):
+        return any(name in self.changed_data for name in self.CONTENT_FIELDS)
+
+    @property
+    def pending(self) -> bool:
+        """Filled in and accepted: the page says they will be added with the meeting."""
+        return self.is_bound and self.has_changed() and not self.errors
+
+    def clean_partner(self):
+        value = self.cleaned_data["partner"].strip()
+        if value and value != "new" and not value.isdigit():
+            raise ValidationError("Choose one of the meeting's partners.")
+        return value
+
+
+class BaseNewContactFormSet(forms.BaseFormSet):
+    row_noun = "New attendee"
+
+    def clean(self):
+        # The same person twice in one form (two "Add …" for one name) would be two contacts.
+        seen = set()
+        for row in self.filled_forms():
+            key = (" ".join(fold(row.cleaned_data.get("full_name")).split()), row.cleaned_data.get("partner", ""))
+            if key[0] and key in seen:
+                row.add_error("full_name", "Already added above.")
+            seen.add(key)
+
+    def filled_forms(self) -> list:
+        return [f for f in self.forms if f.has_changed() and f.cleaned_data]
+
+    def service_data(self, partners) -> list[dict] | None:
+        """The rows as engagement_create's `new_contacts`, their partner resolved among `partners`.
+
+        None (and an error on the row) when a row names a partner the meeting does not have.
+        """
+        by_id = {str(p.pk): p for p in partners}
+        rows, ok = [], True
+        for row in self.filled_forms():
+            data = dict(row.cleaned_data)
+            choice = data.pop("partner", "")
+            if choice and choice != "new" and choice not in by_id:
+                row.add_error("partner", "Choose one of the meeting's partners (add their partner above first).")
+                ok = False
+            rows.append({**data, "partner": by_id.get(choice) or choice or None})
+        return rows if ok else None
+
+
+# One blank row (the form works without JavaScript); "Add another person" and the attendee picker's "Add …" add more.
+NewContactFormSet = forms.formset_factory(
+    NewContactForm, formset=BaseNewContactFormSet, extra=1, max_num=20, validate_max=True, absolute_max=20
+)
 
 
 class TradeMissionForm(RecordFormMixin, forms.ModelForm):

@@ -124,15 +124,47 @@ def _keep_author_in_the_room(actor, fields: dict, m2m: dict, engagement: Engagem
         m2m["staff"] = [*staff, actor]
 
 
+# A new contact's `partner` when they work for the partner added inline with them (new_partners[0]).
+NEW_PARTNER = "new"
+WHICH_PARTNER = "Say which of the meeting's partners they work for."
+
+
+def _create_new_contacts(actor, new_contacts: Iterable[dict], present: list, created: list) -> list[Contact]:
+    """The people added inline on the meeting form, created with their history; errors keyed by row."""
+    people = []
+    for index, item in enumerate(new_contacts):
+        item = dict(item)
+        partner = item.pop("partner", None)
+        if partner == NEW_PARTNER:
+            partner = created[0] if created else None
+        elif partner is None and len(present) == 1:
+            partner = present[0]  # the meeting's only partner
+        try:
+            if partner is None:
+                raise ValidationError({"partner": WHICH_PARTNER})
+            people.append(partner_services.contact_create(actor=actor, partner=partner, **item))
+        except ValidationError as exc:
+            raise ValidationError({f"new_contacts[{index}]": exc.messages}) from exc
+    return people
+
+
 @transaction.atomic
 def engagement_create(
-    *, actor, commitments: Iterable[CommitmentFields] = (), new_partners: Iterable[dict] = (), **data: Unpack[EngagementFields]
+    *,
+    actor,
+    commitments: Iterable[CommitmentFields] = (),
+    new_partners: Iterable[dict] = (),
+    new_contacts: Iterable[dict] = (),
+    **data: Unpack[EngagementFields],
 ) -> Engagement:
     """Log an engagement, with commitments made there, all or nothing.
 
     `new_partners`: partners added inline on the meeting form (their fields, as
-    QuickPartnerForm cleans them), created here in the same transaction and
-    present at the meeting, so an abandoned or refused meeting leaves none.
+    QuickPartnerForm cleans them); `new_contacts`: people added inline (their
+    fields, as NewContactForm cleans them, `partner` a Partner present, NEW_PARTNER
+    for the partner added with them, or None for the meeting's only partner).
+    Both are created here, with their history, in the same transaction, and take
+    part in the meeting, so an abandoned or refused meeting leaves none behind.
     """
     fields, m2m = record_arguments(data, EngagementFields, ENGAGEMENT_M2M)
     created = []
@@ -143,6 +175,9 @@ def engagement_create(
             raise ValidationError({"new_partners": exc.messages}) from exc
     if created:
         m2m["partners"] = [*(m2m.get("partners") or []), *created]
+    people = _create_new_contacts(actor, new_contacts, list(m2m.get("partners") or []), created)
+    if people:
+        m2m["contacts"] = [*(m2m.get("contacts") or []), *people]
     fields.setdefault("owner", actor if getattr(actor, "is_authenticated", False) else None)
     engagement = Engagement()
     _check_attendees(engagement, m2m)

@@ -28,12 +28,12 @@ from diplomacy_crm.views import (
     render_page,
     require_perm,
 )
-from partners.forms import QuickContactForm, QuickPartnerForm, prepare_lookups
+from partners.forms import QuickPartnerForm, prepare_lookups
 from partners.models import Contact
 
 from . import services
 from .filters import EngagementFilter, TradeMissionFilter
-from .forms import COMMITMENT_ROWS_MAX, CommitmentFormSet, EngagementForm, TradeMissionForm
+from .forms import COMMITMENT_ROWS_MAX, CommitmentFormSet, EngagementForm, NewContactFormSet, TradeMissionForm
 from .selectors import (
     access_engagement,
     access_mission,
@@ -132,6 +132,81 @@ def _rows_asked(request) -> int:
     return min(int(raw), COMMITMENT_ROWS_MAX) if raw.isdigit() and len(raw) < 4 else 0
 
 
+class _AddedInline:
+    """A partner and people not in the CRM yet, typed on the meeting form: they travel with its POST
+    and engagement_create creates them with the meeting (an abandoned or refused meeting leaves none)."""
+
+    def __init__(self, request, form):
+        data = request.POST or None
+        self.user = user = request.user
+        self.form = form
+        self.partner = QuickPartnerForm(data) if user.has_perm("partners.add_partner") else None
+        self.adding_partner = bool(data and self.partner is not None and data.get(self.partner.add_prefix("name"), "").strip())
+        self.contacts = None
+        if user.has_perm("partners.add_contact"):
+            sent = data is not None and "newcontact-TOTAL_FORMS" in data  # a client without the rows adds nobody
+            self.contacts = NewContactFormSet(data if sent else None, prefix="newcontact")
+            form.fields["contacts"].widget.attrs["data-quick-add"] = ""  # the attendee picker offers "Add …"
+        if self.adding_partner:
+            form.fields["partners"].required = False
+        self.partner_ok = not self.adding_partner or (
+            self.partner.is_valid() and self.partner.no_likely_duplicate(access.partners_for(user))
+        )
+        self.new_contacts = []
+
+    def is_valid(self) -> bool:
+        """After form.is_valid(): the inline partner and people are fine too (errors are on their fields)."""
+        if self.contacts is None or not self.contacts.is_bound:
+            return self.partner_ok
+        if not self.contacts.is_valid() or not self.partner_ok:
+            return False
+        rows = self.contacts.service_data(self.form.cleaned_data.get("partners") or [])
+        self.new_contacts = rows or []
+        return rows is not None
+
+    def service_data(self) -> dict:
+        return {"new_partners": [self.partner.cleaned_data] if self.adding_partner else [], "new_contacts": self.new_contacts}
+
+    def error_targets(self) -> dict:
+        targets = {"new_partners": self.partner} if self.adding_partner else {}
+        if self.contacts is not None and self.contacts.is_bound:
+            targets.update({f"new_contacts[{i}]": row for i, row in enumerate(self.contacts.filled_forms())})
+        return targets
+
+    def _summarise_row_errors(self) -> None:
+        """A refused person's errors also in the form's summary at the top (they sit under "More details")."""
+        if self.contacts is None or not self.contacts.is_bound or not self.form.is_bound:
+            return
+        for error in self.contacts.non_form_errors():
+            self.form.add_error(None, f"New attendees: {error}")
+        for number, row in enumerate(self.contacts.forms, start=1):
+            name = str(row.data.get(row.add_prefix("full_name"), "")).strip()[:80]
+            for field, errors in row.errors.items():
+                label = row.fields[field].label if field in row.fields else ""
+                where = f"New attendee “{name}”" if name else f"New attendee {number}"
+                self.form.add_error(None, f"{where}: {label + ': ' if label else ''}{' '.join(errors)}")
+
+    def context(self) -> dict:
+        partner = self.partner
+        self._summarise_row_errors()
+        return {
+            "quick_partner_form": partner if self.adding_partner else (QuickPartnerForm() if partner is not None else None),
+            "pending_partner": partner.cleaned_data if self.adding_partner and self.partner_ok else None,
+            "new_contacts": self.contacts,
+            "new_contact_partners": self._partner_options(),
+        }
+
+    def _partner_options(self) -> list[tuple[str, str]]:
+        """What a new person's "works for" list offers before the script mirrors the partners chosen."""
+        raw = self.form["partners"].value() if self.form.is_bound else []
+        ids = [int(v) for v in raw or [] if str(v).isdigit() and len(str(v)) < 19]
+        label = self.form.fields["partners"].label_from_instance
+        options = [(str(p.pk), label(p)) for p in access.partners_for(self.user).filter(pk__in=ids).order_by("name")] if ids else []
+        if self.adding_partner:
+            options.append(("new", f"{self.partner.data.get(self.partner.add_prefix('name'), '').strip()} (new)"))
+        return options
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_create(request):
@@ -157,16 +232,8 @@ def engagement_create(request):
         form_kwargs={"owner": request.user},
         initial=None if request.POST else [{}] * _rows_asked(request),
     )
-    can_add_partner = request.user.has_perm("partners.add_partner")
-    # A partner added inline travels with the meeting and is created only when the meeting is saved.
-    new_partner = QuickPartnerForm(request.POST or None) if can_add_partner else None
-    adding_partner = bool(new_partner is not None and request.POST and request.POST.get(new_partner.add_prefix("name"), "").strip())
-    if adding_partner:
-        form.fields["partners"].required = False
-    new_partner_ok = not adding_partner or (
-        new_partner.is_valid() and new_partner.no_likely_duplicate(access.partners_for(request.user))
-    )
-    if request.method == "POST" and form.is_valid() and formset.is_valid() and new_partner_ok:
+    added = _AddedInline(request, form)
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and added.is_valid():
         rows = formset.filled_forms()
         try:
             engagement = create_once(
@@ -176,7 +243,7 @@ def engagement_create(request):
                     services.engagement_create,
                     actor=request.user,
                     commitments=[row.service_data() for row in rows],
-                    new_partners=[new_partner.cleaned_data] if adding_partner else [],
+                    **added.service_data(),
                     **form.service_data(),
                 ),
             )
@@ -184,27 +251,17 @@ def engagement_create(request):
             return to_first_record(request, done)
         except ValidationError as exc:
             extra = {f"commitments[{i}]": row for i, row in enumerate(rows)}
-            if adding_partner:
-                extra["new_partners"] = new_partner
-            apply_service_errors(form, exc, extra=extra)
+            apply_service_errors(form, exc, extra={**extra, **added.error_targets()})
         else:
             count = len(rows)
             extra = f" with {count} commitment{'s' if count != 1 else ''}" if count else ""
             messages.success(request, f"Logged “{engagement.title}”{extra}.")
             return redirect(engagement.get_absolute_url())
     _prepare(form, *formset.forms, formset.empty_form)
-    can_add_contact = request.user.has_perm("partners.add_contact")
     return render_page(
         request,
         "engagements/engagement_form.html",
-        {
-            "form": form,
-            "formset": formset,
-            "empty_form": formset.empty_form,
-            "quick_partner_form": new_partner if adding_partner else (QuickPartnerForm() if can_add_partner else None),
-            "pending_partner": new_partner.cleaned_data if adding_partner and new_partner_ok else None,
-            "quick_contact_form": QuickContactForm() if can_add_contact else None,
-        },
+        {"form": form, "formset": formset, "empty_form": formset.empty_form, **added.context()},
     )
 
 

@@ -195,15 +195,6 @@ class ContactForm(RecordFormMixin, forms.ModelForm):
         widgets = {"protocol_notes": forms.Textarea(attrs={"rows": 4})}
 
 
-class QuickContactForm(forms.ModelForm):
-    prefix = "newcontact"
-    partner = PartnerChoiceField(queryset=Partner.objects.all(), label="Partner they work for")
-
-    class Meta:
-        model = Contact
-        fields = ["partner", "honorific", "full_name", "title"]
-
-
 class AgreementForm(RecordFormMixin, forms.ModelForm):
     partners = PartnerMultipleChoiceField(queryset=Partner.objects.all(), widget=LookupSelectMultiple(PARTNER_LOOKUP))
     owner = UserChoiceField(

@@ -22,7 +22,6 @@ partners = [
 contacts = [
     path("", views.contact_list, name="contact-list"),
     path("new/", views.contact_create, name="contact-create"),
-    path("quick/", views.contact_quick_create, name="contact-quick-create"),
     path("lookup/", views.contact_lookup, name="contact-lookup"),
     path("<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("<int:pk>/delete/", views.contact_delete, name="contact-delete"),

@@ -1,4 +1,4 @@
-"""Pages for partners (create, edit, archive, quick add, lookup), contacts and agreements.
+"""Pages for partners (create, edit, archive, quick-add check, lookup), contacts and agreements.
 
 Only what needs nothing above this layer. The pages that show engagement
 facts (the partner list with last contact and open commitments, a partner's
@@ -11,7 +11,6 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +21,6 @@ from diplomacy_crm.edits import already_created, create_from_form, update_from_f
 from diplomacy_crm.filters import SEARCH_MAX
 from diplomacy_crm.text import folded_match
 from diplomacy_crm.views import (
-    apply_service_errors,
     confirm_delete,
     history_entries,
     list_page,
@@ -33,7 +31,7 @@ from diplomacy_crm.views import (
 
 from . import services
 from .filters import AgreementFilter, ContactFilter
-from .forms import AgreementForm, ContactForm, PartnerForm, QuickContactForm, QuickPartnerForm, prepare_lookups
+from .forms import AgreementForm, ContactForm, PartnerForm, QuickPartnerForm, prepare_lookups
 from .models import Agreement, Contact, Partner
 
 LOOKUP_LIMIT = 20
@@ -138,12 +136,6 @@ def partner_quick_create(request):
     return response
 
 
-def _json_trigger(event: str, detail: dict) -> str:
-    import json
-
-    return json.dumps({event: detail})
-
-
 @login_required
 @require_GET
 def partner_lookup(request):
@@ -236,31 +228,6 @@ def contact_edit(request, pk):
             return redirect(contact.get_absolute_url())
     _prepare(form)
     return render_page(request, "partners/contact_form.html", {"form": form, "contact": contact})
-
-
-@login_required
-@require_http_methods(["POST"])
-def contact_quick_create(request):
-    """Add a missing attendee from the quick-logging form (htmx)."""
-    require_perm(request, "partners.add_contact")
-    form = QuickContactForm(request.POST)
-    contact = None
-    if form.is_valid():
-        try:
-            contact = services.contact_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-    response = render_page(
-        request,
-        "partners/includes/quick_contact.html",
-        {"quick_contact_form": form if contact is None else QuickContactForm(), "created": contact},
-    )
-    if contact is not None:
-        response["HX-Trigger"] = _json_trigger(
-            "crm:contact-created",
-            {"id": contact.pk, "text": f"{contact.display_name} — {contact.partner.name}", "partner": contact.partner_id},
-        )
-    return response
 
 
 @login_required

@@ -9,6 +9,9 @@
  *                                without it the select's own options are searched (accents and case folded)
  *   data-partner-source="ID"     also send the ids chosen in select#ID as &partner=… (attendees of the
  *                                partners present); the list then also opens on an empty box
+ *   data-quick-add               the list ends with "Add “<typed text>” …"; picking it chooses nothing but
+ *                                fires a bubbling "crm:quick-add" event on the select, detail {text}
+ *                                (the meeting form adds a new person to be created with the meeting)
  *
  * Its promises (tests/browser/test_meeting_form_browser.py):
  *   - Enter never picks from an answer to an older text: when the search for what is in the box has not
@@ -69,6 +72,7 @@
     var multiple = select.multiple;
     var remote = !!select.dataset.lookupUrl;
     var dependent = !!select.dataset.partnerSource;
+    var quickAdd = select.hasAttribute("data-quick-add");
 
     var box = el("div", { class: "crm-picker" + (multiple ? " crm-picker--multiple" : "") });
     var chips = el("ul", { class: "crm-picker__chips", "aria-label": "Chosen" });
@@ -147,15 +151,18 @@
     function show(found, forText) {
       var taken = chosenValues(select);
       results = found.filter(function (r) { return taken.indexOf(String(r.id)) === -1; });
+      if (quickAdd && forText) results.push({ id: "", text: forText, add: true });
       answered = forText;
       list.innerHTML = "";
       results.forEach(function (r, i) {
-        var item = el("li", { role: "option", id: id + "-opt-" + i, class: "crm-picker__option", "aria-selected": "false" }, r.text);
+        var item = el("li", { role: "option", id: id + "-opt-" + i, class: "crm-picker__option" + (r.add ? " crm-picker__add" : ""),
+          "aria-selected": "false" }, r.add ? "Add “" + r.text + "” …" : r.text);
         item.addEventListener("mousedown", function (e) { e.preventDefault(); pick(r); });
         list.appendChild(item);
       });
       if (!results.length && forText) list.appendChild(el("li", { class: "crm-picker__empty" }, "No match"));
-      status.textContent = forText || dependent ? results.length + (results.length === 1 ? " match" : " matches") : "";
+      var matches = results.length - (quickAdd && forText ? 1 : 0);
+      status.textContent = forText || dependent ? matches + (matches === 1 ? " match" : " matches") : "";
       var open = document.activeElement === input && (results.length > 0 || !!forText);
       list.hidden = !open;
       input.setAttribute("aria-expanded", open ? "true" : "false");
@@ -218,6 +225,17 @@
     }
 
     function pick(result, keepTyping) {
+      if (result.add) {
+        input.value = "";
+        results = [];
+        answered = null;
+        sequence += 1;
+        clearTimeout(timer);
+        close();
+        status.textContent = "Adding " + result.text;
+        select.dispatchEvent(new CustomEvent("crm:quick-add", { bubbles: true, detail: { text: result.text } }));
+        return;
+      }
       var value = String(result.id);
       var option = optionFor(value);
       if (!option) {

@@ -181,7 +181,6 @@ ROUTES = [
     Route("partner-history", get=read(), kwargs=partner_pk, shows=True),
     Route("partners:contact-list", get=read(), queries=LISTS),
     Route("partners:contact-create", get=perm("add_contact"), post=perm("add_contact")),
-    Route("partners:contact-quick-create", get=logged_in_method_not_allowed, post=perm("add_contact", ok=FORM_ERRORS)),
     Route("partners:contact-lookup", get=read(), queries=("q=Hana", "q=LEAK")),
     Route("partners:contact-detail", get=read(), kwargs=contact_pk),
     Route("partners:contact-edit", get=perm("change_contact"), kwargs=contact_pk, post=perm("change_contact")),
