@@ -57,11 +57,11 @@ def seed(today: dt.date, owner_ids: list[int]) -> None:
             f"""
             INSERT INTO {Engagement._meta.db_table}
                 (created_at, updated_at, title, kind, status, starts_at, location, is_virtual, city_officials,
-                 summary, outcomes, confidentiality, owner_id, venue_timezone)
+                 summary, outcomes, confidentiality, owner_id, venue_timezone, ical_uid, ical_sequence)
             SELECT now(), now(), 'Meeting ' || g, 'meeting', 'held',
                    %(start)s::timestamptz + (g * interval '1 day' * {DAYS} / {ENGAGEMENTS}), 'City Hall', false, '',
                    '', '', CASE WHEN g %% 20 = 0 THEN 'restricted' ELSE 'internal' END,
-                   ({owners})[1 + g %% {len(owner_ids)}], ''
+                   ({owners})[1 + g %% {len(owner_ids)}], '', '', 0
             FROM generate_series(1, {ENGAGEMENTS}) AS g
             """,
             {"start": start},
