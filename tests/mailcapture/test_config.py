@@ -43,6 +43,7 @@ def test_oauth2_sign_in_with_a_token_read_from_a_file_at_each_poll(mailbox, sett
     assert report.ok and Engagement.objects.count() == 1 and mailbox.message_ids() == []
 
 
+@pytest.mark.django_db  # Celery's Django fixup closes the database connections when it imports the task modules
 def test_beat_polls_the_mailbox_every_minute(settings):
     from diplomacy_crm.celery import app
 

@@ -70,6 +70,7 @@ def test_a_worker_killed_mid_poll_logs_each_message_once(celery_workers, redis_u
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_required")  # SKIP LOCKED and concurrent writers: SQLite takes one writer at a time
 def test_two_polls_at_once_log_each_message_once(mailbox, staff_user, osaka):
     import threading
 
