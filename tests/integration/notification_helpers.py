@@ -1,4 +1,4 @@
-"""Real moving parts for the outbox tests: an SMTP sink, Celery workers, a Redis of our own.
+"""Real moving parts for the integration tests: an SMTP sink, Celery workers, a Redis of our own, a table held.
 
 - `SmtpSink`: aiosmtpd on a free loopback port, in a thread of the test
   process; it can delay each message (so a kill lands mid-run), refuse mail,
@@ -13,6 +13,7 @@ The fixtures built on them (`smtp_sink`, `outbox_to_sink`, `celery_workers`,
 """
 
 import asyncio
+import contextlib
 import email
 import logging
 import os
@@ -26,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from django.db import connection
+from django.db import connection, connections
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY_BIN = str(Path(sys.executable).with_name("celery"))
@@ -282,3 +283,20 @@ def wait_until(condition, *, timeout: float, interval: float = 0.1, tick=None, t
             last_tick = time.monotonic()
         time.sleep(interval)
     return condition()
+
+
+@contextlib.contextmanager
+def table_held(model):
+    """A SHARE lock on `model`'s table from a connection of our own, until the block ends: a run under test
+    reads and checks what it needs, then waits at its first INSERT into that table, so the test acts on a run
+    that is provably under way (a kill, a cancel) instead of racing a fast worker."""
+    conn = connections.create_connection("default")
+    try:
+        conn.ensure_connection()
+        conn.set_autocommit(False)
+        with conn.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE MODE")
+        yield
+    finally:
+        conn.rollback()
+        conn.close()

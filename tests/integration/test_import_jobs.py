@@ -7,12 +7,10 @@ the task they queue goes to the worker through Redis (`send_task`, as the
 project's app would with REDIS_URL set).
 """
 
-import contextlib
 import threading
 import time
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from engagements.models import Engagement
@@ -20,7 +18,7 @@ from imports import services, tasks
 from imports.models import ImportJob
 from partners.models import Partner
 from tests.integration.import_helpers import PARTNER_HEADER, PARTNER_ROWS, csv_bytes, snapshot
-from tests.integration.notification_helpers import celery_client, wait_until
+from tests.integration.notification_helpers import celery_client, table_held, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_required")]
 LEASE = 2
@@ -52,22 +50,6 @@ def wait_for(job, status, worker, timeout=120):
         ImportJob.objects.get(pk=job.pk).status, worker.log_tail())
     job.refresh_from_db()
     return job
-
-
-@contextlib.contextmanager
-def partners_table_held():
-    """Hold a SHARE lock on the partners table from a connection of our own: an import commit reads and checks
-    every row, then waits at its first INSERT, so the test acts on a run that is provably still under way."""
-    conn = connections.create_connection("default")
-    try:
-        conn.ensure_connection()
-        conn.set_autocommit(False)
-        with conn.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Partner._meta.db_table} IN SHARE MODE")
-        yield
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def checked_job(user, data, worker, kind="partners", name="p.csv"):
@@ -177,7 +159,7 @@ def test_a_worker_killed_mid_import_is_seen_stalled_and_resumed_from_the_page_ea
     worker = celery_workers("w1", IMPORT_LEASE_SECONDS=str(LEASE))
     job = checked_job(officer, csv_bytes([PARTNER_HEADER, *rows]), worker)
     client = client_for(officer)
-    with partners_table_held():
+    with table_held(Partner):
         client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
         # Killed once the import is under way: every row read and checked, waiting to write, nothing committed.
         assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).progress == len(rows), timeout=120, interval=0.05), \
@@ -215,7 +197,7 @@ def test_a_running_job_cancelled_from_the_page_writes_nothing(celery_workers, se
     worker = celery_workers("w1", IMPORT_LEASE_SECONDS=str(LEASE))
     job = checked_job(officer, csv_bytes([PARTNER_HEADER, *rows]), worker)
     client = client_for(officer)
-    with partners_table_held():
+    with table_held(Partner):
         client.post(reverse("imports:commit", args=[job.pk]), {"mode": "all"})
         # Cancelled while the run is under way: every row checked, its writes waiting on the lock.
         assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).progress == len(rows), timeout=120, interval=0.05), \

@@ -1,31 +1,14 @@
 """A real Celery worker killed in the middle of a poll: every message is still logged, each exactly once."""
 
-import contextlib
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from engagements.models import Engagement
 from mailcapture.models import CapturedMessage
-from tests.integration.notification_helpers import celery_client, wait_until
+from tests.integration.notification_helpers import celery_client, table_held, wait_until
 
 from . import messages as m
-
-
-@contextlib.contextmanager
-def engagements_table_held():
-    """A SHARE lock on the engagements table from a connection of our own: a poll stores every message,
-    then waits at its first engagement INSERT, so the kill lands on a poll that is provably under way."""
-    conn = connections.create_connection("default")
-    try:
-        conn.ensure_connection()
-        conn.set_autocommit(False)
-        with conn.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Engagement._meta.db_table} IN SHARE MODE")
-        yield
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def waiting_on_engagements() -> bool:
@@ -45,7 +28,7 @@ def test_a_worker_killed_mid_poll_logs_each_message_once(celery_workers, redis_u
     client = celery_client(redis_url)
     worker = celery_workers("w1", **env)
 
-    with engagements_table_held():
+    with table_held(Engagement):
         client.send_task("poll_mail_capture")
         assert wait_until(waiting_on_engagements, timeout=60, interval=0.1), worker.log_tail()
         # Every message is kept (committed), the first one's engagement is being written: kill the worker now.
